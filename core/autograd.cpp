@@ -1,0 +1,135 @@
+// The tape: recording nodes and running backward in reverse topological order.
+#include "core/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "core/ops/creation.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/shape.h"
+
+namespace minidl {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
+
+bool needs_recording(const std::vector<Tensor>& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const auto& x : inputs)
+    if (x.defined() && x.requires_grad()) return true;
+  return false;
+}
+
+Tensor record(const std::string& name, Tensor out, std::vector<Tensor> inputs,
+              Node::BackwardFn backward) {
+  if (!needs_recording(inputs)) return out;
+  MINIDL_CHECK(out.is_leaf() && !out.requires_grad(), "record: the output of '", name,
+               "' already belongs to a graph");
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  node->out_shape = out.shape();
+  out.impl()->grad_fn = std::move(node);
+  out.impl()->requires_grad = true;
+  return out;
+}
+
+namespace {
+
+// Nodes reachable from root, each after every node that consumes its output (reverse topological
+// order). Iterative, so that deep graphs (long training loops unrolled) cannot overflow the stack.
+// Holds the nodes by shared_ptr: freeing a node's inputs during backward may drop the last other
+// reference to a node that has yet to run.
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> order;
+  std::unordered_set<Node*> visited;
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+  visited.insert(root.get());
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const Tensor& in = node->inputs[next++];
+      std::shared_ptr<Node> child = in.defined() ? in.grad_fn() : nullptr;
+      if (child && visited.insert(child.get()).second) stack.push_back({std::move(child), 0});
+    } else {
+      order.push_back(std::move(node));
+      stack.pop_back();
+    }
+  }
+  return {order.rbegin(), order.rend()};  // root first
+}
+
+void accumulate_leaf_grad(const Tensor& leaf, const Tensor& g) {
+  Tensor old = leaf.grad();
+  // Gradients are never mutated in place, so sharing storage with g is safe.
+  leaf.impl()->grad = (old.defined() ? old + g : g.contiguous()).impl_ptr();
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+  MINIDL_CHECK(root.defined(), "backward: undefined tensor");
+  MINIDL_CHECK(root.requires_grad(), "backward: the tensor of shape ", shape_str(root.shape()),
+               " does not require grad (no input of the ops that made it requires grad)");
+  NoGradGuard no_grad;
+  Tensor seed = grad;
+  if (!seed.defined()) {
+    MINIDL_CHECK(root.numel() == 1, "backward() without a gradient needs a one-element tensor; got "
+                                    "shape ", shape_str(root.shape()),
+                 " (pass a gradient of that shape, or reduce with sum() or mean())");
+    seed = full(root.shape(), 1.f, root.device());
+  }
+  MINIDL_CHECK(seed.shape() == root.shape() && seed.device() == root.device(),
+               "backward: gradient of shape ", shape_str(seed.shape()), " on ",
+               device_name(seed.device()), " for a tensor of shape ", shape_str(root.shape()), " on ",
+               device_name(root.device()));
+  if (root.is_leaf()) {
+    accumulate_leaf_grad(root, seed);
+    return;
+  }
+
+  std::unordered_map<Node*, Tensor> grads{{root.grad_fn().get(), seed}};
+  for (const std::shared_ptr<Node>& node_ptr : topological_order(root.grad_fn())) {
+    Node* node = node_ptr.get();
+    MINIDL_CHECK(!node->freed, "backward through a graph that was already freed (at op '", node->name,
+                 "'); pass retain_graph = true to the first backward() to run backward twice");
+    auto it = grads.find(node);
+    if (it == grads.end()) continue;  // no gradient reached this node
+    Tensor gy = std::move(it->second);
+    grads.erase(it);
+
+    std::vector<bool> needs(node->inputs.size());
+    for (size_t i = 0; i < needs.size(); ++i)
+      needs[i] = node->inputs[i].defined() && node->inputs[i].requires_grad();
+    std::vector<Tensor> dx = node->backward(gy, needs);
+    MINIDL_CHECK(dx.size() == node->inputs.size(), "backward of '", node->name, "' returned ",
+                 dx.size(), " gradients for ", node->inputs.size(), " inputs");
+
+    for (size_t i = 0; i < dx.size(); ++i) {
+      if (!needs[i] || !dx[i].defined()) continue;
+      const Tensor& in = node->inputs[i];
+      MINIDL_CHECK(dx[i].shape() == in.shape(), "backward of '", node->name, "' gave a gradient of ",
+                   "shape ", shape_str(dx[i].shape()), " for input ", i, " of shape ",
+                   shape_str(in.shape()));
+      if (Node* child = in.grad_fn().get()) {
+        auto [slot, inserted] = grads.try_emplace(child, dx[i]);
+        if (!inserted) slot->second = slot->second + dx[i];
+      } else {
+        accumulate_leaf_grad(in, dx[i]);
+      }
+    }
+    if (!retain_graph) {  // free the graph: saved tensors go with the closure
+      node->backward = nullptr;
+      node->inputs.clear();
+      node->freed = true;
+    }
+  }
+}
+
+}  // namespace minidl

@@ -1,0 +1,44 @@
+// The CPU reference kernels: raw pointers, sizes and scalars in, no Tensor, no allocation.
+// cuda/kernels.h declares the CUDA twins with the same names and signatures. Internal.
+#pragma once
+
+#include <cstdint>
+
+#include "core/kernel_types.h"
+
+namespace minidl::cpu {
+
+// ---- memory (copy.cpp) --------------------------------------------------------------------------
+void fill(float* y, int64_t n, float value);
+/// y (contiguous, shape lx.shape) = x read through lx's strides.
+void copy_strided(const float* x, const Layout& lx, float* y);
+/// Writes contiguous x (shape ly.shape) into y through ly's strides.
+void scatter_strided(const float* x, float* y, const Layout& ly);
+
+// ---- elementwise (elementwise.cpp) ----------------------------------------------------------------
+/// y[i] = op(x[i]) for contiguous x, y of n elements (a, b: the op's scalars, see UnaryOp).
+void unary(UnaryOp op, int64_t n, const float* x, float* y, float a, float b);
+/// dx[i] = gy[i] * op'(x[i]) given the forward input x and output y.
+void unary_backward(UnaryOp op, int64_t n, const float* x, const float* y, const float* gy, float* dx,
+                    float a, float b);
+/// y (contiguous, shape out) = op(a, b), each read through its layout aligned to out.
+void binary(BinaryOp op, const Layout& out, const float* a, const Layout& la, const float* b,
+            const Layout& lb, float* y);
+/// y = m != 0 ? a : b, with broadcasting as in binary().
+void where(const Layout& out, const float* m, const Layout& lm, const float* a, const Layout& la,
+           const float* b, const Layout& lb, float* y);
+
+// ---- matrix products (gemm.cpp) ---------------------------------------------------------------------
+/// C (M x N, row stride ldc) = alpha * op(A) op(B) + beta * C, row-major; op(A) is M x K
+/// (A^T when transA), op(B) is K x N (B^T when transB). cblas_sgemm on OpenBLAS.
+void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// ---- reductions (reduce.cpp) ------------------------------------------------------------------------
+/// y[m] = op over k of x[m * K + k], for a contiguous (M, K) x. Sums accumulate in double.
+/// K == 0 gives 0 for Sum and is not allowed for Max / Min.
+void reduce_rows(ReduceOp op, int64_t M, int64_t K, const float* x, float* y);
+/// y[m] = the first k where x[m * K + k] is largest (as a float); requires K >= 1.
+void argmax_rows(int64_t M, int64_t K, const float* x, float* y);
+
+}  // namespace minidl::cpu

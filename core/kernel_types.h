@@ -1,0 +1,32 @@
+// Types shared by the CPU kernels (core/cpu) and their CUDA twins (cuda/): plain data only,
+// no Tensor, so a kernel sees pointers, sizes, strides and scalars. Internal (not installed).
+#pragma once
+
+#include <cstdint>
+
+namespace minidl {
+
+constexpr int kMaxDims = 8;
+
+/// Shape and element strides of one operand, aligned to the output's shape (stride 0 where the
+/// operand is broadcast). Passed by value to CUDA kernels.
+struct Layout {
+  int ndim = 0;
+  int64_t shape[kMaxDims] = {};
+  int64_t stride[kMaxDims] = {};
+};
+
+enum class UnaryOp {
+  Neg, Exp, Log, Sqrt, Square, Abs, Sigmoid, Tanh, Relu,
+  LeakyRelu,  // a = slope
+  Clamp,      // a = lo, b = hi
+  PowScalar,  // a = exponent
+  AddScalar,  // a = addend
+  MulScalar,  // a = factor
+};
+
+enum class ReduceOp { Sum, Max, Min };
+
+enum class BinaryOp { Add, Sub, Mul, Div, Pow, Minimum, Maximum, Eq, Ne, Lt, Le, Gt, Ge };
+
+}  // namespace minidl

@@ -1,0 +1,60 @@
+// Tensor creation: constants, ranges, random values (from a Generator, on the host) and host data.
+#include "core/ops/creation.h"
+
+#include <cmath>
+
+#include "core/cpu/kernels.h"
+#include "core/ops/op_util.h"
+
+namespace minidl {
+
+Tensor full(const Shape& shape, float value, Device device) {
+  Tensor y = Tensor::empty(shape, device);
+  MINIDL_DISPATCH(device, fill, y.data(), y.numel(), value);
+  return y;
+}
+Tensor zeros(const Shape& shape, Device device) { return full(shape, 0.f, device); }
+Tensor ones(const Shape& shape, Device device) { return full(shape, 1.f, device); }
+Tensor zeros_like(const Tensor& x) { return full(x.shape(), 0.f, x.device()); }
+Tensor ones_like(const Tensor& x) { return full(x.shape(), 1.f, x.device()); }
+Tensor full_like(const Tensor& x, float value) { return full(x.shape(), value, x.device()); }
+Tensor scalar(float value, Device device) { return full({}, value, device); }
+
+Tensor from_vector(const std::vector<float>& values, const Shape& shape, Device device) {
+  MINIDL_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ",
+               values.size(), " values do not fill shape ", shape_str(shape), " (",
+               shape_numel(shape), " elements)");
+  Tensor y = Tensor::empty(shape, device);
+  copy_bytes(y.data(), device, values.data(), Device::CPU, values.size() * sizeof(float));
+  return y;
+}
+
+Tensor from_vector(const std::vector<float>& values, Device device) {
+  return from_vector(values, {static_cast<int64_t>(values.size())}, device);
+}
+
+Tensor arange(float start, float end, float step, Device device) {
+  MINIDL_CHECK(step != 0.f && std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
+               "arange: needs finite start, end and a non-zero step; got (", start, ", ", end, ", ",
+               step, ")");
+  double n = std::ceil((static_cast<double>(end) - start) / step);
+  std::vector<float> v(n > 0 ? static_cast<size_t>(n) : 0);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(start + static_cast<double>(i) * step);
+  return from_vector(v, device);
+}
+
+Tensor rand(const Shape& shape, Generator& gen, float lo, float hi, Device device) {
+  MINIDL_CHECK(lo <= hi, "rand: lo (", lo, ") must not exceed hi (", hi, ")");
+  std::vector<float> v(shape_numel(shape));
+  for (auto& e : v) e = gen.uniform(lo, hi);
+  return from_vector(v, shape, device);
+}
+
+Tensor randn(const Shape& shape, Generator& gen, float mean, float stddev, Device device) {
+  MINIDL_CHECK(stddev >= 0, "randn: stddev must be >= 0, got ", stddev);
+  std::vector<float> v(shape_numel(shape));
+  for (auto& e : v) e = mean + stddev * gen.normal();
+  return from_vector(v, shape, device);
+}
+
+}  // namespace minidl

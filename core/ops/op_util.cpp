@@ -1,0 +1,72 @@
+// Argument checks, broadcasting and layouts for the op front ends (see op_util.h).
+#include "core/ops/op_util.h"
+
+#include <algorithm>
+
+namespace minidl {
+
+void throw_no_cuda_kernel(const char* op) {
+#if MINIDL_HAS_CUDA
+  throw Error(detail::cat(op, ": no CUDA kernel for this op yet; move the tensors to the CPU with "
+                              ".to(Device::CPU)"));
+#else
+  throw_no_cuda(op);
+#endif
+}
+
+namespace detail {
+
+void check_defined(const char* op, const Tensor& x, const char* arg) {
+  MINIDL_CHECK(x.defined(), op, ": ", arg, " is an undefined tensor");
+}
+
+void check_same_device(const char* op, const std::vector<Tensor>& xs) {
+  for (size_t i = 1; i < xs.size(); ++i)
+    MINIDL_CHECK(xs[i].device() == xs[0].device(), op, ": tensors on different devices: ",
+                 shape_str(xs[0].shape()), " on ", device_name(xs[0].device()), " and ",
+                 shape_str(xs[i].shape()), " on ", device_name(xs[i].device()),
+                 "; move one with .to(Device::...)");
+}
+
+int64_t normalize_axis(const char* op, int64_t axis, const Shape& shape) {
+  int64_t n = static_cast<int64_t>(shape.size());
+  MINIDL_CHECK(axis >= -n && axis < n, op, ": axis ", axis, " is out of range for a tensor of shape ",
+               shape_str(shape));
+  return axis < 0 ? axis + n : axis;
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t k = 0; k < n; ++k) {
+    int64_t da = k < n - a.size() ? 1 : a[k - (n - a.size())];
+    int64_t db = k < n - b.size() ? 1 : b[k - (n - b.size())];
+    MINIDL_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ",
+                 shape_str(b), " cannot be broadcast together (axis ", k, ": ", da, " vs ", db, ")");
+    out[k] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Layout broadcast_layout(const Tensor& x, const Shape& out) {
+  MINIDL_CHECK(out.size() <= static_cast<size_t>(kMaxDims), "tensors have at most ", kMaxDims,
+               " dimensions, got shape ", shape_str(out));
+  Layout l;
+  l.ndim = static_cast<int>(out.size());
+  size_t lead = out.size() - x.shape().size();
+  for (size_t k = 0; k < out.size(); ++k) {
+    l.shape[k] = out[k];
+    if (k < lead) {
+      l.stride[k] = 0;
+    } else {
+      int64_t d = x.shape()[k - lead];
+      l.stride[k] = (d == 1 && out[k] != 1) ? 0 : x.strides()[k - lead];
+    }
+  }
+  return l;
+}
+
+Layout layout_of(const Tensor& x) { return broadcast_layout(x, x.shape()); }
+
+}  // namespace detail
+}  // namespace minidl

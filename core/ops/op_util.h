@@ -1,0 +1,48 @@
+// Helpers shared by the op front ends: argument checks with clear messages, broadcasting,
+// kernel layouts and device dispatch. Internal (not installed).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/kernel_types.h"
+#include "core/tensor.h"
+
+namespace minidl {
+
+[[noreturn]] void throw_no_cuda(const char* what);  // storage.cpp
+
+namespace detail {
+
+/// Throws unless x is defined; names the op and the argument.
+void check_defined(const char* op, const Tensor& x, const char* arg = "input");
+/// Throws unless all tensors live on one device; names the op, both devices and both shapes.
+void check_same_device(const char* op, const std::vector<Tensor>& xs);
+/// Maps a possibly negative axis into [0, ndim); throws naming the op and the shape.
+int64_t normalize_axis(const char* op, int64_t axis, const Shape& shape);
+/// The broadcast shape of a and b; throws naming the op and both shapes.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+/// x's layout aligned to `out` (a shape x broadcasts to): stride 0 on stretched/missing axes.
+Layout broadcast_layout(const Tensor& x, const Shape& out);
+/// x's own shape and strides.
+Layout layout_of(const Tensor& x);
+
+}  // namespace detail
+
+/// Raised where an op has no CUDA kernel in this build (the CUDA backend is issue 6's work).
+[[noreturn]] void throw_no_cuda_kernel(const char* op);
+
+}  // namespace minidl
+
+/// Calls cpu::fn(args...) for a CPU tensor. For CUDA it raises a clear error: "built without CUDA"
+/// in a CPU-only build; in a CUDA build, the kernel's CUDA twin is called once it exists.
+#define MINIDL_DISPATCH(device, fn, ...)                                                    \
+  do {                                                                                      \
+    if ((device) == ::minidl::Device::CPU) {                                                \
+      ::minidl::cpu::fn(__VA_ARGS__);                                                       \
+    } else {                                                                                \
+      ::minidl::throw_no_cuda_kernel(#fn);                                                  \
+    }                                                                                       \
+  } while (0)
