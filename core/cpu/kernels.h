@@ -41,4 +41,28 @@ void reduce_rows(ReduceOp op, int64_t M, int64_t K, const float* x, float* y);
 /// y[m] = the first k where x[m * K + k] is largest (as a float); requires K >= 1.
 void argmax_rows(int64_t M, int64_t K, const float* x, float* y);
 
+// ---- softmax (softmax.cpp) -------------------------------------------------------------------------
+/// x contiguous, viewed as (outer, K, inner); y = softmax (log_softmax when `log`) along K.
+void softmax(int64_t outer, int64_t K, int64_t inner, const float* x, float* y, bool log);
+/// dx for y = softmax(x) (or log_softmax when `log`) given gy; same view as softmax().
+void softmax_backward(int64_t outer, int64_t K, int64_t inner, const float* y, const float* gy,
+                      float* dx, bool log);
+
+// ---- convolution (conv.cpp) ------------------------------------------------------------------------
+/// col (C*KH*KW, OH*OW) from one image x (C, H, W), zero padding `pad`.
+void im2col(const float* x, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW, int64_t stride,
+            int64_t pad, int64_t OH, int64_t OW, float* col);
+/// dx (C, H, W) += the scatter of col (C*KH*KW, OH*OW): the adjoint of im2col.
+void col2im(const float* col, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW, int64_t stride,
+            int64_t pad, int64_t OH, int64_t OW, float* dx);
+
+// ---- pooling (pool.cpp) ----------------------------------------------------------------------------
+/// y (N, C, OH, OW) = max over each window of x (N, C, H, W); argmax (same shape as y) gets the
+/// index h * W + w of the winner inside its (H, W) plane. Padded positions never win.
+void max_pool2d(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int64_t kernel,
+                int64_t stride, int64_t pad, int64_t OH, int64_t OW, float* y, int32_t* argmax);
+/// dx (N, C, H, W) = 0, then dx[argmax] += gy for each output element.
+void max_pool2d_backward(const float* gy, const int32_t* argmax, int64_t N, int64_t C, int64_t H,
+                         int64_t W, int64_t OH, int64_t OW, float* dx);
+
 }  // namespace minidl::cpu
