@@ -15,6 +15,28 @@ namespace {
 thread_local bool g_grad_enabled = true;
 }
 
+Node::~Node() {
+  // Destroying a node drops its inputs, whose grad_fn nodes drop theirs, and so on: one nested
+  // destructor call per node of a chain. Instead, nodes that only this graph keeps alive are moved
+  // onto a local list and emptied one at a time; each is then destroyed with no inputs left.
+  std::vector<std::shared_ptr<Node>> pending;
+  auto release = [&pending](Node& n) {
+    n.backward = nullptr;  // closures often hold the inputs too: drop those references first
+    for (Tensor& t : n.inputs) {
+      TensorImpl* impl = t.impl();
+      if (impl && t.impl_ptr().use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1)
+        pending.push_back(std::move(impl->grad_fn));
+    }
+    n.inputs.clear();
+  };
+  release(*this);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    release(*n);
+  }
+}
+
 bool grad_enabled() { return g_grad_enabled; }
 void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
 
@@ -65,10 +87,18 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   return {order.rbegin(), order.rend()};  // root first
 }
 
+// A leaf's gradient owns its storage: it is never the caller's seed, another leaf's gradient or
+// a view of some other tensor, so writing into one (clipping in place, fill_) changes nothing else.
+// g is taken over without a copy only when nothing else refers to it or to its storage.
 void accumulate_leaf_grad(const Tensor& leaf, const Tensor& g) {
   Tensor old = leaf.grad();
-  // Gradients are never mutated in place, so sharing storage with g is safe.
-  leaf.impl()->grad = (old.defined() ? old + g : g.contiguous()).impl_ptr();
+  if (old.defined()) {
+    leaf.impl()->grad = (old + g).impl_ptr();
+    return;
+  }
+  bool exclusive = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 &&
+                   g.is_contiguous() && g.offset() == 0;
+  leaf.impl()->grad = (exclusive ? g : g.clone()).impl_ptr();
 }
 
 }  // namespace

@@ -20,6 +20,13 @@ struct Node {
   BackwardFn backward;
   Shape out_shape;
   bool freed = false;  // set after a backward pass without retain_graph
+
+  Node() = default;
+  /// Releases the graph behind this node iteratively, so that destroying a long chain (a loss
+  /// summed over many steps without NoGradGuard) cannot overflow the stack.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 };
 
 /// Whether ops record nodes (true by default; per thread).

@@ -41,6 +41,9 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   std::vector<Tensor> saved;
   for (const auto& x : inputs) {
     MINIDL_CHECK(x.defined(), "gradcheck: an input is undefined");
+    MINIDL_CHECK(!x.requires_grad() || x.is_leaf(), "gradcheck: input ", saved.size(),
+                 " is the result of op '", x.grad_fn()->name, "', not a leaf, so backward() leaves "
+                 "it no gradient to compare; pass x.detach().requires_grad_() instead");
     saved.push_back(x.grad());
     if (x.requires_grad()) x.zero_grad();
   }

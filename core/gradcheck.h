@@ -26,7 +26,8 @@ struct GradcheckResult {
 /// Checks the gradients that backward() gives for f at `inputs` against central differences.
 /// f must be deterministic. Its output y may have any shape: the check differentiates the scalar
 /// sum(y * r) for a fixed random r (accumulated in double), so every output element counts.
-/// Only CPU inputs with requires_grad are checked; they are perturbed in place and restored.
+/// Only CPU inputs with requires_grad are checked; they must be leaves (an input that is the result
+/// of an op is an error) and are perturbed in place and restored, with their gradients.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 

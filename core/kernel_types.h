@@ -25,6 +25,13 @@ enum class UnaryOp {
   MulScalar,  // a = factor
 };
 
+/// The YOLOv1 loss's configuration as the kernels see it (see losses/yolo_v1_loss.h).
+struct YoloV1Params {
+  int S, B, C;
+  float lambda_coord, lambda_noobj, lambda_obj, lambda_class;
+  bool rescore, sqrt_wh, softmax_ce;
+};
+
 enum class ReduceOp { Sum, Max, Min };
 
 enum class BinaryOp { Add, Sub, Mul, Div, Pow, Minimum, Maximum, Eq, Ne, Lt, Le, Gt, Ge };

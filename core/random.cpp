@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace minidl {
 
 namespace {
@@ -36,6 +38,13 @@ uint64_t Generator::next_u64() {
 
 float Generator::uniform() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
 
+float Generator::uniform(float lo, float hi) {
+  float v = lo + (hi - lo) * uniform();
+  // With u = 1 - 2^-24 the sum can round up to hi (1 + (1 - 2^-24) is 2 in float32): step back to
+  // the largest float below hi to keep the interval half-open.
+  return v < hi ? v : (lo < hi ? std::nextafter(hi, lo) : lo);
+}
+
 float Generator::normal() {
   if (has_spare_) {
     has_spare_ = false;
@@ -52,6 +61,7 @@ float Generator::normal() {
 }
 
 uint64_t Generator::below(uint64_t n) {
+  MINIDL_CHECK(n > 0, "Generator::below: n must be > 0");
   // Lemire's nearly-divisionless method would be faster; rejection keeps it exactly uniform.
   uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t x;

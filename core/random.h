@@ -13,11 +13,11 @@ class Generator {
   uint64_t next_u64();
   /// Uniform in [0, 1).
   float uniform();
-  /// Uniform in [lo, hi).
-  float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+  /// Uniform in [lo, hi) (lo itself when lo == hi).
+  float uniform(float lo, float hi);
   /// Standard normal.
   float normal();
-  /// Uniform integer in [0, n); requires n > 0.
+  /// Uniform integer in [0, n); throws minidl::Error when n == 0.
   uint64_t below(uint64_t n);
 
  private:

@@ -45,7 +45,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
                 std::size_t nbytes) {
   if (nbytes == 0) return;
   if (dst_device == Device::CPU && src_device == Device::CPU) {
-    std::memcpy(dst, src, nbytes);
+    std::memmove(dst, src, nbytes);  // the ranges may overlap (copy_ between views of one storage)
     return;
   }
 #if MINIDL_HAS_CUDA

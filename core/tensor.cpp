@@ -88,6 +88,7 @@ int64_t Tensor::size(int64_t axis) const {
 
 bool Tensor::is_contiguous() const {
   const auto& s = shape();
+  if (shape_numel(s) == 0) return true;  // no elements: any strides describe the same (empty) data
   int64_t expected = 1;
   for (size_t k = s.size(); k-- > 0;) {
     if (s[k] != 1 && strides()[k] != expected) return false;
@@ -167,7 +168,7 @@ Tensor Tensor::to(Device target) const {
   });
 }
 
-Tensor& Tensor::fill_(float value) {
+const Tensor& Tensor::fill_(float value) const {
   checked();
   if (is_contiguous()) {
     MINIDL_DISPATCH(device(), fill, data(), numel(), value);
@@ -177,11 +178,14 @@ Tensor& Tensor::fill_(float value) {
   return *this;
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   detail::check_defined("copy_", src, "source");
   MINIDL_CHECK(src.shape() == shape(), "copy_: source of shape ", shape_str(src.shape()),
                " into a tensor of shape ", shape_str(shape()));
-  Tensor s = minidl::contiguous(src.detach().to(device()));
+  Tensor s = src.detach().to(device());
+  // A source that shares storage with this tensor (x[1:] = x[:-1]) is read completely before
+  // anything is written: the strided scatter below would otherwise read elements it already wrote.
+  s = s.storage() == storage() ? s.clone() : minidl::contiguous(s);
   if (is_contiguous()) {
     copy_bytes(data(), device(), s.data(), device(), numel() * sizeof(float));
   } else {

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/device.h"
@@ -92,10 +93,12 @@ class Tensor {
   Tensor clone() const;
   /// The same values on `device` (differentiable; this tensor when already there).
   Tensor to(Device device) const;
-  /// Writes `value` into every element in place (no autograd; for initialisation).
-  Tensor& fill_(float value);
-  /// Copies src's values into this tensor in place (same shape; no autograd).
-  Tensor& copy_(const Tensor& src);
+  /// Writes `value` into every element in place (no autograd; for initialisation and optimizer
+  /// steps). Like every member, it acts on the shared data: const refers to the handle.
+  const Tensor& fill_(float value) const;
+  /// Copies src's values into this tensor in place (same shape; no autograd). src may overlap
+  /// this tensor (x[1:] = x[:-1]): it is read completely before anything is written.
+  const Tensor& copy_(const Tensor& src) const;
   /// "Tensor(2, 3) cpu" and, for small tensors, the values.
   std::string str() const;
 
@@ -119,5 +122,8 @@ class Tensor {
   const TensorImpl& checked() const;
   std::shared_ptr<TensorImpl> impl_;
 };
+
+/// A tensor with a name: model parameters ("0.weight") and optimizer state entries.
+using NamedTensor = std::pair<std::string, Tensor>;
 
 }  // namespace minidl

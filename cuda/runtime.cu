@@ -34,6 +34,9 @@ std::string device_info() {
 
 void* malloc(std::size_t nbytes) {
   if (nbytes == 0) return nullptr;
+  if (device_count() == 0)
+    throw Error(detail::cat("cannot allocate a CUDA tensor: ", device_info(),
+                            " (minidl::cuda_available() tells before you try)"));
   void* p = nullptr;
   cudaError_t err = cudaMalloc(&p, nbytes);
   if (err != cudaSuccess) {

@@ -65,4 +65,11 @@ void max_pool2d(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int6
 void max_pool2d_backward(const float* gy, const int32_t* argmax, int64_t N, int64_t C, int64_t H,
                          int64_t W, int64_t OH, int64_t OW, float* dx);
 
+// ---- YOLOv1 loss (yolo_v1_loss.cpp) ----------------------------------------------------------------
+/// pred (N, S, S, B*5+C), target (N, S, S, 5+C), both contiguous. Writes the five terms
+/// terms[0..4] = xy, wh, obj, noobj, cls (each already divided by N) and dpred, the gradient of
+/// their sum with respect to pred (the backward pass scales it by the incoming gradient).
+void yolo_v1_loss(const YoloV1Params& p, int64_t N, const float* pred, const float* target,
+                  float* terms, float* dpred);
+
 }  // namespace minidl::cpu

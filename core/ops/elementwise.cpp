@@ -27,22 +27,6 @@ Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tens
   return y;
 }
 
-// y = op(x) for the UnaryOp family; backward dx = gy * op'(x) via cpu::unary_backward, which keeps
-// each derivative next to its forward formula.
-Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, float b = 0.f) {
-  detail::check_defined(name, x);
-  Tensor xc = contiguous(x.detach());
-  Tensor y = Tensor::empty(x.shape(), x.device());
-  MINIDL_DISPATCH(x.device(), unary, op, x.numel(), xc.data(), y.data(), a, b);
-  return record(name, y, {x}, [op, a, b, xc, yd = y.detach()](const Tensor& gy, const Needs&) {
-    Tensor g = contiguous(gy);
-    Tensor dx = Tensor::empty(xc.shape(), xc.device());
-    MINIDL_DISPATCH(xc.device(), unary_backward, op, xc.numel(), xc.data(), yd.data(), g.data(),
-                    dx.data(), a, b);
-    return Grads{dx};
-  });
-}
-
 Tensor compare(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
   return binary_forward(name, op, a.detach(), b.detach());  // masks carry no gradient
 }
@@ -113,24 +97,24 @@ Tensor min_max(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) 
 Tensor minimum(const Tensor& a, const Tensor& b) { return min_max("minimum", BinaryOp::Minimum, a, b); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return min_max("maximum", BinaryOp::Maximum, a, b); }
 
-Tensor add(const Tensor& x, float s) { return unary_op("add_scalar", UnaryOp::AddScalar, x, s); }
-Tensor sub(const Tensor& x, float s) { return unary_op("sub_scalar", UnaryOp::AddScalar, x, -s); }
-Tensor mul(const Tensor& x, float s) { return unary_op("mul_scalar", UnaryOp::MulScalar, x, s); }
+Tensor add(const Tensor& x, float s) { return detail::unary_op("add_scalar", UnaryOp::AddScalar, x, s); }
+Tensor sub(const Tensor& x, float s) { return detail::unary_op("sub_scalar", UnaryOp::AddScalar, x, -s); }
+Tensor mul(const Tensor& x, float s) { return detail::unary_op("mul_scalar", UnaryOp::MulScalar, x, s); }
 Tensor div(const Tensor& x, float s) {
   MINIDL_CHECK(s != 0.f, "div: division by the scalar 0 (tensor of shape ", shape_str(x.shape()), ")");
-  return unary_op("div_scalar", UnaryOp::MulScalar, x, 1.f / s);
+  return detail::unary_op("div_scalar", UnaryOp::MulScalar, x, 1.f / s);
 }
-Tensor pow(const Tensor& x, float p) { return unary_op("pow_scalar", UnaryOp::PowScalar, x, p); }
+Tensor pow(const Tensor& x, float p) { return detail::unary_op("pow_scalar", UnaryOp::PowScalar, x, p); }
 
-Tensor neg(const Tensor& x) { return unary_op("neg", UnaryOp::Neg, x); }
-Tensor exp(const Tensor& x) { return unary_op("exp", UnaryOp::Exp, x); }
-Tensor log(const Tensor& x) { return unary_op("log", UnaryOp::Log, x); }
-Tensor sqrt(const Tensor& x) { return unary_op("sqrt", UnaryOp::Sqrt, x); }
-Tensor square(const Tensor& x) { return unary_op("square", UnaryOp::Square, x); }
-Tensor abs(const Tensor& x) { return unary_op("abs", UnaryOp::Abs, x); }
+Tensor neg(const Tensor& x) { return detail::unary_op("neg", UnaryOp::Neg, x); }
+Tensor exp(const Tensor& x) { return detail::unary_op("exp", UnaryOp::Exp, x); }
+Tensor log(const Tensor& x) { return detail::unary_op("log", UnaryOp::Log, x); }
+Tensor sqrt(const Tensor& x) { return detail::unary_op("sqrt", UnaryOp::Sqrt, x); }
+Tensor square(const Tensor& x) { return detail::unary_op("square", UnaryOp::Square, x); }
+Tensor abs(const Tensor& x) { return detail::unary_op("abs", UnaryOp::Abs, x); }
 Tensor clamp(const Tensor& x, float lo, float hi) {
   MINIDL_CHECK(lo <= hi, "clamp: lo (", lo, ") must not exceed hi (", hi, ")");
-  return unary_op("clamp", UnaryOp::Clamp, x, lo, hi);
+  return detail::unary_op("clamp", UnaryOp::Clamp, x, lo, hi);
 }
 
 // where(m, a, b): da = gy where m, db = gy elsewhere; the mask gets no gradient.

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "core/cpu/kernels.h"
+#include "core/ops/shape.h"
+
 namespace minidl {
 
 void throw_no_cuda_kernel(const char* op) {
@@ -67,6 +70,23 @@ Layout broadcast_layout(const Tensor& x, const Shape& out) {
 }
 
 Layout layout_of(const Tensor& x) { return broadcast_layout(x, x.shape()); }
+
+// y = op(x) for the UnaryOp family; backward dx = gy * op'(x) via cpu::unary_backward, which keeps
+// each derivative next to its forward formula.
+Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a, float b) {
+  check_defined(name, x);
+  Tensor xc = contiguous(x.detach());
+  Tensor y = Tensor::empty(x.shape(), x.device());
+  MINIDL_DISPATCH(x.device(), unary, op, x.numel(), xc.data(), y.data(), a, b);
+  return record(name, y, {x}, [op, a, b, xc, yd = y.detach()](const Tensor& gy, const std::vector<bool>&) {
+    Tensor g = contiguous(gy);
+    Tensor dx = Tensor::empty(xc.shape(), xc.device());
+    MINIDL_DISPATCH(xc.device(), unary_backward, op, xc.numel(), xc.data(), yd.data(), g.data(),
+                    dx.data(), a, b);
+    return std::vector<Tensor>{dx};
+  });
+}
+
 
 }  // namespace detail
 }  // namespace minidl

@@ -28,6 +28,9 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 Layout broadcast_layout(const Tensor& x, const Shape& out);
 /// x's own shape and strides.
 Layout layout_of(const Tensor& x);
+/// y = op(x) for the UnaryOp family (a, b: the op's scalars), recorded with the backward
+/// dx = gy * op'(x) that cpu::unary_backward computes beside each forward formula.
+Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, float b = 0.f);
 
 }  // namespace detail
 

@@ -1,0 +1,19 @@
+// All of minidl's layers: include this one header to build models (Module, Sequential, the
+// layers, initialisers and summary()).
+#pragma once
+
+#include "layers/conv2d.h"
+#include "layers/dense.h"
+#include "layers/dropout.h"
+#include "layers/flatten.h"
+#include "layers/init.h"
+#include "layers/leaky_relu.h"
+#include "layers/max_pool2d.h"
+#include "layers/module.h"
+#include "layers/relu.h"
+#include "layers/reshape.h"
+#include "layers/sequential.h"
+#include "layers/sigmoid.h"
+#include "layers/softmax.h"
+#include "layers/summary.h"
+#include "layers/tanh.h"

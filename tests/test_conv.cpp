@@ -1,0 +1,361 @@
+// Tests for conv2d and max_pool2d: forward on hand-computed inputs, a naive loop reference,
+// gradient checks (a table of rows) and argument errors.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "support/helpers.h"
+#include "support/op_cases.h"
+
+using namespace minidl;
+using namespace minidl::test;
+
+namespace {
+
+using Ins = std::vector<Tensor>;
+
+// The textbook definition, in plain loops over host vectors: independent of im2col and gemm.
+// y[n,f,oh,ow] = b[f] + sum_{c,kh,kw} W[f,c,kh,kw] x[n,c,oh*s-p+kh,ow*s-p+kw] (0 outside x).
+Tensor naive_conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t s, int64_t p) {
+  const auto xv = x.to_vector(), wv = W.to_vector();
+  const auto bv = b.defined() ? b.to_vector() : std::vector<float>(W.size(0), 0.f);
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), Wd = x.size(3);
+  const int64_t F = W.size(0), KH = W.size(2), KW = W.size(3);
+  const int64_t OH = (H + 2 * p - KH) / s + 1, OW = (Wd + 2 * p - KW) / s + 1;
+  std::vector<float> y;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double acc = bv[f];
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t kh = 0; kh < KH; ++kh)
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                const int64_t h = oh * s - p + kh, w = ow * s - p + kw;
+                if (h < 0 || h >= H || w < 0 || w >= Wd) continue;
+                acc += double(wv[((f * C + c) * KH + kh) * KW + kw]) *
+                       xv[((n * C + c) * H + h) * Wd + w];
+              }
+          y.push_back(static_cast<float>(acc));
+        }
+  return from_vector(y, {N, F, OH, OW});
+}
+
+// The 3x3 image used by several hand-computed cases:  1 2 3 / 4 5 6 / 7 8 9.
+Tensor x9(bool grad = false) { return T({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}, grad); }
+// The 2x2 kernel  1 2 / 3 4.
+Tensor w4(bool grad = false) { return T({1, 2, 3, 4}, {1, 1, 2, 2}, grad); }
+
+}  // namespace
+
+// ---- conv2d forward -----------------------------------------------------------------------------
+
+TEST_CASE("conv: 1-channel 3x3 input, 2x2 kernel, stride 1 and 2, by hand", "[conv]") {
+  // stride 1: y00 = 1*1 + 2*2 + 4*3 + 5*4 = 37, y01 = 2*1 + 3*2 + 5*3 + 6*4 = 47,
+  //           y10 = 4*1 + 5*2 + 7*3 + 8*4 = 67, y11 = 5*1 + 6*2 + 8*3 + 9*4 = 77.
+  CHECK_CLOSE(conv2d(x9(), w4()), {37, 47, 67, 77}, {1, 1, 2, 2});
+  // stride 2: (3 - 2) / 2 + 1 = 1 window, the top-left one: 37.
+  CHECK_CLOSE(conv2d(x9(), w4(), Tensor(), 2), {37}, {1, 1, 1, 1});
+}
+
+TEST_CASE("conv: padding 1 with stride 1 and stride 2, by hand", "[conv]") {
+  // padded input is 5x5, output (5 - 2) / 1 + 1 = 4. Window (oh, ow) covers x rows oh-1..oh and
+  // cols ow-1..ow; y = sum W[kh][kw] x[oh-1+kh][ow-1+kw] with zeros outside.
+  //   row 0 (only kh = 1: 3 4 on x row 0): 4*1=4, 3*1+4*2=11, 3*2+4*3=18, 3*3=9
+  //   row 1: 2*1+4*4=18, 37, 47, 1*3+3*6=21
+  //   row 2: 2*4+4*7=36, 67, 77, 1*6+3*9=33
+  //   row 3 (only kh = 0: 1 2 on x row 2): 2*7=14, 1*7+2*8=23, 1*8+2*9=26, 1*9=9
+  CHECK_CLOSE(conv2d(x9(), w4(), Tensor(), 1, 1),
+              {4, 11, 18, 9, 18, 37, 47, 21, 36, 67, 77, 33, 14, 23, 26, 9}, {1, 1, 4, 4});
+  // stride 2: (5 - 2) / 2 + 1 = 2; the windows at rows/cols 0 and 2 of the table above.
+  CHECK_CLOSE(conv2d(x9(), w4(), Tensor(), 2, 1), {4, 18, 36, 77}, {1, 1, 2, 2});
+}
+
+TEST_CASE("conv: two channels, two filters, a batch of two, with bias, by hand", "[conv]") {
+  // image 0: c0 = 1 2 / 3 4, c1 = 5 6 / 7 8;   image 1: c0 = 0 1 / 0 1, c1 = 2 0 / 0 2
+  Tensor x = T({1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 1, 2, 0, 0, 2}, {2, 2, 2, 2}, true);
+  // filter 0: c0 = 1 0 / 0 1, c1 = 0 1 / 1 0;   filter 1: c0 = all 1, c1 = all -1
+  Tensor W = T({1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, -1, -1, -1, -1}, {2, 2, 2, 2}, true);
+  Tensor b = T({0.5f, -1}, {2}, true);
+  Tensor y = conv2d(x, W, b);
+  // image 0: f0 = (1 + 4) + (6 + 7) + 0.5 = 18.5;  f1 = (1+2+3+4) - (5+6+7+8) - 1 = -17
+  // image 1: f0 = (0 + 1) + (0 + 0) + 0.5 = 1.5;   f1 = (0+1+0+1) - (2+0+0+2) - 1 = -3
+  CHECK_CLOSE(y, {18.5f, -17, 1.5f, -3}, {2, 2, 1, 1});
+
+  sum(y).backward();  // gy = 1 everywhere, one output position per (n, f)
+  // dW[f] = x_0 + x_1 for both filters: c0 = 1 3 / 3 5, c1 = 7 6 / 7 10 (accumulated over the
+  // batch)
+  CHECK_CLOSE(W.grad(), {1, 3, 3, 5, 7, 6, 7, 10, 1, 3, 3, 5, 7, 6, 7, 10}, {2, 2, 2, 2});
+  // db[f] = number of outputs per filter = N * OH * OW = 2
+  CHECK_CLOSE(b.grad(), {2, 2}, {2});
+  // dx_n[c] = W[0, c] + W[1, c]: c0 = 2 1 / 1 2, c1 = -1 0 / 0 -1 (the same for both images)
+  CHECK_CLOSE(x.grad(), {2, 1, 1, 2, -1, 0, 0, -1, 2, 1, 1, 2, -1, 0, 0, -1}, {2, 2, 2, 2});
+}
+
+TEST_CASE("conv: backward of the 3x3 / 2x2 case by hand, only the grads asked for", "[conv]") {
+  SECTION("x, W and b") {
+    Tensor x = x9(true), W = w4(true), b = T({0.25f}, {1}, true);
+    sum(conv2d(x, W, b)).backward();
+    // dW[kh][kw] = sum of x over the 4 windows shifted by (kh, kw):
+    //   1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28
+    CHECK_CLOSE(W.grad(), {12, 16, 24, 28}, {1, 1, 2, 2});
+    CHECK_CLOSE(b.grad(), {4}, {1});  // 4 outputs
+    // dx[h][w] = sum of the W entries whose window covers (h, w):
+    //   1 | 1+2 | 2  /  1+3 | 1+2+3+4 | 2+4  /  3 | 3+4 | 4
+    CHECK_CLOSE(x.grad(), {1, 3, 2, 4, 10, 6, 3, 7, 4}, {1, 1, 3, 3});
+  }
+  SECTION("only W requires grad") {
+    Tensor x = x9(), W = w4(true);
+    sum(conv2d(x, W)).backward();
+    CHECK_CLOSE(W.grad(), {12, 16, 24, 28}, {1, 1, 2, 2});
+    CHECK_FALSE(x.grad().defined());
+  }
+  SECTION("no input requires grad: nothing is recorded") {
+    Tensor y = conv2d(x9(), w4());
+    CHECK_FALSE(y.requires_grad());
+    CHECK(y.is_leaf());
+  }
+}
+
+TEST_CASE("conv: random inputs against a naive loop reference", "[conv]") {
+  struct Cfg {
+    Shape x, w;
+    bool bias;
+    int64_t stride, pad;
+  };
+  const std::vector<Cfg> cfgs = {
+      {{2, 3, 7, 6}, {4, 3, 3, 3}, true, 1, 0},  {{2, 3, 7, 6}, {4, 3, 3, 3}, true, 2, 1},
+      {{1, 2, 8, 9}, {3, 2, 2, 3}, false, 3, 2}, {{3, 1, 5, 5}, {2, 1, 5, 5}, true, 1, 0},
+      {{1, 4, 6, 5}, {5, 4, 1, 1}, true, 1, 0},  {{1, 4, 6, 5}, {5, 4, 1, 1}, true, 2, 1},
+      {{2, 2, 4, 4}, {1, 2, 3, 1}, true, 1, 1},  {{1, 3, 3, 3}, {2, 3, 3, 3}, false, 1, 2},
+  };
+  for (size_t i = 0; i < cfgs.size(); ++i) {
+    const Cfg& c = cfgs[i];
+    Tensor x = R(c.x, 10 + i, false), W = R(c.w, 20 + i, false);
+    Tensor b = c.bias ? R({c.w[0]}, 30 + i, false) : Tensor();
+    INFO("config " << i << ": x " << shape_str(c.x) << ", W " << shape_str(c.w) << ", stride "
+                   << c.stride << ", padding " << c.pad);
+    Tensor ref = naive_conv2d(x, W, b, c.stride, c.pad);
+    CHECK_CLOSE(conv2d(x, W, b, c.stride, c.pad), ref, 1e-5, 1e-4);
+  }
+}
+
+TEST_CASE("conv: the 1x1 path equals a channel mix computed with elementwise ops", "[conv]") {
+  const int64_t N = 2, C = 3, H = 4, Wd = 5, F = 4;
+  Tensor x = R({N, C, H, Wd}, 1, false), W = R({F, C, 1, 1}, 2, false), b = R({F}, 3, false);
+  // y[n, f, h, w] = sum_c W[f, c] x[n, c, h, w] + b[f]: broadcast multiply, then sum over c.
+  Tensor ref = sum(reshape(W, {1, F, C, 1, 1}) * reshape(x, {N, 1, C, H, Wd}), {2}) +
+               reshape(b, {1, F, 1, 1});
+  CHECK_CLOSE(conv2d(x, W, b), ref, 1e-5, 1e-4);
+  // The general im2col path (padding 1) must agree inside; its border sees only zeros, so it is b.
+  Tensor padded = conv2d(x, W, b, 1, 1);  // (N, F, H + 2, W + 2)
+  CHECK_CLOSE(slice(slice(padded, 2, 1, H + 1), 3, 1, Wd + 1), ref, 1e-5, 1e-4);
+  CHECK_CLOSE(select(select(padded, 3, 0), 2, 0), expand(reshape(b, {1, F}), {N, F}));
+}
+
+TEST_CASE("conv: gradient checks", "[conv]") {
+  auto conv = [](int64_t s, int64_t p) {
+    return [s, p](const Ins& in) { return conv2d(in[0], in[1], in[2], s, p); };
+  };
+  std::vector<OpCase> cases = {
+      {"x, W, b: (2,3,5,5) * (4,3,3,3)", {{2, 3, 5, 5}, {4, 3, 3, 3}, {4}}, conv(1, 0)},
+      {"stride 2, padding 1, 3x2 kernel", {{2, 2, 6, 7}, {3, 2, 3, 2}, {3}}, conv(2, 1)},
+      {"padding 2 > kernel / 2", {{1, 2, 4, 3}, {2, 2, 3, 3}, {2}}, conv(1, 2)},
+      {"stride 3 leaves input rows unused", {{1, 2, 8, 8}, {2, 2, 2, 2}, {2}}, conv(3, 0)},
+      {"1x1 (the gemm-only path)", {{2, 4, 3, 3}, {5, 4, 1, 1}, {5}}, conv(1, 0)},
+      {"1x1 with stride 2 (im2col path)", {{2, 4, 5, 5}, {3, 4, 1, 1}, {3}}, conv(2, 0)},
+      {"no bias",
+       {{2, 3, 5, 4}, {2, 3, 3, 3}},
+       [](const Ins& in) { return conv2d(in[0], in[1], Tensor(), 1, 1); }},
+      {"non-contiguous input: NHWC permuted to NCHW",
+       {{2, 5, 5, 3}, {2, 3, 3, 3}, {2}},
+       [](const Ins& in) {
+         return conv2d(permute(in[0], {0, 3, 1, 2}), in[1], in[2], 1, 1);
+       }},
+      {"non-contiguous input: strided slice with offset",
+       {{1, 4, 9, 6}, {2, 2, 2, 2}, {2}},
+       [](const Ins& in) {
+         return conv2d(slice(slice(in[0], 1, 1, 4, 2), 2, 1, 9), in[1], in[2]);
+       }},
+      {"non-contiguous weight: transposed view",
+       {{1, 3, 4, 4}, {3, 2, 3, 3}, {2}},
+       [](const Ins& in) { return conv2d(in[0], transpose(in[1], 0, 1), in[2], 1, 1); }},
+      {"1x1 on a permuted input",
+       {{2, 3, 3, 4}, {2, 4, 1, 1}},
+       [](const Ins& in) {
+         return conv2d(permute(in[0], {0, 3, 1, 2}), in[1]);
+       }},
+  };
+  run_gradcheck_table(cases);
+}
+
+// ---- max_pool2d ---------------------------------------------------------------------------------
+
+namespace {
+//  1  3  2  4
+//  5  0  7  6
+//  9 11 10  8
+// 12 14 13 15
+Tensor x16(bool grad = false) {
+  return T({1, 3, 2, 4, 5, 0, 7, 6, 9, 11, 10, 8, 12, 14, 13, 15}, {1, 1, 4, 4}, grad);
+}
+}  // namespace
+
+TEST_CASE("pool: 2x2 stride 2 by hand, and the gradient goes to each winner", "[pool]") {
+  Tensor x = x16(true);
+  Tensor y = max_pool2d(x, 2);  // stride 0 means stride = kernel
+  // windows: {1,3,5,0} -> 5, {2,4,7,6} -> 7, {9,11,12,14} -> 14, {10,8,13,15} -> 15
+  CHECK_CLOSE(y, {5, 7, 14, 15}, {1, 1, 2, 2});
+  sum(y * T({1, 2, 3, 4}, {1, 1, 2, 2})).backward();
+  // winners at flat positions 4 (5), 6 (7), 13 (14), 15 (15) get gy = 1, 2, 3, 4
+  CHECK_CLOSE(x.grad(), {0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 3, 0, 4}, {1, 1, 4, 4});
+}
+
+TEST_CASE("pool: overlapping windows (kernel 3, stride 1) add up at a shared winner", "[pool]") {
+  Tensor x = x16(true);
+  Tensor y = max_pool2d(x, 3, 1);
+  // rows/cols 0-2: {1,3,2,5,0,7,9,11,10} -> 11;  rows 0-2, cols 1-3: {3,2,4,0,7,6,11,10,8} -> 11
+  // rows 1-3, cols 0-2: {5,0,7,9,11,10,12,14,13} -> 14;  rows/cols 1-3: ... 15 -> 15
+  CHECK_CLOSE(y, {11, 11, 14, 15}, {1, 1, 2, 2});
+  sum(y).backward();
+  // 11 (position 9) wins twice, 14 (position 13) and 15 (position 15) once
+  CHECK_CLOSE(x.grad(), {0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 1}, {1, 1, 4, 4});
+}
+
+TEST_CASE("pool: padded positions never win, even over negative values", "[pool]") {
+  // x = -1 -2 -3 / -4 -5 -6 / -7 -8 -9; a zero-valued padding would make every output 0.
+  Tensor x = T({-1, -2, -3, -4, -5, -6, -7, -8, -9}, {1, 1, 3, 3}, true);
+  SECTION("kernel 2, stride 1, padding 1") {
+    // output (3 + 2 - 2) / 1 + 1 = 4; window (oh, ow) covers rows oh-1..oh, cols ow-1..ow
+    //   row 0: {-1} {-1,-2} {-2,-3} {-3}          -> -1 -1 -2 -3
+    //   row 1: {-1,-4} {-1,-2,-4,-5} ...          -> -1 -1 -2 -3
+    //   row 2: {-4,-7} {-4,-5,-7,-8} ...          -> -4 -4 -5 -6
+    //   row 3: {-7} {-7,-8} {-8,-9} {-9}          -> -7 -7 -8 -9
+    Tensor y = max_pool2d(x, 2, 1, 1);
+    CHECK_CLOSE(y, {-1, -1, -2, -3, -1, -1, -2, -3, -4, -4, -5, -6, -7, -7, -8, -9}, {1, 1, 4, 4});
+    sum(y).backward();
+    // count of windows each element wins: -1 wins 4, -2 wins 2, -3 wins 2, -4 wins 2, -5 once,
+    // -6 once, -7 twice, -8 once, -9 once (16 windows in all)
+    CHECK_CLOSE(x.grad(), {4, 2, 2, 2, 1, 1, 2, 1, 1}, {1, 1, 3, 3});
+  }
+  SECTION("kernel 3, stride 2 (not the kernel), padding 1") {
+    // output (3 + 2 - 3) / 2 + 1 = 2; windows cover rows -1..1 / 1..3 clipped to 0..1 / 1..2:
+    //   {-1,-2,-4,-5} -> -1, {-2,-3,-5,-6} -> -2, {-4,-5,-7,-8} -> -4, {-5,-6,-8,-9} -> -5
+    Tensor y = max_pool2d(x, 3, 2, 1);
+    CHECK_CLOSE(y, {-1, -2, -4, -5}, {1, 1, 2, 2});
+    sum(y).backward();
+    CHECK_CLOSE(x.grad(), {1, 1, 0, 1, 1, 0, 0, 0, 0}, {1, 1, 3, 3});
+  }
+}
+
+TEST_CASE("pool: a tie routes the gradient to exactly one element (the first)", "[pool]") {
+  // two planes: all four equal, and a tie between positions 1 and 3 (7 = 7 > 2, 5)
+  Tensor x = T({3, 3, 3, 3, 2, 7, 5, 7}, {1, 2, 2, 2}, true);
+  Tensor y = max_pool2d(x, 2);
+  CHECK_CLOSE(y, {3, 7}, {1, 2, 1, 1});
+  sum(y).backward();
+  CHECK_CLOSE(x.grad(), {1, 0, 0, 0, 0, 1, 0, 0}, {1, 2, 2, 2});
+}
+
+TEST_CASE("pool: batch and channels against a naive loop reference", "[pool]") {
+  const int64_t N = 2, C = 3, H = 7, Wd = 6, k = 3, s = 2, p = 1;
+  Tensor x = R({N, C, H, Wd}, 7, false, -5.f, 5.f);
+  const int64_t OH = (H + 2 * p - k) / s + 1, OW = (Wd + 2 * p - k) / s + 1;
+  auto xv = x.to_vector();
+  std::vector<float> ref;
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t h = oh * s - p; h < oh * s - p + k; ++h)
+          for (int64_t w = ow * s - p; w < ow * s - p + k; ++w)
+            if (h >= 0 && h < H && w >= 0 && w < Wd) m = std::max(m, xv[(nc * H + h) * Wd + w]);
+        ref.push_back(m);
+      }
+  CHECK_CLOSE(max_pool2d(x, k, s, p), ref, {N, C, OH, OW});
+  // a non-contiguous input (channels-last data permuted to NCHW) gives the same result
+  Tensor x_nhwc = contiguous(permute(x, {0, 2, 3, 1}));
+  CHECK_CLOSE(max_pool2d(permute(x_nhwc, {0, 3, 1, 2}), k, s, p), ref, {N, C, OH, OW});
+}
+
+TEST_CASE("pool: gradient checks away from ties", "[pool]") {
+  // Inputs in [-100, 100) with a step of 1e-3: a window's top two values are almost surely more
+  // than 2e-3 apart, and max pooling copies values exactly, so the differences are exact.
+  GradcheckOptions opt;
+  opt.eps = 1e-3;
+  auto pool = [](int64_t k, int64_t s, int64_t p) {
+    return [k, s, p](const Ins& in) { return max_pool2d(in[0], k, s, p); };
+  };
+  std::vector<OpCase> cases = {
+      {"kernel 2, stride 2", {{2, 3, 6, 6}}, pool(2, 0, 0), -100.f, 100.f, opt},
+      {"kernel 3, stride 2, padding 1", {{2, 2, 7, 5}}, pool(3, 2, 1), -100.f, 100.f, opt},
+      {"kernel 3, stride 1 (overlapping)", {{1, 2, 5, 6}}, pool(3, 1, 0), -100.f, 100.f, opt},
+      {"kernel 2, stride 1, padding 1", {{1, 1, 4, 4}}, pool(2, 1, 1), -100.f, 100.f, opt},
+      {"non-contiguous input",
+       {{2, 6, 6, 3}},
+       [](const Ins& in) {
+         return max_pool2d(permute(in[0], {0, 3, 1, 2}), 2);
+       },
+       -100.f,
+       100.f,
+       opt},
+  };
+  run_gradcheck_table(cases);
+}
+
+TEST_CASE("conv: an empty batch gives an empty output and empty gradients", "[conv][pool]") {
+  Tensor x = T({}, {0, 2, 5, 5}, true), W = R({3, 2, 3, 3}, 5), b = R({3}, 6);
+  Tensor y = max_pool2d(conv2d(x, W, b, 1, 1), 2);  // (0, 3, 5, 5) -> (0, 3, 2, 2)
+  CHECK(y.shape() == Shape{0, 3, 2, 2});
+  sum(y).backward();
+  CHECK(x.grad().shape() == Shape{0, 2, 5, 5});
+  CHECK_CLOSE(W.grad(), std::vector<float>(3 * 2 * 3 * 3, 0.f), {3, 2, 3, 3});  // nothing to sum
+  CHECK_CLOSE(b.grad(), {0, 0, 0}, {3});
+}
+
+// ---- argument errors ----------------------------------------------------------------------------
+
+TEST_CASE("conv: argument errors name the op and the shapes", "[conv]") {
+  using Catch::Contains;
+  Tensor x = zeros({1, 3, 8, 8}), W = zeros({16, 3, 3, 3});
+  CHECK_THROWS_WITH(conv2d(x, zeros({16, 4, 3, 3})),
+                    Contains("conv2d: input (1, 3, 8, 8) has 3 channels but weight (16, 4, 3, 3) "
+                             "expects 4"));
+  CHECK_THROWS_WITH(conv2d(zeros({3, 8, 8}), W),
+                    Contains("conv2d: input must have rank 4") && Contains("(3, 8, 8)"));
+  CHECK_THROWS_WITH(conv2d(x, zeros({16, 3, 9})),
+                    Contains("conv2d: weight must have rank 4") && Contains("(16, 3, 9)"));
+  CHECK_THROWS_WITH(conv2d(x, W, zeros({8})),
+                    Contains("conv2d: bias of shape (8) does not match weight (16, 3, 3, 3)") &&
+                        Contains("expected (16)"));
+  CHECK_THROWS_WITH(conv2d(x, W, zeros({1, 16})), Contains("conv2d: bias of shape (1, 16)"));
+  CHECK_THROWS_WITH(conv2d(x, W, Tensor(), 0),
+                    Contains("conv2d: stride must be >= 1, got 0") && Contains("(1, 3, 8, 8)"));
+  CHECK_THROWS_WITH(conv2d(x, W, Tensor(), 1, -1),
+                    Contains("conv2d: padding must be >= 0, got -1") && Contains("(16, 3, 3, 3)"));
+  CHECK_THROWS_WITH(conv2d(zeros({1, 3, 2, 8}), W),
+                    Contains("conv2d: kernel 3x3 is larger than the padded input 2x8") &&
+                        Contains("(1, 3, 2, 8)"));
+  CHECK_NOTHROW(conv2d(zeros({1, 3, 1, 1}), W, Tensor(), 1, 1));  // padded to 3x3: one output
+  CHECK_THROWS_WITH(conv2d(Tensor(), W), Contains("conv2d: input is an undefined tensor"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor()), Contains("conv2d: weight is an undefined tensor"));
+}
+
+TEST_CASE("pool: argument errors name the op and the shapes", "[pool]") {
+  using Catch::Contains;
+  Tensor x = zeros({1, 2, 5, 5});
+  CHECK_THROWS_WITH(max_pool2d(zeros({2, 5, 5}), 2),
+                    Contains("max_pool2d: input must have rank 4") && Contains("(2, 5, 5)"));
+  CHECK_THROWS_WITH(max_pool2d(x, 0),
+                    Contains("max_pool2d: kernel must be >= 1, got 0") && Contains("(1, 2, 5, 5)"));
+  CHECK_THROWS_WITH(max_pool2d(x, 2, -1),
+                    Contains("max_pool2d: stride must be >= 1") && Contains("got -1"));
+  CHECK_THROWS_WITH(max_pool2d(x, 3, 1, 2),
+                    Contains("max_pool2d: padding must be in [0, kernel / 2] = [0, 1], got 2") &&
+                        Contains("(1, 2, 5, 5)"));
+  CHECK_THROWS_WITH(max_pool2d(x, 2, 1, -1), Contains("max_pool2d: padding must be in"));
+  CHECK_THROWS_WITH(max_pool2d(zeros({1, 2, 5, 1}), 4, 1, 1),
+                    Contains("max_pool2d: kernel 4x4 is larger than the padded input 7x3") &&
+                        Contains("(1, 2, 5, 1)"));
+  CHECK_THROWS_WITH(max_pool2d(Tensor(), 2), Contains("max_pool2d: input is an undefined tensor"));
+}

@@ -1,0 +1,224 @@
+// Tests of the Tensor handle: shapes, strides and contiguity, 0-d and zero-size tensors, host
+// transfers of strided views, clone/fill_/copy_, str(), devices (CUDA without a GPU is a clear
+// error) and the errors an undefined tensor gives.
+#include "support/helpers.h"
+
+using namespace minidl;
+using namespace minidl::test;
+using Catch::Contains;
+
+TEST_CASE("tensor: shape, strides and contiguity of a new tensor", "[tensor]") {
+  Tensor x = Tensor::empty({2, 3, 4});
+  CHECK(x.defined());
+  CHECK(x.shape() == Shape{2, 3, 4});
+  CHECK(x.strides() == Shape{12, 4, 1});  // row-major: (3*4, 4, 1)
+  CHECK(x.offset() == 0);
+  CHECK(x.dim() == 3);
+  CHECK(x.numel() == 24);
+  CHECK(x.size(0) == 2);
+  CHECK(x.size(-1) == 4);
+  CHECK(x.size(-3) == 2);
+  CHECK(x.is_contiguous());
+  CHECK(x.device() == Device::CPU);
+  CHECK(x.is_leaf());
+  CHECK_FALSE(x.requires_grad());
+  CHECK_THROWS_WITH(x.size(3), Contains("size") && Contains("axis 3") && Contains("(2, 3, 4)"));
+  CHECK_THROWS_WITH(x.size(-4), Contains("(2, 3, 4)"));
+}
+
+TEST_CASE("tensor: shape helpers", "[tensor]") {
+  CHECK(shape_str({}) == "()");
+  CHECK(shape_str({5}) == "(5)");
+  CHECK(shape_str({2, 3}) == "(2, 3)");
+  CHECK(shape_numel({}) == 1);
+  CHECK(shape_numel({2, 3, 4}) == 24);
+  CHECK(shape_numel({2, 0, 3}) == 0);
+  CHECK(contiguous_strides({}) == Shape{});
+  CHECK(contiguous_strides({2, 3, 4}) == Shape{12, 4, 1});
+}
+
+TEST_CASE("tensor: bad shapes are errors", "[tensor]") {
+  CHECK_THROWS_WITH(Tensor::empty({2, -1}), Contains("(2, -1)") && Contains("negative"));
+  CHECK_THROWS_WITH(Tensor::empty({1, 1, 1, 1, 1, 1, 1, 1, 1}), Contains("at most 8"));
+  auto st = std::make_shared<Storage>(4 * sizeof(float), Device::CPU);
+  CHECK_NOTHROW(Tensor::view_of(st, {2, 2}, {2, 1}, 0));
+  // last element at offset 1 + (2-1)*2 + (2-1)*1 = 4, past the 4 floats (indices 0..3)
+  CHECK_THROWS_WITH(Tensor::view_of(st, {2, 2}, {2, 1}, 1), Contains("past the end"));
+}
+
+TEST_CASE("tensor: 0-d scalars", "[tensor]") {
+  Tensor s = scalar(2.5f);
+  CHECK(s.dim() == 0);
+  CHECK(s.shape().empty());
+  CHECK(s.numel() == 1);
+  CHECK(s.is_contiguous());
+  CHECK(s.item() == 2.5f);
+  CHECK(s.to_vector() == std::vector<float>{2.5f});
+  CHECK(s.str() == "Tensor() cpu [2.5]");
+  CHECK_THROWS_WITH(s.size(0), Contains("size") && Contains("()"));
+  // a 0-d tensor takes part in ops like any other: 2.5 * 4 = 10
+  CHECK((s * 4.f).item() == 10.f);
+  CHECK(s.clone().item() == 2.5f);
+  CHECK(s.reshape({1, 1}).shape() == Shape{1, 1});
+}
+
+TEST_CASE("tensor: zero-size tensors", "[tensor]") {
+  Tensor z = zeros({2, 0, 3});
+  CHECK(z.numel() == 0);
+  CHECK(z.dim() == 3);
+  CHECK(z.is_contiguous());  // no elements: trivially contiguous, so view() needs no copy
+  CHECK(z.to_vector().empty());
+  CHECK(z.view({0, 3}).shape() == Shape{0, 3});
+  CHECK(z.reshape({-1}).shape() == Shape{0});
+  CHECK(z.clone().shape() == Shape{2, 0, 3});
+  CHECK(z.str() == "Tensor(2, 0, 3) cpu []");
+  CHECK_THROWS_WITH(z.item(), Contains("item") && Contains("(2, 0, 3)"));
+  CHECK_NOTHROW(z.fill_(1.f));
+  // the sum over no elements is 0; summing the empty axis leaves (2, 3) zeros
+  CHECK(sum(z).item() == 0.f);
+  CHECK_CLOSE(sum(z, {1}), {0, 0, 0, 0, 0, 0}, {2, 3});
+  CHECK(((z + 1.f) * z).shape() == Shape{2, 0, 3});
+  CHECK(arange(0, 6).slice(0, 4, 2).numel() == 0);
+}
+
+TEST_CASE("tensor: item() on many elements names the shape", "[tensor]") {
+  CHECK_THROWS_WITH(ones({2, 3}).item(), Contains("item") && Contains("(2, 3)"));
+  CHECK(ones({1, 1, 1}).item() == 1.f);
+}
+
+TEST_CASE("tensor: to_vector of non-contiguous views", "[tensor]") {
+  Tensor x = arange(0, 6).reshape({2, 3});  // [[0, 1, 2], [3, 4, 5]]
+  Tensor t = x.transpose(0, 1);             // [[0, 3], [1, 4], [2, 5]]
+  CHECK_FALSE(t.is_contiguous());
+  CHECK(t.strides() == Shape{1, 3});
+  CHECK(t.to_vector() == std::vector<float>{0, 3, 1, 4, 2, 5});
+  Tensor s = x.slice(1, 0, 3, 2);  // columns 0 and 2: [[0, 2], [3, 5]]
+  CHECK(s.to_vector() == std::vector<float>{0, 2, 3, 5});
+  Tensor e = expand(from_vector({7, 8}, {2, 1}), {2, 3});  // [[7, 7, 7], [8, 8, 8]]
+  CHECK(e.strides() == Shape{1, 0});
+  CHECK(e.to_vector() == std::vector<float>{7, 7, 7, 8, 8, 8});
+  Tensor r = x.select(1, 1);  // column 1: [1, 4], offset 1
+  CHECK(r.offset() == 1);
+  CHECK(r.to_vector() == std::vector<float>{1, 4});
+  CHECK(r.select(0, 1).item() == 4.f);
+}
+
+TEST_CASE("tensor: clone is independent of its source", "[tensor]") {
+  Tensor x = from_vector({1, 2, 3, 4}, {2, 2});
+  Tensor c = x.clone();
+  CHECK(c.storage() != x.storage());
+  x.fill_(0.f);
+  CHECK(c.to_vector() == std::vector<float>{1, 2, 3, 4});
+  // cloning a transposed view gives a contiguous copy in the view's order
+  Tensor y = from_vector({1, 2, 3, 4}, {2, 2});
+  Tensor ct = y.transpose(0, 1).clone();
+  CHECK(ct.is_contiguous());
+  CHECK(ct.to_vector() == std::vector<float>{1, 3, 2, 4});
+  // clone is differentiable: d sum(clone(w)) / dw = 1
+  Tensor w = from_vector({1, 2}, {2});
+  w.requires_grad_();
+  Tensor cw = w.clone();
+  CHECK(cw.grad_fn()->name == "clone");
+  cw.sum().backward();
+  CHECK_CLOSE(w.grad(), {1, 1}, {2});
+}
+
+TEST_CASE("tensor: fill_ and copy_", "[tensor]") {
+  Tensor x = zeros({2, 3});
+  x.fill_(2.f);
+  CHECK(x.to_vector() == std::vector<float>(6, 2.f));
+  x.copy_(arange(0, 6).reshape({2, 3}));
+  CHECK(x.to_vector() == std::vector<float>{0, 1, 2, 3, 4, 5});
+  // copy_ reads a non-contiguous source in its logical order
+  x.copy_(arange(0, 6).reshape({3, 2}).transpose(0, 1));  // [[0, 2, 4], [1, 3, 5]]
+  CHECK(x.to_vector() == std::vector<float>{0, 2, 4, 1, 3, 5});
+  // copy_ writes into a non-contiguous destination through its strides
+  Tensor y = zeros({2, 2});
+  y.transpose(0, 1).copy_(from_vector({1, 2, 3, 4}, {2, 2}));  // y^T = [[1,2],[3,4]]
+  CHECK(y.to_vector() == std::vector<float>{1, 3, 2, 4});
+  CHECK_THROWS_WITH(y.copy_(zeros({3})), Contains("copy_") && Contains("(3)") && Contains("(2, 2)"));
+  CHECK_THROWS_AS(y.copy_(Tensor()), Error);
+}
+
+TEST_CASE("tensor: copy_ from an overlapping view of the same storage", "[tensor]") {
+  // x[1:8] = x[0:7] on [0..7] shifts right by one: [0, 0, 1, 2, 3, 4, 5, 6]
+  Tensor x = arange(0, 8);
+  x.slice(0, 1, 8).copy_(x.slice(0, 0, 7));
+  CHECK(x.to_vector() == std::vector<float>{0, 0, 1, 2, 3, 4, 5, 6});
+  // x[1::2] = x[0:4] on [0..7]: positions 1, 3, 5, 7 get the old 0, 1, 2, 3
+  Tensor y = arange(0, 8);
+  y.slice(0, 1, 8, 2).copy_(y.slice(0, 0, 4));
+  CHECK(y.to_vector() == std::vector<float>{0, 0, 2, 1, 4, 2, 6, 3});
+}
+
+TEST_CASE("tensor: str() shows shape, device, autograd state and small values", "[tensor]") {
+  CHECK(from_vector({1, 2, 3, 4}, {2, 2}).str() == "Tensor(2, 2) cpu [1, 2, 3, 4]");
+  Tensor a = from_vector({1.5f}, {1});
+  a.requires_grad_();
+  CHECK(a.str() == "Tensor(1) cpu requires_grad [1.5]");
+  CHECK((a + a).str() == "Tensor(1) cpu requires_grad grad_fn=add [3]");
+  CHECK(zeros({5, 5}).str() == "Tensor(5, 5) cpu");  // 25 > 16 elements: no values
+  CHECK(Tensor().str() == "Tensor(undefined)");
+}
+
+TEST_CASE("tensor: to(Device::CPU) on a CPU tensor is the identity", "[tensor]") {
+  Tensor x = ones({2});
+  CHECK(x.to(Device::CPU).is_same(x));
+  CHECK(device_name(Device::CPU) == std::string("cpu"));
+  CHECK(device_name(Device::CUDA) == std::string("cuda"));
+}
+
+TEST_CASE("tensor: CUDA tensors without a usable GPU are a clear error", "[tensor]") {
+  if (cuda_available()) {
+    // with a GPU: the round trip keeps the values
+    Tensor x = from_vector({1, 2, 3}, {3});
+    Tensor g = x.to(Device::CUDA);
+    CHECK(g.device() == Device::CUDA);
+    CHECK(g.to(Device::CPU).to_vector() == std::vector<float>{1, 2, 3});
+    return;
+  }
+  CHECK(cuda_device_count() == 0);
+  if (!built_with_cuda()) CHECK_THAT(cuda_device_info(), Contains("without CUDA"));
+  CHECK_THROWS_AS(Tensor::empty({2}, Device::CUDA), Error);
+  CHECK_THROWS_WITH(Tensor::empty({2}, Device::CUDA), Contains("CUDA"));
+  CHECK_THROWS_WITH(zeros({2, 2}, Device::CUDA), Contains("CUDA"));
+  CHECK_THROWS_WITH(ones({2}).to(Device::CUDA), Contains("CUDA"));
+  CHECK_THROWS_WITH(from_vector({1}, Device::CUDA), Contains("CUDA"));
+}
+
+TEST_CASE("tensor: undefined tensors give an Error, not a crash", "[tensor]") {
+  Tensor u;
+  CHECK_FALSE(u.defined());
+  CHECK_THROWS_WITH(u.shape(), Contains("undefined"));
+  CHECK_THROWS_AS(u.numel(), Error);
+  CHECK_THROWS_AS(u.data(), Error);
+  CHECK_THROWS_AS(u.item(), Error);
+  CHECK_THROWS_AS(u.to_vector(), Error);
+  CHECK_THROWS_AS(u.clone(), Error);
+  CHECK_THROWS_AS(u.contiguous(), Error);
+  CHECK_THROWS_AS(u.to(Device::CPU), Error);
+  CHECK_THROWS_AS(u.fill_(1.f), Error);
+  CHECK_THROWS_AS(u.requires_grad_(), Error);
+  CHECK_THROWS_AS(u.grad(), Error);
+  CHECK_THROWS_AS(u.detach(), Error);
+  CHECK_THROWS_AS(u.backward(), Error);
+  CHECK_THROWS_WITH(u.reshape({1}), Contains("reshape"));
+  CHECK_THROWS_WITH(u.sum(), Contains("sum"));
+  CHECK_THROWS_WITH(add(u, ones({1})), Contains("add"));
+  CHECK_THROWS_WITH(mul(ones({1}), u), Contains("mul"));
+  CHECK_THROWS_WITH(exp(u), Contains("exp"));
+  CHECK_THROWS_AS(u + 1.f, Error);
+  CHECK_THROWS_AS(1.f / u, Error);
+  CHECK_THROWS_AS(eq(u, 1.f), Error);
+  CHECK_THROWS_WITH(concat({ones({1}), u}, 0), Contains("concat"));
+}
+
+TEST_CASE("tensor: set_grad and zero_grad", "[tensor]") {
+  Tensor x = zeros({2});
+  CHECK_FALSE(x.grad().defined());
+  x.set_grad(ones({2}));
+  CHECK(x.grad().to_vector() == std::vector<float>{1, 1});
+  CHECK_THROWS_WITH(x.set_grad(ones({3})), Contains("(3)") && Contains("(2)"));
+  x.zero_grad();
+  CHECK_FALSE(x.grad().defined());
+}
