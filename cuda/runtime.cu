@@ -1,5 +1,5 @@
-// Device query and device memory for minidl's CUDA backend. A CUDA build runs on a machine
-// without a GPU: every query here answers "no GPU" instead of failing.
+// Device queries and copies for minidl's CUDA backend. A CUDA build runs on a machine without a
+// GPU: every query here answers "no GPU" instead of failing. Memory is in memory.cu.
 #include <cstdio>
 
 #include "cuda/common.cuh"
@@ -26,41 +26,21 @@ std::string device_info() {
   if (n == 0) return "no GPU";
   cudaDeviceProp p{};
   CUDA_CHECK(cudaGetDeviceProperties(&p, 0));
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%s, sm_%d%d, %.1f GiB", p.name, p.major, p.minor,
+  char gib[32];
+  std::snprintf(gib, sizeof gib, "%.1f GiB",
                 static_cast<double>(p.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0));
-  return buf;
+  return detail::cat(p.name, ", sm_", p.major, p.minor, ", ", gib);
 }
 
-void* malloc(std::size_t nbytes) {
-  if (nbytes == 0) return nullptr;
-  if (device_count() == 0)
-    throw Error(detail::cat("cannot allocate a CUDA tensor: ", device_info(),
-                            " (minidl::cuda_available() tells before you try)"));
-  void* p = nullptr;
-  cudaError_t err = cudaMalloc(&p, nbytes);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    std::size_t free_b = 0, total_b = 0;
-    cudaMemGetInfo(&free_b, &total_b);
-    throw Error(detail::cat("CUDA out of memory: asked for ", nbytes / (1024.0 * 1024.0), " MiB, ",
-                            free_b / (1024.0 * 1024.0), " MiB free of ", total_b / (1024.0 * 1024.0),
-                            " MiB (", cudaGetErrorString(err),
-                            "); hint: use a smaller batch or input size"));
-  }
-  return p;
-}
-
-void free(void* ptr) {
-  if (ptr) cudaFree(ptr);  // never throws: called from destructors
-}
-
+// Every copy runs on minidl's stream, after the kernels queued before it. Copies that involve host
+// memory wait for the copy itself: the caller reads the host buffer next, or frees it.
 void memcpy(void* dst, const void* src, std::size_t nbytes, CopyKind kind) {
   if (nbytes == 0) return;
   cudaMemcpyKind k = kind == CopyKind::HostToDevice   ? cudaMemcpyHostToDevice
                      : kind == CopyKind::DeviceToHost ? cudaMemcpyDeviceToHost
                                                       : cudaMemcpyDeviceToDevice;
-  CUDA_CHECK(cudaMemcpy(dst, src, nbytes, k));
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, k, stream()));
+  if (kind != CopyKind::DeviceToDevice) CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 void synchronize() { CUDA_CHECK(cudaDeviceSynchronize()); }

@@ -4,9 +4,9 @@
 
 #include "core/autograd.h"
 #include "core/cpu/kernels.h"
-#include "core/ops/creation.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/op_util.h"
+#include "core/ops/reduce.h"
 #include "core/ops/shape.h"
 
 namespace minidl {
@@ -43,14 +43,14 @@ YoloV1LossResult yolo_v1_loss(const Tensor& pred, const Tensor& target, const Yo
                  opt.class_loss == YoloClassLoss::SoftmaxCE};
   MINIDL_DISPATCH(pred.device(), yolo_v1_loss, P, N, p.data(), t.data(), terms.data(), dpred.data());
 
-  std::vector<float> v = terms.to_vector();  // five floats back to the host
+  // The terms stay where they were computed: no copy to the host and back (a device sync) per step.
   YoloV1LossResult r;
-  r.xy = scalar(v[0], pred.device());
-  r.wh = scalar(v[1], pred.device());
-  r.obj = scalar(v[2], pred.device());
-  r.noobj = scalar(v[3], pred.device());
-  r.cls = scalar(v[4], pred.device());
-  Tensor total = scalar(v[0] + v[1] + v[2] + v[3] + v[4], pred.device());
+  r.xy = terms.select(0, 0);
+  r.wh = terms.select(0, 1);
+  r.obj = terms.select(0, 2);
+  r.noobj = terms.select(0, 3);
+  r.cls = terms.select(0, 4);
+  Tensor total = sum(terms);
   // d total / d pred was computed by the kernel; the chain rule only scales it by gy (a scalar).
   r.total = record(op, total, {pred, target.detach()}, [dpred](const Tensor& gy, const std::vector<bool>&) {
     return std::vector<Tensor>{dpred * gy, Tensor()};

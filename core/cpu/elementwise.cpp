@@ -1,7 +1,9 @@
-// CPU elementwise kernels. The forward formula of each unary op sits beside its derivative.
+// CPU elementwise kernels: loops over the scalar formulas of core/cpu/elementwise_math.h (each
+// unary op's forward beside its derivative), which cuda/elementwise.cu shares.
 #include <array>
-#include <cmath>
+#include <initializer_list>
 
+#include "core/cpu/elementwise_math.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/strided.h"
 
@@ -10,68 +12,6 @@ namespace minidl::cpu {
 namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;  // below this, threads cost more than they give
-
-// y = op(x): the forward formulas.
-inline float unary_forward(UnaryOp op, float x, float a, float b) {
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return std::exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Square: return x * x;
-    case UnaryOp::Abs: return std::fabs(x);
-    case UnaryOp::Sigmoid:  // stable on both sides: never exp of a large positive number
-      return x >= 0 ? 1.f / (1.f + std::exp(-x)) : std::exp(x) / (1.f + std::exp(x));
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::Relu: return x > 0 ? x : 0.f;
-    case UnaryOp::LeakyRelu: return x > 0 ? x : a * x;
-    case UnaryOp::Clamp: return x < a ? a : (x > b ? b : x);
-    case UnaryOp::PowScalar: return std::pow(x, a);
-    case UnaryOp::AddScalar: return x + a;
-    case UnaryOp::MulScalar: return x * a;
-  }
-  return 0.f;
-}
-
-// dy/dx given x and y = op(x): the derivatives, one line per op.
-inline float unary_derivative(UnaryOp op, float x, float y, float a, float b) {
-  switch (op) {
-    case UnaryOp::Neg: return -1.f;
-    case UnaryOp::Exp: return y;                         // d e^x = e^x
-    case UnaryOp::Log: return 1.f / x;                   // d ln x = 1/x
-    case UnaryOp::Sqrt: return 0.5f / y;                 // d √x = 1/(2√x)
-    case UnaryOp::Square: return 2.f * x;                // d x² = 2x
-    case UnaryOp::Abs: return x > 0 ? 1.f : (x < 0 ? -1.f : 0.f);
-    case UnaryOp::Sigmoid: return y * (1.f - y);         // σ' = σ(1-σ)
-    case UnaryOp::Tanh: return 1.f - y * y;              // tanh' = 1 - tanh²
-    case UnaryOp::Relu: return x > 0 ? 1.f : 0.f;
-    case UnaryOp::LeakyRelu: return x > 0 ? 1.f : a;
-    case UnaryOp::Clamp: return (x >= a && x <= b) ? 1.f : 0.f;
-    case UnaryOp::PowScalar: return a == 0.f ? 0.f : a * std::pow(x, a - 1.f);  // d x^p = p x^(p-1)
-    case UnaryOp::AddScalar: return 1.f;
-    case UnaryOp::MulScalar: return a;
-  }
-  return 0.f;
-}
-
-inline float binary_op(BinaryOp op, float a, float b) {
-  switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
-    case BinaryOp::Pow: return std::pow(a, b);
-    case BinaryOp::Minimum: return a < b ? a : b;
-    case BinaryOp::Maximum: return a > b ? a : b;
-    case BinaryOp::Eq: return a == b ? 1.f : 0.f;
-    case BinaryOp::Ne: return a != b ? 1.f : 0.f;
-    case BinaryOp::Lt: return a < b ? 1.f : 0.f;
-    case BinaryOp::Le: return a <= b ? 1.f : 0.f;
-    case BinaryOp::Gt: return a > b ? 1.f : 0.f;
-    case BinaryOp::Ge: return a >= b ? 1.f : 0.f;
-  }
-  return 0.f;
-}
 
 bool all_contiguous(const Layout& out, std::initializer_list<const Layout*> ls) {
   for (const Layout* l : ls) {

@@ -8,15 +8,6 @@
 
 namespace minidl {
 
-void throw_no_cuda_kernel(const char* op) {
-#if MINIDL_HAS_CUDA
-  throw Error(detail::cat(op, ": no CUDA kernel for this op yet; move the tensors to the CPU with "
-                              ".to(Device::CPU)"));
-#else
-  throw_no_cuda(op);
-#endif
-}
-
 namespace detail {
 
 void check_defined(const char* op, const Tensor& x, const char* arg) {
@@ -71,8 +62,8 @@ Layout broadcast_layout(const Tensor& x, const Shape& out) {
 
 Layout layout_of(const Tensor& x) { return broadcast_layout(x, x.shape()); }
 
-// y = op(x) for the UnaryOp family; backward dx = gy * op'(x) via cpu::unary_backward, which keeps
-// each derivative next to its forward formula.
+// y = op(x) for the UnaryOp family; backward dx = gy * op'(x) via the unary_backward kernel (the
+// derivatives sit next to their forward formulas in core/cpu/elementwise_math.h).
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a, float b) {
   check_defined(name, x);
   Tensor xc = contiguous(x.detach());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/cpu/kernels.h"
 #include "core/error.h"
 #include "core/kernel_types.h"
 #include "core/tensor.h"
@@ -29,23 +30,30 @@ Layout broadcast_layout(const Tensor& x, const Shape& out);
 /// x's own shape and strides.
 Layout layout_of(const Tensor& x);
 /// y = op(x) for the UnaryOp family (a, b: the op's scalars), recorded with the backward
-/// dx = gy * op'(x) that cpu::unary_backward computes beside each forward formula.
+/// dx = gy * op'(x) of the unary_backward kernel (core/cpu/elementwise_math.h has the formulas).
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, float b = 0.f);
 
 }  // namespace detail
 
-/// Raised where an op has no CUDA kernel in this build (the CUDA backend is issue 6's work).
-[[noreturn]] void throw_no_cuda_kernel(const char* op);
-
 }  // namespace minidl
 
-/// Calls cpu::fn(args...) for a CPU tensor. For CUDA it raises a clear error: "built without CUDA"
-/// in a CPU-only build; in a CUDA build, the kernel's CUDA twin is called once it exists.
-#define MINIDL_DISPATCH(device, fn, ...)                                                    \
-  do {                                                                                      \
-    if ((device) == ::minidl::Device::CPU) {                                                \
-      ::minidl::cpu::fn(__VA_ARGS__);                                                       \
-    } else {                                                                                \
-      ::minidl::throw_no_cuda_kernel(#fn);                                                  \
-    }                                                                                       \
+// The CUDA twins are declared (and exist) only in a CUDA build; MINIDL_HAS_CUDA is the library's
+// private compile definition, so this header is for the library's own sources.
+#if MINIDL_HAS_CUDA
+#include "cuda/kernels.h"
+#define MINIDL_DISPATCH_CUDA_(fn, ...) ::minidl::cuda::fn(__VA_ARGS__)
+#else
+#define MINIDL_DISPATCH_CUDA_(fn, ...) ::minidl::throw_no_cuda(#fn)
+#endif
+
+/// Calls cpu::fn(args...) for a CPU tensor and cuda::fn(args...), its twin with the same signature
+/// on device pointers, for a CUDA one. In a CPU-only build the CUDA arm throws "minidl was built
+/// without CUDA" and references no CUDA symbol.
+#define MINIDL_DISPATCH(device, fn, ...)               \
+  do {                                                 \
+    if ((device) == ::minidl::Device::CPU) {           \
+      ::minidl::cpu::fn(__VA_ARGS__);                  \
+    } else {                                           \
+      MINIDL_DISPATCH_CUDA_(fn, __VA_ARGS__);          \
+    }                                                  \
   } while (0)

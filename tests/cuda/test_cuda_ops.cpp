@@ -1,0 +1,221 @@
+// Ops on CUDA tensors against the same ops on the CPU through the public API, forward and backward
+// (elementwise, shape, reductions, softmax, matmul, a conv net, the YOLOv1 loss, Adam), and an
+// impossible allocation. Without a GPU each test prints MINIDL_SKIP and ctest skips it.
+#include <cmath>
+#include <functional>
+#include <utility>
+
+#include "support/helpers.h"
+
+using namespace minidl;
+using namespace minidl::test;
+
+namespace {
+
+bool skip_without_gpu() {
+  if (cuda_available()) return false;
+  WARN("MINIDL_SKIP: no GPU (" << cuda_device_info() << ")");
+  return true;
+}
+
+/// The same leaf tensor on the CPU and on the GPU (both requiring grad when asked).
+struct Twin {
+  Tensor cpu, gpu;
+  Twin(const Shape& s, uint64_t seed, bool grad = true, float lo = -1.f, float hi = 1.f)
+      : cpu(R(s, seed, grad, lo, hi)), gpu(cpu.detach().to(Device::CUDA)) {
+    if (grad) gpu.requires_grad_();
+  }
+};
+
+/// A twin with values on a grid of 1/8 in [-1, 1]: sums of a few products of such values are
+/// exact in float, whatever the order, so both devices compute them bit for bit alike.
+Twin dyadic(const Shape& s, uint64_t seed) {
+  std::vector<float> v = R(s, seed, false).to_vector();
+  for (auto& e : v) e = std::round(e * 8.f) / 8.f;
+  Twin t(s, seed);
+  t.cpu = T(v, s, true);
+  t.gpu = t.cpu.detach().to(Device::CUDA).requires_grad_();
+  return t;
+}
+
+/// Checks that a CUDA tensor equals its CPU counterpart within atol + rtol * |cpu|.
+void check_twin(const char* what, const Tensor& gpu, const Tensor& cpu, double atol = 1e-5,
+                double rtol = 1e-5) {
+  INFO(what);
+  REQUIRE(gpu.defined());
+  REQUIRE(cpu.defined());
+  CHECK(gpu.device() == Device::CUDA);
+  CHECK_CLOSE(gpu, cpu, atol, rtol);  // mismatch() copies the CUDA tensor to the host
+}
+
+using Fn = std::function<Tensor(const Tensor&, const Tensor&)>;
+
+}  // namespace
+
+TEST_CASE("cuda: elementwise shape and reduction ops match the CPU forward and backward",
+          "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  struct Case {
+    const char* name;
+    Fn f;
+  };
+  // a (4, 5, 6) and b (5, 1) in (0.5, 2): positive for log, sqrt, pow and division
+  const Case cases[] = {
+      {"add with broadcast", [](const Tensor& a, const Tensor& b) { return a + b; }},
+      {"sub of a transposed view",
+       [](const Tensor& a, const Tensor& b) { return a.transpose(0, 2) - b; }},
+      {"mul div", [](const Tensor& a, const Tensor& b) { return a * b / (b + 1.f); }},
+      {"pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }},
+      {"min max",
+       [](const Tensor& a, const Tensor& b) { return minimum(a, b) + maximum(a, b * 2.f); }},
+      {"where lt", [](const Tensor& a, const Tensor& b) { return where(a < b, a * 3.f, b - a); }},
+      {"unary chain",
+       [](const Tensor& a, const Tensor&) {
+         return sigmoid(a) + tanh(a) + relu(a - 1.f) + leaky_relu(a - 1.f, 0.2f) + exp(a) + log(a) +
+                sqrt(a) + abs(a - 1.f) + clamp(a, 0.7f, 1.5f) + pow(a, 1.5f) - a / 3.f;
+       }},
+      {"sum over axes",
+       [](const Tensor& a, const Tensor&) {
+         return sum(a, {0, 2});
+       }},
+      {"mean max min",
+       [](const Tensor& a, const Tensor&) {
+         return mean(a, {1}) + sum(max(a, {2}), {1}, true) + sum(min(a, {0}));
+       }},
+      {"softmax middle axis", [](const Tensor& a, const Tensor&) { return softmax(a, 1) * a; }},
+      {"log_softmax last axis",
+       [](const Tensor& a, const Tensor&) { return log_softmax(a, -1) * a; }},
+      {"slice select concat",
+       [](const Tensor& a, const Tensor& b) {
+         return concat({a.slice(2, 1, 6, 2), unsqueeze(a.select(0, 3), 0).slice(2, 0, 3) * b}, 0);
+       }},
+      {"permute contiguous expand",
+       [](const Tensor& a, const Tensor& b) {
+         return a.permute({2, 0, 1}).contiguous() * expand(b.reshape({1, 1, 5}), {6, 4, 5});
+       }},
+  };
+  for (const Case& c : cases) {
+    Twin a({4, 5, 6}, 1, true, 0.5f, 2.f), b({5, 1}, 2, true, 0.5f, 2.f);
+    Tensor yc = c.f(a.cpu, b.cpu), yg = c.f(a.gpu, b.gpu);
+    check_twin(c.name, yg, yc);
+    Twin gy(yc.shape(), 3, false);  // the same upstream gradient on both devices
+    sum(yc * gy.cpu).backward();
+    sum(yg * gy.gpu).backward();
+    check_twin(c.name, a.gpu.grad(), a.cpu.grad(), 1e-5, 1e-4);
+    if (b.cpu.grad().defined()) check_twin(c.name, b.gpu.grad(), b.cpu.grad(), 1e-5, 1e-4);
+  }
+  // comparisons, argmax and in-place writes carry no gradient
+  Twin x({7, 9}, 4, false);
+  check_twin("argmax", argmax(x.gpu, 1), argmax(x.cpu, 1), 0, 0);
+  check_twin("ge", ge(x.gpu, 0.1f), ge(x.cpu, 0.1f), 0, 0);
+  Tensor zc = zeros({7, 9}), zg = zeros({7, 9}, Device::CUDA);
+  zc.slice(1, 0, 9, 2).copy_(x.cpu.slice(1, 0, 5));  // (7, 5) into columns 0, 2, 4, 6, 8
+  zg.slice(1, 0, 9, 2).copy_(x.gpu.slice(1, 0, 5));
+  zc.select(0, 2).fill_(0.25f);
+  zg.select(0, 2).fill_(0.25f);
+  check_twin("copy_ and fill_ into strided views", zg, zc, 0, 0);
+}
+
+TEST_CASE("cuda: matmul and linear match the CPU for transposed and batched operands",
+          "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  Twin a({3, 17, 33}, 10), b({3, 33, 9}, 11), w({9, 33}, 12), bias({9}, 13), x({40, 33}, 14);
+  // batched, batched times shared (a transposed view), and linear with its bias
+  Tensor yc = sum(matmul(a.cpu, b.cpu)) + sum(matmul(a.cpu, w.cpu.transpose(0, 1)) * 0.5f) +
+              sum(square(linear(x.cpu, w.cpu, bias.cpu)));
+  Tensor yg = sum(matmul(a.gpu, b.gpu)) + sum(matmul(a.gpu, w.gpu.transpose(0, 1)) * 0.5f) +
+              sum(square(linear(x.gpu, w.gpu, bias.gpu)));
+  check_twin("forward", yg, yc, 1e-4, 1e-5);
+  yc.backward();
+  yg.backward();
+  check_twin("da", a.gpu.grad(), a.cpu.grad(), 1e-4, 1e-5);
+  check_twin("db", b.gpu.grad(), b.cpu.grad(), 1e-4, 1e-5);
+  check_twin("dW", w.gpu.grad(), w.cpu.grad(), 1e-4, 1e-5);
+  check_twin("dbias", bias.gpu.grad(), bias.cpu.grad(), 1e-4, 1e-5);
+  check_twin("dx", x.gpu.grad(), x.cpu.grad(), 1e-4, 1e-5);
+  // empty products: K = 0 gives zeros, M = 0 an empty result
+  check_twin("K = 0", matmul(zeros({4, 0}, Device::CUDA), zeros({0, 3}, Device::CUDA)),
+             zeros({4, 3}), 0, 0);
+  CHECK(matmul(zeros({0, 5}, Device::CUDA), zeros({5, 3}, Device::CUDA)).shape() == Shape{0, 3});
+}
+
+TEST_CASE("cuda: a small conv net forward and backward match the CPU", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  // conv 3x3 pad 1 -> leaky relu -> max pool 3/2 pad 1 (overlapping) -> conv 1x1 -> conv 3x3
+  // stride 2 -> flatten -> linear -> log_softmax, on an odd-sized batch. The first layer's inputs
+  // are on a 1/8 grid, so everything up to the pooling is exact on both devices: the pool sees the
+  // same values (with many exact ties) and picks the same winners.
+  Twin x = dyadic({3, 3, 19, 17}, 20), w1 = dyadic({8, 3, 3, 3}, 21), b1 = dyadic({8}, 22);
+  Twin w2({6, 8, 1, 1}, 23), w3({4, 6, 3, 3}, 24), b3({4}, 25), wl({5, 4 * 4 * 4}, 26), bl({5}, 27);
+  auto net = [](const Tensor& x, const Tensor& w1, const Tensor& b1, const Tensor& w2,
+                const Tensor& w3, const Tensor& b3, const Tensor& wl, const Tensor& bl) {
+    Tensor h = leaky_relu(conv2d(x, w1, b1, 1, 1), 0.25f);  // (3, 8, 19, 17)
+    h = max_pool2d(h, 3, 2, 1);                             // (3, 8, 10, 9)
+    h = conv2d(h, w2);                                      // (3, 6, 10, 9)
+    h = relu(conv2d(h, w3, b3, 2, 0));                      // (3, 4, 4, 4)
+    return log_softmax(linear(flatten(h, 1), wl, bl), 1);   // (3, 5)
+  };
+  Tensor yc = net(x.cpu, w1.cpu, b1.cpu, w2.cpu, w3.cpu, b3.cpu, wl.cpu, bl.cpu);
+  Tensor yg = net(x.gpu, w1.gpu, b1.gpu, w2.gpu, w3.gpu, b3.gpu, wl.gpu, bl.gpu);
+  REQUIRE(yc.shape() == Shape{3, 5});
+  check_twin("output", yg, yc, 1e-5, 1e-4);
+  Twin gy({3, 5}, 28, false);
+  sum(yc * gy.cpu).backward();
+  sum(yg * gy.gpu).backward();
+  const std::pair<const char*, const Twin*> params[] = {{"dx", &x},   {"dw1", &w1}, {"db1", &b1},
+                                                        {"dw2", &w2}, {"dw3", &w3}, {"db3", &b3},
+                                                        {"dwl", &wl}, {"dbl", &bl}};
+  for (const auto& [name, t] : params) check_twin(name, t->gpu.grad(), t->cpu.grad(), 1e-5, 1e-4);
+}
+
+TEST_CASE("cuda: yolo_v1_loss forward and backward match the CPU", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  YoloV1Options opt;
+  opt.S = 7, opt.B = 2, opt.C = 4;
+  const std::vector<std::vector<Box>> boxes = {
+      {{1, 0.3f, 0.4f, 0.2f, 0.5f}, {3, 0.8f, 0.1f, 0.3f, 0.2f}},
+      {{0, 0.5f, 0.5f, 0.9f, 0.8f}},
+      {}};
+  Tensor tc = encode_targets(boxes, opt.S, opt.C).target, tg = tc.to(Device::CUDA);
+  Twin pred({3, 7, 7, 5 * 2 + 4}, 30, true, 0.05f, 0.95f);
+  for (YoloClassLoss cls : {YoloClassLoss::SSE, YoloClassLoss::SoftmaxCE}) {
+    opt.class_loss = cls;
+    pred.cpu.zero_grad();
+    pred.gpu.zero_grad();
+    YoloV1LossResult rc = yolo_v1_loss(pred.cpu, tc, opt), rg = yolo_v1_loss(pred.gpu, tg, opt);
+    check_twin("total", rg.total, rc.total, 1e-6, 1e-5);
+    check_twin("xy", rg.xy, rc.xy, 1e-6, 1e-5);
+    check_twin("wh", rg.wh, rc.wh, 1e-6, 1e-5);
+    check_twin("obj", rg.obj, rc.obj, 1e-6, 1e-5);
+    check_twin("noobj", rg.noobj, rc.noobj, 1e-6, 1e-5);
+    check_twin("cls", rg.cls, rc.cls, 1e-6, 1e-5);
+    (rc.total * 2.f).backward();
+    (rg.total * 2.f).backward();
+    check_twin("dpred", pred.gpu.grad(), pred.cpu.grad(), 1e-6, 1e-5);
+  }
+}
+
+TEST_CASE("cuda: an Adam step on CUDA matches the CPU", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  Twin w({10, 7}, 40), g({10, 7}, 41, false);
+  Adam oc({w.cpu}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f),
+      og({w.gpu}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+  for (int step = 0; step < 3; ++step) {
+    w.cpu.set_grad(g.cpu * static_cast<float>(step + 1));
+    w.gpu.set_grad(g.gpu * static_cast<float>(step + 1));
+    oc.step();
+    og.step();
+  }
+  check_twin("weights after 3 steps", w.gpu, w.cpu, 1e-6, 1e-5);
+}
+
+TEST_CASE("cuda: an impossible allocation names its size and leaves the GPU usable",
+          "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  // 2^38 floats = 1 TiB: more than any GPU has
+  CHECK_THROWS_WITH(Tensor::empty({int64_t{1} << 38}, Device::CUDA),
+                    Catch::Contains("out of memory") && Catch::Contains("1099511627776 bytes") &&
+                        Catch::Contains("hint"));
+  Tensor x = full({1000}, 2.f, Device::CUDA);  // the cache was released; allocation still works
+  CHECK(sum(x).item() == 2000.f);
+}
