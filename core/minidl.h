@@ -5,6 +5,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/gradcheck.h"
+#include "core/image.h"
 #include "core/ops/activation.h"
 #include "core/ops/conv.h"
 #include "core/ops/creation.h"

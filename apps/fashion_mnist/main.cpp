@@ -1,0 +1,312 @@
+// fashion_mnist: trains the Fashion-MNIST benchmark's "2 Conv+pooling" network (TensorFlow
+// reference: 0.916 test accuracy) with minidl on Debian's dataset-fashion-mnist, saving the model
+// after every epoch; --eval scores a saved model. Bad input ends in one line and exit status 2.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/data.h"
+#include "core/idx.h"
+#include "core/minidl.h"
+#include "core/serialize.h"
+
+using namespace minidl;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kClasses[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                  "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+const char* const kModelFile = "fashion_mnist.safetensors";
+
+struct Split {
+  Tensor images;  // (N, 1, 28, 28), pixels scaled to [0, 1]
+  Tensor labels;  // (N), class indices 0..9 as floats
+};
+
+// dir/base.gz, else dir/base; when neither exists, says which command installs the data set.
+fs::path find_file(const fs::path& dir, const std::string& base) {
+  for (const fs::path& p : {dir / (base + ".gz"), dir / base})
+    if (fs::exists(p)) return p;
+  throw Error("missing " + (dir / (base + ".gz")).string() +
+              " (nor the uncompressed file): install Fashion-MNIST with "
+              "`apt-get install dataset-fashion-mnist` (it puts the files in "
+              "/usr/share/datasets/fashion-mnist), or pass --data DIR");
+}
+
+// Reads `prefix`-images-idx3-ubyte and `prefix`-labels-idx1-ubyte, keeping the first `limit`
+// examples when limit > 0, and checks that they are 28x28 images with labels 0..9.
+Split load_split(const fs::path& dir, const std::string& prefix, int64_t limit) {
+  const fs::path ip = find_file(dir, prefix + "-images-idx3-ubyte");
+  const fs::path lp = find_file(dir, prefix + "-labels-idx1-ubyte");
+  Tensor images = read_idx(ip), labels = read_idx(lp);
+  MINIDL_CHECK(images.dim() == 3 && images.size(1) == 28 && images.size(2) == 28, ip.string(),
+               ": expected images of shape (N, 28, 28), got ", shape_str(images.shape()));
+  MINIDL_CHECK(labels.dim() == 1 && labels.size(0) == images.size(0), lp.string(),
+               ": expected one label per image (", images.size(0), "), got shape ",
+               shape_str(labels.shape()));
+  const std::vector<float> l = labels.to_vector();
+  for (size_t i = 0; i < l.size(); ++i)
+    MINIDL_CHECK(l[i] >= 0 && l[i] <= 9 && l[i] == std::floor(l[i]), lp.string(), ": label ", i,
+                 " is ", l[i], ", Fashion-MNIST classes are 0..9");
+  int64_t N = images.size(0);
+  if (limit > 0 && limit < N) N = limit;
+  NoGradGuard no_grad;
+  return {images.slice(0, 0, N).reshape({N, 1, 28, 28}) * (1.f / 255.f),
+          labels.slice(0, 0, N).contiguous()};
+}
+
+// The benchmark's network: conv 5x5 32 ReLU, pool 2, conv 5x5 64 ReLU, pool 2, dense 1024 ReLU,
+// dropout 0.4, dense 10 (logits).
+std::shared_ptr<Sequential> make_model(Generator& gen) {
+  auto m = std::make_shared<Sequential>();
+  m->emplace<Conv2D>(1, 32, 5, 1, 2, true, Init::Auto, gen);  // (N, 32, 28, 28)
+  m->emplace<ReLU>();
+  m->emplace<MaxPool2D>(2);                                    // (N, 32, 14, 14)
+  m->emplace<Conv2D>(32, 64, 5, 1, 2, true, Init::Auto, gen);  // (N, 64, 14, 14)
+  m->emplace<ReLU>();
+  m->emplace<MaxPool2D>(2);  // (N, 64, 7, 7)
+  m->emplace<Flatten>();     // (N, 3136)
+  m->emplace<Dense>(64 * 7 * 7, 1024, true, Init::Auto, gen);
+  m->emplace<ReLU>();
+  m->emplace<Dropout>(0.4f, gen);
+  m->emplace<Dense>(1024, 10, true, Init::Auto, gen);  // (N, 10) logits
+  return m;
+}
+
+// Number of rows whose argmax equals the label.
+int64_t count_hits(const Tensor& logits, const Tensor& labels, std::vector<int64_t>* per_class_hits,
+                   std::vector<int64_t>* per_class_total) {
+  const std::vector<float> pred = argmax(logits, 1).to_vector(), y = labels.to_vector();
+  int64_t hits = 0;
+  for (size_t i = 0; i < pred.size(); ++i) {
+    const bool hit = pred[i] == y[i];
+    hits += hit;
+    if (per_class_hits) {
+      (*per_class_hits)[static_cast<size_t>(y[i])] += hit;
+      (*per_class_total)[static_cast<size_t>(y[i])] += 1;
+    }
+  }
+  return hits;
+}
+
+// Test accuracy in eval mode (no dropout, no graph); per-class counts when asked.
+double evaluate(Sequential& model, const Split& test, Device device,
+                std::vector<int64_t>* per_class_hits = nullptr,
+                std::vector<int64_t>* per_class_total = nullptr) {
+  NoGradGuard no_grad;
+  model.eval();
+  DataLoader loader(std::make_shared<TensorDataset>(test.images, test.labels), 500);
+  int64_t hits = 0;
+  for (const Example& b : loader)
+    hits += count_hits(model(b.input.to(device)), b.target, per_class_hits, per_class_total);
+  model.train();
+  return static_cast<double>(hits) / static_cast<double>(test.images.size(0));
+}
+
+std::string duration_str(double seconds) {
+  const long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  else if (s >= 60)
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lds", s);
+  return buf;
+}
+
+// The progress line of one epoch. On a terminal it redraws itself in place (\r) up to ten times a
+// second; into a file or pipe it writes a full line every 10% of the epoch.
+class Progress {
+ public:
+  Progress(int epoch, int epochs, int64_t total)
+      : epoch_(epoch),
+        epochs_(epochs),
+        total_(total),
+        tty_(::isatty(STDOUT_FILENO) == 1),
+        start_(Clock::now()),
+        last_(start_) {}
+
+  void update(int64_t done, double loss, double acc) {
+    const auto now = Clock::now();
+    const bool end = done >= total_;
+    if (tty_ && !end && now - last_ < std::chrono::milliseconds(100)) return;
+    const int decile = static_cast<int>(10 * done / std::max<int64_t>(total_, 1));
+    if (!tty_ && !end && decile == last_decile_) return;
+    last_ = now;
+    last_decile_ = decile;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    const double rate = secs > 0 ? done / secs : 0;
+    const int width = 24, filled = static_cast<int>(width * done / std::max<int64_t>(total_, 1));
+    std::string bar = std::string(filled, '=') + (filled < width ? ">" : "") +
+                      std::string(std::max(0, width - filled - 1), ' ');
+    std::printf("%sepoch %d/%d [%s] %lld/%lld  loss %.4f  acc %.3f  %.0f img/s  ETA %s   %s",
+                tty_ ? "\r" : "", epoch_, epochs_, bar.c_str(), static_cast<long long>(done),
+                static_cast<long long>(total_), loss, acc, rate,
+                rate > 0 ? duration_str((total_ - done) / rate).c_str() : "?",
+                tty_ && !end ? "" : "\n");
+    std::fflush(stdout);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  int epoch_, epochs_;
+  int64_t total_;
+  bool tty_;
+  Clock::time_point start_, last_;
+  int last_decile_ = 0;
+};
+
+struct Options {
+  std::string data = "/usr/share/datasets/fashion-mnist", out = ".", eval, device = "cpu";
+  int epochs = 10, threads = 0;
+  int64_t batch = 64, limit = 0, test_limit = 0;
+  float lr = 1e-3f, min_accuracy = 0.f;
+  uint64_t seed = 1;
+};
+
+int run_eval(const Options& o, Device device) {
+  Split test = load_split(o.data, "t10k", o.test_limit);
+  Generator gen(o.seed);
+  auto model = make_model(gen);
+  Metadata meta = load_model(o.eval, *model);
+  model->to(device);
+  std::vector<int64_t> hits(10, 0), total(10, 0);
+  const double acc = evaluate(*model, test, device, &hits, &total);
+  for (int k = 0; k < 10; ++k)
+    if (total[k])
+      std::printf("  %-12s %.3f (%lld images)\n", kClasses[k], double(hits[k]) / total[k],
+                  static_cast<long long>(total[k]));
+  std::printf("test accuracy %.4f on %lld images (%s%s)\n", acc,
+              static_cast<long long>(test.images.size(0)), o.eval.c_str(),
+              meta.count("epoch") ? (", epoch " + meta["epoch"]).c_str() : "");
+  return acc >= o.min_accuracy ? 0 : 1;
+}
+
+int run_train(const Options& o, Device device) {
+  Split train = load_split(o.data, "train", o.limit);
+  Split test = load_split(o.data, "t10k", o.test_limit);
+  const int64_t N = train.images.size(0);
+  std::printf("data: %lld training and %lld test images from %s\n", static_cast<long long>(N),
+              static_cast<long long>(test.images.size(0)), o.data.c_str());
+
+  Generator gen(o.seed);
+  auto model = make_model(gen);
+  std::printf("%s", summary(*model, {1, 1, 28, 28}).c_str());
+  model->to(device);
+  Adam adam(model->parameters(), o.lr);
+  fs::create_directories(o.out);
+  const fs::path model_path = fs::path(o.out) / kModelFile;
+  DataLoader loader(std::make_shared<TensorDataset>(train.images, train.labels), o.batch, true,
+                    o.seed);
+  std::printf("training: Adam lr %g, batch %lld, %d epochs, %lld batches per epoch\n", o.lr,
+              static_cast<long long>(o.batch), o.epochs, static_cast<long long>(loader.size()));
+  std::fflush(stdout);
+
+  double acc = 0;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Progress progress(epoch, o.epochs, N);
+    double loss_sum = 0;
+    int64_t seen = 0, hits = 0;
+    for (const Example& b : loader) {
+      const Tensor x = b.input.to(device), y = b.target.to(device);
+      Tensor logits = (*model)(x);
+      Tensor loss = cross_entropy_loss(logits, y);
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+      const int64_t B = x.size(0);
+      {
+        NoGradGuard no_grad;
+        hits += count_hits(logits, b.target, nullptr, nullptr);
+      }
+      loss_sum += loss.item() * B;
+      seen += B;
+      progress.update(seen, loss_sum / seen, double(hits) / seen);
+    }
+    const double train_secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t1 = std::chrono::steady_clock::now();
+    acc = evaluate(*model, test, device);
+    const double eval_secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    save_model(model_path, *model,
+               {{"model", "fashion_mnist 2conv"},
+                {"epoch", std::to_string(epoch)},
+                {"test_accuracy", std::to_string(acc)},
+                {"seed", std::to_string(o.seed)}});
+    std::printf(
+        "epoch %d/%d  train loss %.4f  train acc %.4f  test acc %.4f  train %.1fs "
+        "(%.0f img/s)  test %.1fs  saved %s\n",
+        epoch, o.epochs, loss_sum / seen, double(hits) / seen, acc, train_secs, seen / train_secs,
+        eval_secs, model_path.string().c_str());
+    std::fflush(stdout);
+  }
+  return acc >= o.min_accuracy ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "fashion_mnist: train the Fashion-MNIST \"2 Conv+pooling\" benchmark network with "
+      "minidl (conv5x5x32-pool-conv5x5x64-pool-dense1024-dropout0.4-dense10, Adam)"};
+  Options o;
+  app.add_option("--data", o.data, "folder with the four IDX files (.gz or plain)")
+      ->capture_default_str();
+  app.add_option("--epochs", o.epochs, "passes over the training set")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--batch", o.batch, "mini-batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--lr", o.lr, "Adam learning rate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", o.seed, "random seed (weights, dropout, shuffling)")
+      ->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads (0: MINIDL_NUM_THREADS or all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--device", o.device, "cpu or cuda")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--out", o.out,
+                 "folder for the model file (" + std::string(kModelFile) +
+                     ", rewritten atomically after every epoch)")
+      ->capture_default_str();
+  app.add_option("--eval", o.eval, "only evaluate this saved model on the test set");
+  app.add_option("--limit", o.limit, "use only the first N training images (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--test-limit", o.test_limit, "use only the first N test images (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--min-accuracy", o.min_accuracy,
+                 "exit with status 1 when the final test accuracy is lower (for tests)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (o.threads > 0) set_num_threads(o.threads);
+    const Device device = o.device == "cuda" ? Device::CUDA : Device::CPU;
+    std::printf("%s\n", runtime_summary(device).c_str());
+    std::fflush(stdout);
+    return o.eval.empty() ? run_train(o, device) : run_eval(o, device);
+  } catch (const std::exception& e) {
+    if (::isatty(STDOUT_FILENO)) std::printf("\n");  // leave a progress line in place
+    std::fflush(stdout);
+    std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
+    return 2;
+  }
+}

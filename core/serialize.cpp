@@ -1,0 +1,501 @@
+// Safetensors reading and writing (header JSON via nlohmann-json), the atomic temp-file + fsync +
+// rename writer, and models and checkpoints on top. See serialize.h for the contracts and
+// docs/model_format.md for the layout.
+#include "core/serialize.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/optim.h"
+#include "layers/module.h"
+
+namespace minidl {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;  // keeps the header's order: tensors come back as written
+
+namespace {
+
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// ---- atomic writing ---------------------------------------------------------------------------
+
+// A file written under a temporary name in the destination's directory and renamed over the
+// destination by commit(). Destroyed without commit() (an exception), it removes the temporary.
+class AtomicFile {
+ public:
+  AtomicFile(const fs::path& dest, const char* who) : dest_(dest), who_(who) {
+    MINIDL_CHECK(dest.has_filename(), who_, ": ", quoted(dest), " does not name a file");
+    static std::atomic<unsigned> counter{0};
+    tmp_ = dest.parent_path() / ("." + dest.filename().string() + ".tmp." +
+                                 std::to_string(::getpid()) + "." + std::to_string(counter++));
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    MINIDL_CHECK(fd_ >= 0, who_, ": cannot write ", quoted(dest), ": creating the temporary file ",
+                 quoted(tmp_), " failed: ", std::strerror(errno));
+  }
+  ~AtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+  }
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t n) {
+    const char* p = static_cast<const char*>(data);
+    while (n > 0) {
+      ssize_t k = ::write(fd_, p, n);
+      if (k < 0 && errno == EINTR) continue;
+      MINIDL_CHECK(k > 0, who_, ": cannot write ", quoted(dest_), ": writing ", quoted(tmp_),
+                   " failed: ", std::strerror(errno));
+      p += k;
+      n -= static_cast<size_t>(k);
+    }
+  }
+
+  // Flushes to disk, closes, and renames the temporary file over the destination.
+  void commit() {
+    MINIDL_CHECK(::fsync(fd_) == 0, who_, ": cannot write ", quoted(dest_),
+                 ": fsync failed: ", std::strerror(errno));
+    int rc = ::close(fd_);
+    fd_ = -1;
+    MINIDL_CHECK(rc == 0, who_, ": cannot write ", quoted(dest_),
+                 ": close failed: ", std::strerror(errno));
+    MINIDL_CHECK(::rename(tmp_.c_str(), dest_.c_str()) == 0, who_, ": cannot write ", quoted(dest_),
+                 ": renaming the temporary file onto it failed: ", std::strerror(errno));
+    committed_ = true;
+    // Make the rename itself durable (best effort: some file systems refuse fsync on directories).
+    fs::path dir = dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path();
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      (void)::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+
+ private:
+  fs::path dest_, tmp_;
+  const char* who_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// ---- dtypes -----------------------------------------------------------------------------------
+
+// Element decoders: the little-endian bytes at p (the host is little-endian, see below) to float.
+template <class T>
+float as(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return static_cast<float>(v);
+}
+// IEEE 754 half precision (exact in float).
+float f16(const unsigned char* p) {
+  const uint16_t h = static_cast<uint16_t>(p[0] | p[1] << 8);
+  const uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  if (exp == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));       // inf, nan
+  if (exp != 0) return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));  // normal
+  const float f = std::ldexp(static_cast<float>(mant), -24);  // zero or subnormal: mant * 2^-24
+  return sign ? -f : f;
+}
+float bf16(const unsigned char* p) {
+  return std::bit_cast<float>(uint32_t(p[0] | p[1] << 8) << 16);
+}
+float boolean(const unsigned char* p) { return *p ? 1.f : 0.f; }
+
+struct DtypeInfo {
+  const char* name;
+  int size;  // bytes per element
+  float (*get)(const unsigned char*);
+};
+constexpr DtypeInfo kDtypes[] = {{"F32", 4, as<float>},   {"F64", 8, as<double>},
+                                 {"F16", 2, f16},         {"BF16", 2, bf16},
+                                 {"I64", 8, as<int64_t>}, {"I32", 4, as<int32_t>},
+                                 {"I16", 2, as<int16_t>}, {"I8", 1, as<int8_t>},
+                                 {"U8", 1, as<uint8_t>},  {"BOOL", 1, boolean}};
+static_assert(std::endian::native == std::endian::little,
+              "safetensors data is little-endian; minidl reads and writes it with memcpy");
+
+const DtypeInfo* find_dtype(const std::string& name) {
+  for (const auto& d : kDtypes)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+// Little-endian unsigned 64-bit integer at p.
+uint64_t read_u64_le(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// ---- header parsing ---------------------------------------------------------------------------
+
+struct Entry {
+  std::string name, dtype;
+  const DtypeInfo* info = nullptr;
+  Shape shape;
+  uint64_t begin = 0, end = 0;
+};
+
+// A JSON number that is a non-negative integer, or nothing.
+bool as_u64(const json& j, uint64_t& out) {
+  if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<int64_t>() >= 0)) return false;
+  out = j.get<uint64_t>();
+  return true;
+}
+
+// Validates one tensor entry of the header and returns it.
+Entry parse_entry(const std::string& where, const std::string& name, const json& j) {
+  const std::string at = where + ": tensor '" + name + "': ";
+  MINIDL_CHECK(j.is_object(), at, "expected an object with dtype, shape and data_offsets, got ",
+               j.dump());
+  for (const char* key : {"dtype", "shape", "data_offsets"})
+    MINIDL_CHECK(j.contains(key), at, "missing \"", key, "\"");
+  Entry e;
+  e.name = name;
+  MINIDL_CHECK(j["dtype"].is_string(), at, "dtype must be a string, got ", j["dtype"].dump());
+  e.dtype = j["dtype"].get<std::string>();
+  const DtypeInfo* dt = e.info = find_dtype(e.dtype);
+  MINIDL_CHECK(dt, at, "unknown dtype '", e.dtype,
+               "' (minidl reads F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
+  const json& shape = j["shape"];
+  MINIDL_CHECK(shape.is_array(), at, "shape must be an array, got ", shape.dump());
+  uint64_t numel = 1;
+  const uint64_t limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / 8;
+  for (const json& d : shape) {
+    uint64_t v = 0;
+    MINIDL_CHECK(as_u64(d, v), at, "shape must hold non-negative integers, got ", shape.dump());
+    MINIDL_CHECK(v == 0 || numel <= limit / v, at, "shape ", shape.dump(),
+                 " has too many elements");
+    numel *= v;
+    e.shape.push_back(static_cast<int64_t>(v));
+  }
+  const json& off = j["data_offsets"];
+  MINIDL_CHECK(off.is_array() && off.size() == 2 && as_u64(off[0], e.begin) &&
+                   as_u64(off[1], e.end) && e.begin <= e.end,
+               at, "data_offsets must be [begin, end] with 0 <= begin <= end, got ", off.dump());
+  const uint64_t bytes = numel * static_cast<uint64_t>(dt->size);
+  MINIDL_CHECK(e.end - e.begin == bytes, at, "shape ", shape_str(e.shape), " of ", e.dtype,
+               " needs ", bytes, " bytes but data_offsets ", off.dump(), " hold ", e.end - e.begin);
+  return e;
+}
+
+// Checks that the entries tile [0, data_size) exactly: no overlap, no gap, nothing past the end.
+void check_layout(const std::string& where, std::vector<Entry> entries, uint64_t data_size) {
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t pos = 0;
+  const Entry* prev = nullptr;
+  for (const Entry& e : entries) {
+    MINIDL_CHECK(e.end <= data_size, where, ": tensor '", e.name, "': data_offsets [", e.begin,
+                 ", ", e.end, "] run past the end of the data section (", data_size,
+                 " bytes): the file is truncated or the offsets are wrong");
+    MINIDL_CHECK(e.begin >= pos, where, ": tensors '", prev ? prev->name : "", "' and '", e.name,
+                 "' overlap (data_offsets [", prev ? prev->begin : 0, ", ", pos, "] and [", e.begin,
+                 ", ", e.end, "])");
+    MINIDL_CHECK(e.begin == pos, where, ": data is not contiguous: bytes [", pos, ", ", e.begin,
+                 ") before tensor '", e.name, "' belong to no tensor");
+    pos = e.end;
+    prev = &e;
+  }
+  MINIDL_CHECK(pos == data_size, where, ": ", data_size - pos,
+               " extra bytes after the last tensor's data (the data section holds ", data_size,
+               " bytes, the tensors ", pos, ")");
+}
+
+struct File {
+  std::FILE* f;
+  explicit File(std::FILE* f) : f(f) {}
+  ~File() {
+    if (f) std::fclose(f);
+  }
+};
+
+}  // namespace
+
+// ---- tensors ----------------------------------------------------------------------------------
+
+void save_tensors(const fs::path& path, const std::vector<NamedTensor>& tensors,
+                  const Metadata& metadata) {
+  const std::string who = "save_tensors: " + quoted(path);
+  std::set<std::string> seen;
+  std::vector<Tensor> host;  // contiguous float32 on the CPU, in order
+  json header = json::object();
+  if (!metadata.empty()) {
+    json m = json::object();
+    for (const auto& [k, v] : metadata) m[k] = v;
+    header["__metadata__"] = m;
+  }
+  uint64_t offset = 0;
+  {
+    NoGradGuard no_grad;
+    for (const auto& [name, t] : tensors) {
+      MINIDL_CHECK(!name.empty(), who, ": a tensor has an empty name");
+      MINIDL_CHECK(name != "__metadata__", who, ": '__metadata__' is reserved, not a tensor name");
+      MINIDL_CHECK(seen.insert(name).second, who, ": tensor name '", name, "' appears twice");
+      MINIDL_CHECK(t.defined(), who, ": tensor '", name, "' is undefined");
+      Tensor c = t.detach().to(Device::CPU).contiguous();
+      const uint64_t bytes = static_cast<uint64_t>(c.numel()) * 4;
+      header[name] = {
+          {"dtype", "F32"}, {"shape", c.shape()}, {"data_offsets", {offset, offset + bytes}}};
+      offset += bytes;
+      host.push_back(c);
+    }
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const json::exception& e) {
+    throw Error(who + ": a tensor name or metadata string is not valid UTF-8 (" + e.what() + ")");
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
+  unsigned char size_le[8];
+  for (int i = 0; i < 8; ++i)
+    size_le[i] = static_cast<unsigned char>(uint64_t(text.size()) >> (8 * i));
+
+  AtomicFile out(path, "save_tensors");
+  out.write(size_le, 8);
+  out.write(text.data(), text.size());
+  for (const Tensor& c : host)
+    if (c.numel() > 0) out.write(c.data(), static_cast<size_t>(c.numel()) * 4);
+  out.commit();
+}
+
+TensorFile load_tensors(const fs::path& path) {
+  const std::string where = "load_tensors: " + quoted(path);
+  std::error_code ec;
+  MINIDL_CHECK(!fs::is_directory(path, ec), where, ": is a directory, not a file");
+  File file(std::fopen(path.c_str(), "rb"));
+  MINIDL_CHECK(file.f, where, ": cannot open: ", std::strerror(errno));
+  const uint64_t size = fs::file_size(path, ec);
+  MINIDL_CHECK(!ec, where, ": cannot read its size: ", ec.message());
+
+  unsigned char size_le[8];
+  MINIDL_CHECK(size >= 8 && std::fread(size_le, 1, 8, file.f) == 8, where,
+               ": truncated: the file has ", size,
+               " bytes, fewer than the 8-byte header size that starts a safetensors file");
+  const uint64_t N = read_u64_le(size_le);
+  MINIDL_CHECK(N <= size - 8, where, ": header size ", N, " is larger than the file (only ",
+               size - 8, " bytes follow the size field): truncated, or not a safetensors file");
+  std::string text(N, '\0');
+  MINIDL_CHECK(std::fread(text.data(), 1, N, file.f) == N, where, ": cannot read the header");
+
+  // Parse, noting any tensor name that repeats (JSON would silently keep only the last).
+  std::string duplicate;
+  std::set<std::string> keys;
+  json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1 &&
+        !keys.insert(parsed.get<std::string>()).second && duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  json header;
+  try {
+    header = json::parse(text, note_keys);
+  } catch (const json::parse_error& e) {
+    throw Error(
+        detail::cat(where, ": bad JSON header at byte ", e.byte, " of ", N, ": ", e.what()));
+  }
+  MINIDL_CHECK(header.is_object(), where, ": the JSON header must be an object, got ",
+               header.type_name());
+  MINIDL_CHECK(duplicate.empty(), where, ": name '", duplicate, "' appears twice in the header");
+
+  TensorFile out;
+  std::vector<Entry> entries;
+  for (const auto& [name, value] : header.items()) {
+    if (name == "__metadata__") {
+      MINIDL_CHECK(value.is_object(), where, ": __metadata__ must be an object of strings");
+      for (const auto& [k, v] : value.items()) {
+        MINIDL_CHECK(v.is_string(), where, ": __metadata__ value of '", k,
+                     "' must be a string, got ", v.dump());
+        out.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    entries.push_back(parse_entry(where, name, value));
+  }
+  check_layout(where, entries, size - 8 - N);
+
+  std::vector<unsigned char> buf;
+  for (const Entry& e : entries) {
+    Tensor t = Tensor::empty(e.shape);
+    const uint64_t bytes = e.end - e.begin;
+    if (bytes > 0) {
+      buf.resize(bytes);
+      MINIDL_CHECK(std::fseek(file.f, static_cast<long>(8 + N + e.begin), SEEK_SET) == 0 &&
+                       std::fread(buf.data(), 1, bytes, file.f) == bytes,
+                   where, ": cannot read the data of tensor '", e.name, "'");
+      float* dst = t.data();
+      if (e.dtype == "F32")
+        std::memcpy(dst, buf.data(), bytes);
+      else
+        for (int64_t k = 0; k < t.numel(); ++k) dst[k] = e.info->get(buf.data() + k * e.info->size);
+    }
+    out.tensors.emplace_back(e.name, t);
+    out.dtypes.push_back(e.dtype);
+  }
+  return out;
+}
+
+// ---- models and checkpoints -------------------------------------------------------------------
+
+namespace {
+
+// Checks that `file` entries whose name starts with `prefix` match `params` exactly (names,
+// shapes, F32), collecting every difference into one message; returns the matched tensors in the
+// order of params.
+std::vector<Tensor> match_parameters(const std::string& where,
+                                     const std::vector<NamedTensor>& params, const TensorFile& file,
+                                     const std::string& prefix) {
+  std::map<std::string, size_t> in_file;
+  for (size_t i = 0; i < file.tensors.size(); ++i)
+    if (file.tensors[i].first.rfind(prefix, 0) == 0)
+      in_file[file.tensors[i].first.substr(prefix.size())] = i;
+  std::vector<std::string> missing, unexpected, shapes, dtypes;
+  std::vector<Tensor> values;
+  std::set<std::string> model_names;
+  for (const auto& [name, p] : params) {
+    model_names.insert(name);
+    auto it = in_file.find(name);
+    if (it == in_file.end()) {
+      missing.push_back(prefix + name);
+      continue;
+    }
+    const Tensor& t = file.tensors[it->second].second;
+    if (t.shape() != p.shape())
+      shapes.push_back(detail::cat(prefix, name, " is ", shape_str(t.shape()), " in the file but ",
+                                   shape_str(p.shape()), " in the model"));
+    if (file.dtypes[it->second] != "F32")
+      dtypes.push_back(detail::cat(prefix, name, " is ", file.dtypes[it->second],
+                                   " in the file, the model needs F32"));
+    values.push_back(t);
+  }
+  for (const auto& [name, i] : in_file)
+    if (!model_names.count(name)) unexpected.push_back(prefix + name);
+  if (missing.empty() && unexpected.empty() && shapes.empty() && dtypes.empty()) return values;
+
+  std::string msg = where + ": the file does not match the model:";
+  auto list = [&msg](const char* what, const std::vector<std::string>& items, const char* sep) {
+    if (items.empty()) return;
+    msg += detail::cat(" ", what, " (", items.size(), "): ");
+    for (size_t i = 0; i < items.size(); ++i) msg += (i ? sep : "") + items[i];
+    msg += ";";
+  };
+  list("missing", missing, ", ");
+  list("unexpected", unexpected, ", ");
+  list("shape mismatch", shapes, "; ");
+  list("dtype mismatch", dtypes, "; ");
+  msg.pop_back();
+  throw Error(msg);
+}
+
+void copy_into(const std::vector<NamedTensor>& params, const std::vector<Tensor>& values) {
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(values[i]);
+}
+
+const char* const kReserved[] = {"format", "version", "step", "optimizer"};
+
+}  // namespace
+
+void save_model(const fs::path& path, const Module& model, const Metadata& metadata) {
+  save_tensors(path, model.parameters(), metadata);
+}
+
+Metadata load_model(const fs::path& path, Module& model) {
+  const std::string where = "load_model: " + quoted(path);
+  TensorFile file = load_tensors(path);
+  auto fmt = file.metadata.find("format");
+  MINIDL_CHECK(fmt == file.metadata.end() || fmt->second != "minidl-checkpoint", where,
+               ": is a training checkpoint (model and optimizer); load it with load_checkpoint");
+  const std::vector<NamedTensor> params = model.parameters();
+  copy_into(params, match_parameters(where, params, file, ""));
+  return file.metadata;
+}
+
+void save_checkpoint(const fs::path& path, const Module& model, const Optimizer& optimizer,
+                     int64_t step, const Metadata& extra) {
+  const std::string who = "save_checkpoint: " + quoted(path);
+  MINIDL_CHECK(step >= 0, who, ": step must be >= 0, got ", step);
+  for (const char* key : kReserved)
+    MINIDL_CHECK(!extra.count(key), who, ": metadata key '", key,
+                 "' is reserved for the checkpoint itself");
+  std::vector<NamedTensor> tensors;
+  for (const auto& [name, t] : model.parameters()) tensors.emplace_back("model." + name, t);
+  for (const auto& [name, t] : optimizer.state()) tensors.emplace_back("optim." + name, t);
+  Metadata meta = extra;
+  meta["format"] = "minidl-checkpoint";
+  meta["version"] = "1";
+  meta["step"] = std::to_string(step);
+  meta["optimizer"] = optimizer.name();
+  save_tensors(path, tensors, meta);
+}
+
+int64_t load_checkpoint(const fs::path& path, Module& model, Optimizer& optimizer,
+                        Metadata* metadata) {
+  const std::string where = "load_checkpoint: " + quoted(path);
+  TensorFile file = load_tensors(path);
+  const Metadata& m = file.metadata;
+  auto get = [&](const char* key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::string() : it->second;
+  };
+  MINIDL_CHECK(get("format") == "minidl-checkpoint", where,
+               ": not a minidl checkpoint (metadata \"format\" is '", get("format"),
+               "', expected 'minidl-checkpoint'; a model file loads with load_model)");
+  MINIDL_CHECK(get("version") == "1", where, ": checkpoint version '", get("version"),
+               "' is not supported (this minidl reads version 1)");
+  const std::string s = get("step");
+  int64_t step = -1;
+  auto [end, err] = std::from_chars(s.data(), s.data() + s.size(), step);
+  MINIDL_CHECK(err == std::errc() && end == s.data() + s.size() && step >= 0, where,
+               ": metadata \"step\" must be a whole number >= 0, got '", s, "'");
+  MINIDL_CHECK(get("optimizer").empty() || get("optimizer") == optimizer.name(), where,
+               ": the checkpoint holds the state of optimizer ", get("optimizer"), ", not of this ",
+               optimizer.name());
+
+  std::vector<NamedTensor> optim_state;
+  std::vector<std::string> stray;
+  for (size_t i = 0; i < file.tensors.size(); ++i) {
+    const auto& [name, t] = file.tensors[i];
+    if (name.rfind("optim.", 0) == 0) {
+      MINIDL_CHECK(file.dtypes[i] == "F32", where, ": ", name, " is ", file.dtypes[i],
+                   ", optimizer state must be F32");
+      optim_state.emplace_back(name.substr(6), t);
+    } else if (name.rfind("model.", 0) != 0) {
+      stray.push_back(name);
+    }
+  }
+  MINIDL_CHECK(stray.empty(), where, ": unexpected entries (neither model. nor optim.): ", [&] {
+    std::string l;
+    for (const auto& n : stray) l += (l.empty() ? "" : ", ") + n;
+    return l;
+  }());
+  const std::vector<NamedTensor> params = model.parameters();
+  std::vector<Tensor> values = match_parameters(where, params, file, "model.");
+  try {
+    optimizer.load_state(optim_state);  // all or nothing
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+  copy_into(params, values);
+  if (metadata) *metadata = m;
+  return step;
+}
+
+}  // namespace minidl
