@@ -1,0 +1,42 @@
+// check-dataset for the yolo_v1 app: validates every label file of a dataset, counts classes,
+// background images and unreadable images, and the boxes YOLOv1's one-object-per-cell rule drops.
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "apps/yolo_v1/labels.h"
+
+namespace yolo {
+
+struct CheckOptions {
+  int S = 7;                       // grid size for the one-object-per-cell count
+  EdgeMode mode = EdgeMode::Keep;  // Clip: count boxes clipped/dropped at the image edge
+  fs::path names;                  // class names; empty: the dataset's own .names file
+  bool read_images = true;         // open every image's header (stb_image_info)
+};
+
+/// What check_dataset found, over all splits.
+struct CheckReport {
+  int images = 0;
+  int background = 0;                    // images without any box (no label file, or an empty one)
+  int objects = 0;                       // boxes read (after clipping)
+  int label_problems = 0;                // bad label lines (each printed as file:line: reason)
+  int unreadable = 0;                    // images stb cannot read (each printed with stb's reason)
+  int clipped = 0, dropped_at_edge = 0;  // EdgeMode::Clip only
+  int dropped_by_cell = 0;               // boxes lost to one object per cell at S
+  std::vector<int> per_class;
+  bool ok() const { return label_problems == 0 && unreadable == 0; }
+};
+
+/// Checks the dataset at `where` (any layout discover_dataset accepts) and writes a readable
+/// report to `out`: per split the image count, background images, a class histogram, every
+/// label problem as "file:line: reason", unreadable images, image sizes seen, clipped/dropped
+/// boxes, and the boxes the one-object-per-cell rule drops at opt.S (encode_targets' rule).
+/// Throws minidl::Error when the dataset cannot be found, has no class names (and opt.names is
+/// empty), or opt.S < 1. Bad labels and images are reported, not thrown.
+CheckReport check_dataset(const fs::path& where, const CheckOptions& opt, std::ostream& out);
+
+}  // namespace yolo
