@@ -1,6 +1,7 @@
 # The API reference: `cmake --build build --target docs` runs doxygen over the public headers (the
-# umbrella's includes, see public_headers.cmake) and docs/*.md into build/docs/html. Doxygen is
-# optional: without it configure still succeeds and the target says how to get it.
+# umbrella's includes, see public_headers.cmake), docs/*.md and docs/tutorials/*.md into
+# build/docs/html. Doxygen is optional: without it configure still succeeds and the target says
+# how to get it.
 #
 # As a script (what the target runs): cmake -DMINIDL_SOURCE_DIR=.. -DMINIDL_DOCS_DIR=..
 #   -DMINIDL_VERSION=.. -DDOXYGEN_EXECUTABLE=.. -P cmake/docs.cmake
@@ -30,7 +31,10 @@ cmake_policy(VERSION 3.25)
 include(${CMAKE_CURRENT_LIST_DIR}/public_headers.cmake)
 minidl_public_headers(headers "${MINIDL_SOURCE_DIR}")
 set(inputs "")
-foreach(f IN LISTS headers ITEMS docs/architecture.md docs/autograd.md docs/adding-an-op.md docs/yolo_v1_loss.md)
+file(GLOB pages RELATIVE "${MINIDL_SOURCE_DIR}" "${MINIDL_SOURCE_DIR}/docs/*.md"
+     "${MINIDL_SOURCE_DIR}/docs/tutorials/*.md")  # the guides and tutorials, as related pages
+list(SORT pages)
+foreach(f IN LISTS headers pages)
   if(EXISTS "${MINIDL_SOURCE_DIR}/${f}")
     string(APPEND inputs " \\\n    \"${MINIDL_SOURCE_DIR}/${f}\"")
   endif()

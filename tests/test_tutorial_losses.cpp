@@ -1,10 +1,13 @@
-// Tests of the tutorials' custom losses (tests/support/tutorial_losses.h), each on the tutorial's
-// own example or on small clear inputs, against values worked out by hand (the arithmetic is in
-// the comments), plus finite-difference gradient checks: custom losses built from ops just work.
+// Tests of the tutorials' custom losses (the headers in docs/tutorials/, the code the tutorials
+// teach), each on the tutorial's own example or on small clear inputs, against values worked out
+// by hand (the arithmetic is in the comments), plus finite-difference gradient checks.
 #include <cmath>
 
+#include "docs/tutorials/humble_yolo_loss.h"
+#include "docs/tutorials/imbalanced_losses.h"
+#include "docs/tutorials/keras_simple_yolo_loss.h"
+#include "docs/tutorials/pytorch_yolo_losses.h"
 #include "support/op_cases.h"
-#include "support/tutorial_losses.h"
 
 using namespace minidl;
 using namespace minidl::test;
@@ -145,6 +148,36 @@ TEST_CASE("tutorial: PyTorch mixed YOLO loss with no object anywhere", "[tutoria
   // lambda_noobj x the MSE of all 4 confidences against 0:
   // (0.8^2 + 0.2^2 + 0.4^2 + 0.7^2) / 4 = (0.64 + 0.04 + 0.16 + 0.49) / 4 = 0.3325; x 0.5 = 0.16625
   CHECK_CLOSE(pytorch_yolo_mixed_loss(grid_pred(), zeros({1, 2, 2, 7})), {0.16625f}, {});
+}
+
+TEST_CASE("tutorial: PyTorch YOLO loss, the paper's sums for one box per cell", "[tutorial]") {
+  // r(v) = sqrt(max(v, 0) + 1e-6); obj cells (0,0), (1,1); noobj cells (0,1), (1,0).
+  // coord: (0,0) xy 0.1^2 = 0.01; wh (r(0.4) - r(0.4))^2 + (r(2.3) - r(0.3))^2
+  //          = (1.5165754185 - 0.5477234704)^2 = 0.9386740974
+  //        (1,1) xy 0.2^2 = 0.04; wh 0 (prediction = target)
+  //        5 x (0.01 + 0.9386740974 + 0.04) = 4.9433704869
+  // conf:  obj (0.8 - 1)^2 + (0.7 - 1)^2 = 0.13; noobj 0.5 x (0.2^2 + 0.4^2) = 0.1
+  // class: (0,0) 0.1^2 + 0.2^2 = 0.05; (1,1) 0.4^2 + 0.4^2 = 0.32
+  // total (batch of 1) = 4.9433704869 + 0.13 + 0.1 + 0.37 = 5.5433704869
+  CHECK_CLOSE(pytorch_yolo_v1_loss(grid_pred(), grid_target()), {5.5433704869f}, {});
+  // d/dh at cell (0,0): 5 x 2 (r(2.3) - r(0.3)) / (2 r(2.3)) = 5 x 0.9688519481 / 1.5165754185
+  //                   = 3.1942095866
+  Tensor pred = grid_pred(true);
+  pytorch_yolo_v1_loss(pred, grid_target()).backward();
+  CHECK(pred.grad().to_vector()[3] == Approx(3.1942095866).epsilon(1e-5));
+  // It is the fused loss with one box per cell, w and h predicted directly, and target 1.
+  YoloV1Options o;
+  o.S = 2, o.B = 1, o.C = 2, o.sqrt_wh = false, o.rescore = false;
+  Tensor fused_pred = grid_pred(true);
+  YoloV1LossResult fused = yolo_v1_loss(fused_pred, grid_target(), o);
+  fused.total.backward();
+  CHECK(fused.total.item() == Approx(5.5433704869).epsilon(1e-5));
+  CHECK_CLOSE(fused_pred.grad(), pred.grad(), 1e-5, 1e-4);
+  // eps 1e-3: sqrt bends sharply near w = 0.1, too sharply for central differences with 1e-2
+  auto f = [](const std::vector<Tensor>& v) { return pytorch_yolo_v1_loss(v[0], grid_target()); };
+  GradcheckOptions fine;
+  fine.eps = 1e-3;
+  CHECK_GRADS(f, {grid_pred(true)}, fine);
 }
 
 // ---- Keras "humble YOLO" ------------------------------------------------------------------------

@@ -74,6 +74,7 @@ doxygen)
   [[ -f $html/index.html ]] || fail "$html/index.html was not written"
   [[ -f $html/classminidl_1_1Tensor.html ]] || fail "no page for minidl::Tensor"
   [[ -f $html/classminidl_1_1Module.html ]] || fail "no page for minidl::Module"
+  [[ -f $html/md_docs_tutorials_README.html ]] || fail "no page for docs/tutorials/README.md"
   if [[ -s build/docs/doxygen-warnings.log ]]; then
     cat build/docs/doxygen-warnings.log >&2
     fail "doxygen warned (build/docs/doxygen-warnings.log)"
