@@ -219,38 +219,50 @@ TEST_CASE("yolo_v1_loss: a batch with no object at all", "[yolo]") {
 }
 
 TEST_CASE("yolo_v1_loss: fused and composed from ops agree", "[yolo]") {
+  // every combination of rescore, sqrt_wh and class loss, on two grids, with the default lambdas
+  // and with every lambda changed
   for (bool rescore : {true, false})
     for (bool sqrt_wh : {true, false})
-      for (auto cl : {YoloClassLoss::SSE, YoloClassLoss::SoftmaxCE}) {
-        YoloV1Options o = opts(3, 2, 4);
-        o.rescore = rescore, o.sqrt_wh = sqrt_wh, o.class_loss = cl;
-        auto [pred, target] = random_batch(o, 3, 11);
-        pred.requires_grad_();
-        auto r = yolo_v1_loss(pred, target, o);
-        r.total.backward();
-        Tensor fused_grad = pred.grad();
-        pred.zero_grad();
-        Tensor ref = composed_loss(pred, target, o);
-        ref.backward();
-        INFO("rescore " << rescore << " sqrt_wh " << sqrt_wh << " softmax " << (cl == YoloClassLoss::SoftmaxCE));
-        CHECK(r.total.item() == Approx(ref.item()).epsilon(1e-5));
-        CHECK_CLOSE(fused_grad, pred.grad(), 1e-6, 1e-4);
-      }
+      for (auto cl : {YoloClassLoss::SSE, YoloClassLoss::SoftmaxCE})
+        for (int geometry = 0; geometry < 2; ++geometry) {
+          YoloV1Options o = geometry == 0 ? opts(3, 2, 4) : opts(2, 3, 1);
+          o.rescore = rescore, o.sqrt_wh = sqrt_wh, o.class_loss = cl;
+          if (geometry == 1)
+            o.lambda_coord = 2, o.lambda_noobj = 0.25f, o.lambda_obj = 3, o.lambda_class = 0.5f;
+          auto [pred, target] = random_batch(o, 3, 11);
+          pred.requires_grad_();
+          auto r = yolo_v1_loss(pred, target, o);
+          r.total.backward();
+          Tensor fused_grad = pred.grad();
+          pred.zero_grad();
+          Tensor ref = composed_loss(pred, target, o);
+          ref.backward();
+          INFO("rescore " << rescore << " sqrt_wh " << sqrt_wh << " softmax "
+                          << (cl == YoloClassLoss::SoftmaxCE) << " geometry " << geometry);
+          CHECK(r.total.item() == Approx(ref.item()).epsilon(1e-5));
+          CHECK_CLOSE(fused_grad, pred.grad(), 1e-6, 1e-4);
+        }
 }
 
 TEST_CASE("yolo_v1_loss: gradcheck where the loss is smooth (rescore = false)", "[yolo]") {
-  for (auto cl : {YoloClassLoss::SSE, YoloClassLoss::SoftmaxCE}) {
-    YoloV1Options o = opts(2, 2, 3);
-    o.rescore = false, o.class_loss = cl;
-    auto [pred, target] = random_batch(o, 2, 3);
-    pred.requires_grad_();
-    auto fused = [&](const std::vector<Tensor>& in) { return yolo_v1_loss(in[0], target, o).total; };
-    auto composed = [&](const std::vector<Tensor>& in) { return composed_loss(in[0], target, o); };
-    GradcheckOptions g;
-    g.eps = 1e-3;
-    CHECK_GRADS(fused, {pred}, g);
-    CHECK_GRADS(composed, {pred}, g);
-  }
+  for (bool sqrt_wh : {true, false})
+    for (auto cl : {YoloClassLoss::SSE, YoloClassLoss::SoftmaxCE}) {
+      YoloV1Options o = opts(2, 2, 3);
+      o.rescore = false, o.sqrt_wh = sqrt_wh, o.class_loss = cl;
+      o.lambda_obj = 2, o.lambda_class = 0.5f;
+      auto [pred, target] = random_batch(o, 2, 3);
+      pred.requires_grad_();
+      auto fused = [&](const std::vector<Tensor>& in) {
+        return yolo_v1_loss(in[0], target, o).total;
+      };
+      auto composed = [&](const std::vector<Tensor>& in) {
+        return composed_loss(in[0], target, o);
+      };
+      GradcheckOptions g;
+      g.eps = 1e-3;
+      CHECK_GRADS(fused, {pred}, g);
+      CHECK_GRADS(composed, {pred}, g);
+    }
 }
 
 TEST_CASE("yolo_v1_loss: bad shapes and options name what is wrong", "[yolo]") {
