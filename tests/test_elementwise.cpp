@@ -269,6 +269,11 @@ TEST_CASE("elementwise: gradcheck of binary ops on non-contiguous views", "[elem
        [](auto& x) { return expand(x[0], {2, 3}) - x[1].transpose(0, 1); }},
       {"pow sliced ^ transposed", {{4, 3}, {3, 2}},
        [](auto& x) { return pow(x[0].slice(0, 1, 4, 2), x[1].transpose(0, 1)); }, 0.5f, 2.f},
+      {"where: transposed mask and a, sliced b", {{3, 2}, {2, 6}},
+       [](auto& x) {
+         return where(M().transpose(0, 1).contiguous().transpose(0, 1), x[0].transpose(0, 1),
+                      x[1].slice(1, 1, 6, 2));
+       }},
   });
 }
 
