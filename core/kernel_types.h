@@ -32,6 +32,20 @@ struct YoloV1Params {
   bool rescore, sqrt_wh, softmax_ce;
 };
 
+/// One SGD step's hyperparameters as the update kernels see them (see core/optim.h).
+struct SgdStep {
+  float lr, momentum, weight_decay;
+  bool nesterov;
+};
+
+/// One Adam / AdamW step's hyperparameters as the update kernels see them (see core/optim.h):
+/// step_size = lr / (1 - beta1^t) and inv_sqrt_bc2 = 1 / sqrt(1 - beta2^t) for update t.
+struct AdamStep {
+  float lr, beta1, beta2, eps, weight_decay;
+  bool decoupled;  // AdamW: w *= 1 - lr * weight_decay instead of the L2 term in the gradient
+  float step_size, inv_sqrt_bc2;
+};
+
 enum class ReduceOp { Sum, Max, Min };
 
 enum class BinaryOp { Add, Sub, Mul, Div, Pow, Minimum, Maximum, Eq, Ne, Lt, Le, Gt, Ge };

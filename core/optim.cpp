@@ -1,5 +1,6 @@
-// SGD, Adam and AdamW written with tensor ops (so they run on any device the ops support), and
-// the optimizer state as named tensors for checkpoints. See optim.h for the update rules.
+// SGD, Adam and AdamW, each step one fused update kernel per parameter (core/cpu/optim_update.cpp
+// and its CUDA twin), and the optimizer state as named tensors for checkpoints. See optim.h for
+// the update rules.
 #include "core/optim.h"
 
 #include <cmath>
@@ -7,7 +8,8 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops/creation.h"
-#include "core/ops/elementwise.h"
+#include "core/ops/op_util.h"
+#include "core/ops/shape.h"
 
 namespace minidl {
 
@@ -126,6 +128,33 @@ void Optimizer::load_state(const std::vector<NamedTensor>& entries) {
   state_ = std::move(loaded);
 }
 
+namespace {
+
+/// Runs an update kernel on w in place: directly when w is contiguous, else on a contiguous copy
+/// that is written back. g is made contiguous (a user's set_grad() may hold a view).
+template <class Kernel>
+void update_in_place(const char* name, const Tensor& w, const Tensor& g, Kernel kernel) {
+  detail::check_same_device(name, {w, g});
+  MINIDL_CHECK(g.shape() == w.shape(), name, ": gradient of shape ", shape_str(g.shape()),
+               " for a parameter of shape ", shape_str(w.shape()));
+  const Tensor gc = contiguous(g);
+  const Tensor wc = w.is_contiguous() ? w : w.contiguous();
+  kernel(wc.numel(), wc.data(), gc.data());
+  if (!wc.is_same(w)) w.copy_(wc);
+}
+
+/// The state buffer `name`: zeros of w's shape on first use; contiguous (loaded state may not be).
+Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, const Tensor& w) {
+  Tensor& b = buffers[name];
+  if (!b.defined())
+    b = zeros(w.shape(), w.device());
+  else if (!b.is_contiguous())
+    b = b.contiguous();
+  return b;
+}
+
+}  // namespace
+
 // ---- SGD --------------------------------------------------------------------------------------
 
 SGD::SGD(const ParamList& params, float lr, float momentum, bool nesterov, float weight_decay)
@@ -139,14 +168,11 @@ SGD::SGD(const ParamList& params, float lr, float momentum, bool nesterov, float
 }
 
 void SGD::update(const Tensor& w, const Tensor& g, ParamState& st) {
-  Tensor d = g;  // the update direction
-  if (weight_decay_ != 0.f) d = d + w * weight_decay_;
-  if (momentum_ != 0.f) {
-    Tensor& buf = st.buffers["momentum_buffer"];
-    buf = buf.defined() ? buf * momentum_ + d : d.clone();
-    d = nesterov_ ? d + buf * momentum_ : buf;
-  }
-  w.copy_(w - d * lr_);
+  const SgdStep s{lr_, momentum_, weight_decay_, nesterov_};
+  float* buf = momentum_ != 0.f ? buffer(st.buffers, "momentum_buffer", w).data() : nullptr;
+  update_in_place("SGD", w, g, [&](int64_t n, float* wp, const float* gp) {
+    MINIDL_DISPATCH(w.device(), sgd_update, s, n, wp, gp, buf);
+  });
 }
 
 // ---- Adam / AdamW -----------------------------------------------------------------------------
@@ -170,22 +196,22 @@ Adam::Adam(std::string name, const ParamList& params, float lr, float beta1, flo
 }
 
 void Adam::update(const Tensor& w, const Tensor& g, ParamState& st) {
-  const int64_t t = st.step;
-  Tensor d = g;
-  if (weight_decay_ != 0.f) {
-    if (decoupled_)
-      w.copy_(w * (1.f - lr_ * weight_decay_));  // AdamW: shrink p, leave g alone
-    else
-      d = d + w * weight_decay_;  // Adam: L2 term in the gradient
-  }
-  Tensor& m = st.buffers["exp_avg"];
-  Tensor& v = st.buffers["exp_avg_sq"];
-  m = m.defined() ? m * beta1_ + d * (1.f - beta1_) : d * (1.f - beta1_);
-  v = v.defined() ? v * beta2_ + square(d) * (1.f - beta2_) : square(d) * (1.f - beta2_);
+  const int64_t t = st.step;  // bias corrections in double, as the rule in optim.h states them
   const double bc1 = 1.0 - std::pow(double(beta1_), double(t));
   const double bc2 = 1.0 - std::pow(double(beta2_), double(t));
-  const Tensor denom = sqrt(v) * static_cast<float>(1.0 / std::sqrt(bc2)) + eps_;
-  w.copy_(w - m / denom * static_cast<float>(lr_ / bc1));
+  const AdamStep s{lr_,
+                   beta1_,
+                   beta2_,
+                   eps_,
+                   weight_decay_,
+                   decoupled_,
+                   static_cast<float>(lr_ / bc1),
+                   static_cast<float>(1.0 / std::sqrt(bc2))};
+  float* m = buffer(st.buffers, "exp_avg", w).data();
+  float* v = buffer(st.buffers, "exp_avg_sq", w).data();
+  update_in_place(name_.c_str(), w, g, [&](int64_t n, float* wp, const float* gp) {
+    MINIDL_DISPATCH(w.device(), adam_update, s, n, wp, gp, m, v);
+  });
 }
 
 AdamW::AdamW(const ParamList& params, float lr, float beta1, float beta2, float eps,

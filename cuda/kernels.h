@@ -77,4 +77,16 @@ void max_pool2d_backward(const float* gy, const int32_t* argmax, int64_t N, int6
 void yolo_v1_loss(const YoloV1Params& p, int64_t N, const float* pred, const float* target,
                   float* terms, float* dpred);
 
+// ---- optimizer updates (optim_update.cu) -----------------------------------------------------
+/// One SGD step on n contiguous elements, in place (torch.optim.SGD, dampening 0):
+///   d = g + weight_decay w;  momentum > 0: buf = momentum buf + d (buf starts at 0),
+///   d = nesterov ? d + momentum buf : buf;  w -= lr d.  buf is not touched (may be null) when
+/// momentum == 0. g is read only.
+void sgd_update(const SgdStep& s, int64_t n, float* w, const float* g, float* buf);
+/// One Adam / AdamW step on n contiguous elements, in place (m and v start at 0):
+///   decoupled: w *= 1 - lr weight_decay, d = g;  else d = g + weight_decay w;
+///   m = beta1 m + (1 - beta1) d;  v = beta2 v + (1 - beta2) d^2;
+///   w -= step_size m / (sqrt(v) inv_sqrt_bc2 + eps).  g is read only.
+void adam_update(const AdamStep& s, int64_t n, float* w, const float* g, float* m, float* v);
+
 }  // namespace minidl::cuda

@@ -5,15 +5,8 @@
 
 #include <cmath>
 
+#include "core/cpu/host_device.h"
 #include "core/kernel_types.h"
-
-#ifndef MINIDL_HD
-#ifdef __CUDACC__
-#define MINIDL_HD __host__ __device__
-#else
-#define MINIDL_HD
-#endif
-#endif
 
 namespace minidl {
 

@@ -5,13 +5,8 @@
 
 #include <cmath>
 
+#include "core/cpu/host_device.h"
 #include "core/kernel_types.h"
-
-#ifdef __CUDACC__
-#define MINIDL_HD __host__ __device__
-#else
-#define MINIDL_HD
-#endif
 
 namespace minidl {
 

@@ -425,6 +425,40 @@ TEST_CASE("cuda: yolo_v1_loss kernel matches the CPU for every option", "[cuda][
     }
 }
 
+TEST_CASE("cuda: sgd_update and adam_update match the CPU for every option", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  for (int64_t n : {0, 1, 257, 100003}) {
+    INFO("n = " << n);
+    const std::vector<float> w0 = random_vec(n, 50), g = random_vec(n, 51);
+    for (const SgdStep& s : {SgdStep{0.1f, 0.f, 0.f, false}, SgdStep{0.05f, 0.9f, 0.01f, false},
+                             SgdStep{0.1f, 0.9f, 0.02f, true}}) {
+      INFO("sgd momentum " << s.momentum << " nesterov " << s.nesterov);
+      std::vector<float> w = w0, buf = random_vec(n, 52);
+      Dev dw(w), dg(g), dbuf(buf);
+      for (int step = 0; step < 3; ++step) {  // the buffer carries over between steps
+        cpu::sgd_update(s, n, w.data(), g.data(), s.momentum != 0.f ? buf.data() : nullptr);
+        cuda::sgd_update(s, n, dw.p, dg.p, s.momentum != 0.f ? dbuf.p : nullptr);
+      }
+      CHECK_MATCH(w, dw.host(), 1e-6, 1e-5);
+      CHECK_MATCH(buf, dbuf.host(), 1e-6, 1e-5);
+      CHECK_MATCH(g, dg.host(), 0, 0);  // read only
+    }
+    for (bool decoupled : {false, true}) {
+      INFO("adam decoupled " << decoupled);
+      const AdamStep s{0.01f, 0.9f, 0.999f, 1e-8f, 0.05f, decoupled, 0.01f / 0.271f, 1.f / 0.0545f};
+      std::vector<float> w = w0, m = filled(n), v = filled(n);
+      Dev dw(w), dg(g), dm(m), dv(v);
+      for (int step = 0; step < 3; ++step) {
+        cpu::adam_update(s, n, w.data(), g.data(), m.data(), v.data());
+        cuda::adam_update(s, n, dw.p, dg.p, dm.p, dv.p);
+      }
+      CHECK_MATCH(w, dw.host(), 1e-6, 1e-5);
+      CHECK_MATCH(m, dm.host(), 1e-6, 1e-5);
+      CHECK_MATCH(v, dv.host(), 1e-7, 1e-5);
+    }
+  }
+}
+
 TEST_CASE("cuda: the caching allocator hands a freed block out again", "[cuda][gpu]") {
   if (skip_without_gpu()) return;
   void* a = cuda::malloc(1000);

@@ -3,6 +3,7 @@
 // impossible allocation. Without a GPU each test prints MINIDL_SKIP and ctest skips it.
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include "support/helpers.h"
@@ -195,7 +196,7 @@ TEST_CASE("cuda: yolo_v1_loss forward and backward match the CPU", "[cuda][gpu]"
   }
 }
 
-TEST_CASE("cuda: an Adam step on CUDA matches the CPU", "[cuda][gpu]") {
+TEST_CASE("cuda: Adam and SGD steps on CUDA match the CPU", "[cuda][gpu]") {
   if (skip_without_gpu()) return;
   Twin w({10, 7}, 40), g({10, 7}, 41, false);
   Adam oc({w.cpu}, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f),
@@ -207,6 +208,60 @@ TEST_CASE("cuda: an Adam step on CUDA matches the CPU", "[cuda][gpu]") {
     og.step();
   }
   check_twin("weights after 3 steps", w.gpu, w.cpu, 1e-6, 1e-5);
+  // SGD with Nesterov momentum and weight decay, on a transposed (non-contiguous) parameter view
+  Tensor bc = R({7, 10}, 42, false), bg = bc.to(Device::CUDA);
+  Tensor vc = bc.transpose(0, 1).requires_grad_(), vg = bg.transpose(0, 1).requires_grad_();
+  SGD sc({vc}, 0.1f, 0.9f, true, 0.01f), sg({vg}, 0.1f, 0.9f, true, 0.01f);
+  for (int step = 0; step < 3; ++step) {
+    vc.set_grad(g.cpu * static_cast<float>(step + 1));
+    vg.set_grad(g.gpu * static_cast<float>(step + 1));
+    sc.step();
+    sg.step();
+  }
+  check_twin("SGD weights after 3 steps", vg, vc, 1e-6, 1e-5);
+  check_twin("SGD writes through the view", bg, bc, 1e-6, 1e-5);
+}
+
+TEST_CASE("cuda: a Sequential of layers trains on CUDA as on the CPU", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  // the humble network's layer types on a small input; the same weights on both devices, one
+  // training step each (forward, YOLOv1 loss, backward, SGD): outputs, loss and weights agree
+  auto make = [] {
+    auto m = std::make_shared<Sequential>();
+    m->emplace<Conv2D>(3, 8, 3, 1, 1);
+    m->emplace<LeakyReLU>(0.1f);
+    m->emplace<MaxPool2D>(2);  // 12 -> 6
+    m->emplace<Conv2D>(8, 4, 1);
+    m->emplace<Flatten>();
+    m->emplace<Dense>(4 * 6 * 6, 2 * 2 * 8);
+    m->emplace<Sigmoid>();
+    m->emplace<Reshape>(Shape{2, 2, 8});
+    return m;
+  };
+  auto mc = make(), mg = make();
+  const auto pc = mc->parameters(), pg = mg->parameters();
+  for (size_t i = 0; i < pc.size(); ++i) pg[i].second.copy_(pc[i].second);
+  mg->to(Device::CUDA);
+  YoloV1Options opt;
+  opt.S = 2, opt.B = 1, opt.C = 3;
+  Tensor x = R({4, 3, 12, 12}, 60, false);
+  Tensor tc = encode_targets({{{0, 0.3f, 0.3f, 0.2f, 0.3f}}, {}, {{2, 0.7f, 0.6f, 0.4f, 0.2f}}, {}},
+                             opt.S, opt.C)
+                  .target;
+  SGD oc(mc->parameters(), 0.1f, 0.9f), og(mg->parameters(), 0.1f, 0.9f);
+  Tensor yc = (*mc)(x), yg = (*mg)(x.to(Device::CUDA));
+  check_twin("output", yg, yc, 1e-5, 1e-4);
+  YoloV1LossResult lc = yolo_v1_loss(yc, tc, opt), lg = yolo_v1_loss(yg, tc.to(Device::CUDA), opt);
+  check_twin("loss", lg.total, lc.total, 1e-5, 1e-4);
+  lc.total.backward();
+  lg.total.backward();
+  oc.step();
+  og.step();
+  const auto after_c = mc->parameters(), after_g = mg->parameters();
+  for (size_t i = 0; i < after_c.size(); ++i) {
+    CHECK(after_g[i].second.device() == Device::CUDA);
+    check_twin(after_c[i].first.c_str(), after_g[i].second, after_c[i].second, 1e-5, 1e-4);
+  }
 }
 
 TEST_CASE("cuda: an impossible allocation names its size and leaves the GPU usable",
