@@ -37,6 +37,12 @@ std::string cuda_device_info() {
 #endif
 }
 
+void cuda_synchronize() {
+#if MINIDL_HAS_CUDA
+  if (cuda_available()) cuda::synchronize();
+#endif
+}
+
 namespace {
 int default_threads() {
   if (const char* env = std::getenv("MINIDL_NUM_THREADS")) {

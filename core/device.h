@@ -19,6 +19,9 @@ bool cuda_available();
 int cuda_device_count();
 /// One line about GPU 0 ("NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB") or why there is none.
 std::string cuda_device_info();
+/// Waits until every GPU operation queued so far has finished (CUDA work is asynchronous: time it
+/// with this before reading a clock). Does nothing in a CPU-only build or without a GPU.
+void cuda_synchronize();
 
 /// Threads used by the CPU backend: OpenBLAS inside gemm, OpenMP in minidl's own loops (never nested).
 /// The default is the environment variable MINIDL_NUM_THREADS, else the number of cores.

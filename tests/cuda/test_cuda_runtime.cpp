@@ -15,6 +15,7 @@ bool skip_without_gpu() {
 
 TEST_CASE("cuda: build and device queries agree", "[cuda]") {
   // Runs everywhere: a CPU-only build reports no devices; a CUDA build never fails to answer.
+  CHECK_NOTHROW(cuda_synchronize());  // a no-op without a GPU
   if (!built_with_cuda()) {
     CHECK(cuda_device_count() == 0);
     CHECK_FALSE(cuda_available());
@@ -61,4 +62,22 @@ TEST_CASE("cuda: mixing devices in one op names the op, both devices and both sh
   CHECK_THROWS_WITH(add(a, b), Catch::Contains("add") && Catch::Contains("(2, 3)") &&
                                    Catch::Contains("(3)") && Catch::Contains("cpu") &&
                                    Catch::Contains("cuda"));
+  // every op family with more than one tensor input names itself and both shapes
+  auto names = [](const char* op, const char* sa, const char* sb) {
+    return Catch::Contains(op) && Catch::Contains(sa) && Catch::Contains(sb) &&
+           Catch::Contains("cpu") && Catch::Contains("cuda");
+  };
+  Tensor m = R({3, 4}, 3, false).to(Device::CUDA);
+  CHECK_THROWS_WITH(matmul(a, m), names("matmul", "(2, 3)", "(3, 4)"));
+  CHECK_THROWS_WITH(linear(a, m.transpose(0, 1)), names("linear", "(2, 3)", "(4, 3)"));
+  CHECK_THROWS_WITH(where(a > 0.f, a, b), names("where", "(2, 3)", "(3)"));
+  CHECK_THROWS_WITH(concat({a, a.to(Device::CUDA)}, 0), names("concat", "(2, 3)", "(2, 3)"));
+  Tensor x = R({1, 2, 5, 5}, 4, false), w = R({3, 2, 3, 3}, 5, false).to(Device::CUDA);
+  CHECK_THROWS_WITH(conv2d(x, w), names("conv2d", "(1, 2, 5, 5)", "(3, 2, 3, 3)"));
+  CHECK_THROWS_WITH(mse_loss(a, R({2, 3}, 6, false).to(Device::CUDA)),
+                    names("mse_loss", "(2, 3)", "(2, 3)"));
+  YoloV1Options o;
+  o.S = 1, o.B = 1, o.C = 1;
+  CHECK_THROWS_WITH(yolo_v1_loss(zeros({1, 1, 1, 6}), zeros({1, 1, 1, 6}, Device::CUDA), o),
+                    names("yolo_v1_loss", "(1, 1, 1, 6)", "(1, 1, 1, 6)"));
 }
