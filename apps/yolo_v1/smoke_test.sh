@@ -13,16 +13,7 @@ fail() { echo "FAILED: $*"; exit 1; }
 grep -q "^OK: 12 images" "$dir/check.log" || { cat "$dir/check.log"; fail "check-dataset summary"; }
 "$bin" generate --preset words --count 4 --out "$dir/words" >/dev/null 2>&1 || fail "generate --preset words"
 
-# expect_error ARGS...: exit status non-zero (not a signal) and exactly one line on stderr.
-expect_error() {
-  "$@" >/dev/null 2>"$dir/err.txt"
-  rc=$?
-  lines=$(wc -l <"$dir/err.txt")
-  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ] || [ "$lines" -ne 1 ]; then
-    cat "$dir/err.txt"
-    fail "expected one error line and a non-zero status (got $rc) from: $*"
-  fi
-}
+. "$(dirname "$0")/expect_error.sh"
 expect_error "$bin" check-dataset "$dir/missing"
 expect_error "$bin" check-dataset "$dir/shapes" --names "$dir/none.names"
 expect_error "$bin" generate --out "$dir/shapes" --count 2      # a dataset is there: needs --force

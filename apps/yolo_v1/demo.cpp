@@ -1,0 +1,112 @@
+// The demo subcommand (demo.h).
+#include "apps/yolo_v1/demo.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "apps/yolo_v1/detect.h"
+#include "apps/yolo_v1/generate.h"
+#include "apps/yolo_v1/overfit.h"
+#include "apps/yolo_v1/progress.h"
+#include "apps/yolo_v1/run_dir.h"
+
+namespace yolo {
+
+using namespace minidl;
+
+DemoCommand::DemoCommand() {
+  // Chosen by measurement (apps/yolo_v1/README.md): tiny at a 64-pixel input learns the shapes
+  // in a few minutes on two cores.
+  train.arch = "tiny";
+  train.S = 7, train.B = 2, train.input = 64;
+  train.epochs = 10;
+  train.batch = 32;
+  train.lr = 1e-3f;
+  train.warmup = 50;
+}
+
+namespace {
+
+// The first n images of data with their detections, each scaled to `tile` pixels, in a grid.
+Image prediction_grid(const DetectionData& data, const std::vector<std::vector<Detection>>& dets,
+                      const std::vector<std::string>& names, int n, int tile) {
+  const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+  const int rows = (n + cols - 1) / cols, gap = 4, head = 20;
+  Image grid(cols * (tile + gap) + gap, head + rows * (tile + gap) + gap, 3, 255);
+  draw_text(grid, gap, 6, "yolo_v1 demo: predictions on held-out images", Rgb{40, 40, 40}, 1);
+  for (int k = 0; k < n; ++k) {
+    Image im = resize_bilinear(to_rgb(load_image(data.files[static_cast<size_t>(k)])), tile, tile);
+    draw_detections(im, dets[static_cast<size_t>(k)], names);
+    const int x0 = gap + (k % cols) * (tile + gap), y0 = head + gap + (k / cols) * (tile + gap);
+    for (int y = 0; y < tile; ++y)
+      for (int x = 0; x < tile; ++x)
+        for (int c = 0; c < 3; ++c) grid.at(x0 + x, y0 + y)[c] = im.at(x, y)[c];
+  }
+  return grid;
+}
+
+}  // namespace
+
+DemoResult run_demo(const DemoCommand& cmd, std::ostream& out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  MINIDL_CHECK(cmd.grid >= 1, "--grid must be >= 1; got ", cmd.grid);
+  const fs::path data_dir = cmd.out / "data", run_dir = cmd.out / "run";
+
+  out << "[1/4] generating " << cmd.count << " shapes images of " << cmd.size << "x" << cmd.size
+      << " into " << data_dir.string() << "\n";
+  GenerateOptions g;
+  g.preset = "shapes", g.count = cmd.count, g.size = cmd.size, g.out = data_dir;
+  g.seed = cmd.train.seed, g.val_fraction = cmd.val_fraction, g.force = true;
+  const GenerateSummary gs = generate_dataset(g);
+  MINIDL_CHECK(gs.val > 0, "demo: --val-fraction leaves no held-out image");
+  out << "      " << gs.train << " training and " << gs.val << " held-out images, " << gs.objects
+      << " objects\n";
+
+  out << "[2/4] training (" << run_dir.string() << ")\n" << std::flush;
+  TrainOptions t = cmd.train;
+  t.data = data_dir, t.out = run_dir, t.resume = false;
+  remove_run(run_dir);
+  train(t, out);
+
+  out << "[3/4] evaluating the best checkpoint on the " << gs.val << " held-out images\n";
+  LoadedModel lm = load_trained(run_dir, parse_device(t.device));
+  LoadOptions lo;
+  lo.input = lm.cfg.input, lo.C = lm.cfg.C;
+  const DetectionData val = load_split(*find_split(discover_dataset(data_dir), "val"), lo);
+  const Device device = parse_device(t.device);
+  const MapResult m = evaluate_model(*lm.model, lm.cfg, val, device);
+  out << format_map(m, lm.names);
+
+  DemoResult r;
+  r.map_all = m.map_all_point, r.map_11 = m.map_11_point, r.held_out = static_cast<int>(val.size());
+  const int n = std::min<int>(cmd.grid, static_cast<int>(val.size()));
+  DetectOptions shown;
+  shown.conf = cmd.conf;
+  const auto dets = detect_data(*lm.model, lm.cfg, val, device, shown);
+  r.grid_png = cmd.out / "predictions.png";
+  save_png(r.grid_png, prediction_grid(val, dets, lm.names, n, std::max(128, 3 * cmd.size)));
+  out << "[4/4] predictions on " << n << " held-out images (score > " << cmd.conf
+      << "): " << r.grid_png.string() << "\n";
+
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out << "\nwhere things are:\n"
+      << "  dataset      " << data_dir.string() << " (yolo_v1 check-dataset " << data_dir.string()
+      << ")\n"
+      << "  checkpoints  " << RunFiles{run_dir}.best().string() << ", "
+      << RunFiles{run_dir}.last().string() << "\n"
+      << "  log, curves  " << RunFiles{run_dir}.log().string() << ", "
+      << RunFiles{run_dir}.curves().string() << "\n"
+      << "  predictions  " << r.grid_png.string() << "\n"
+      << "  try          yolo_v1 detect --model " << run_dir.string() << " "
+      << val.files[0].string() << "\n";
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "demo: mAP@0.5 on %d held-out images: VOC2010+ all-point %.4f | VOC2007 11-point "
+                "%.4f  (%s, %d threads)\n",
+                r.held_out, r.map_all, r.map_11, duration_str(r.seconds).c_str(), num_threads());
+  out << line << std::flush;
+  return r;
+}
+
+}  // namespace yolo

@@ -1,0 +1,138 @@
+// The humble and tiny YOLOv1 networks (model.h), and their configuration as checkpoint metadata.
+#include "apps/yolo_v1/model.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace yolo {
+
+using namespace minidl;
+
+const std::vector<std::string>& arch_list() {
+  static const std::vector<std::string> archs = {"humble", "tiny"};
+  return archs;
+}
+
+static int min_input(const std::string& arch) { return arch == "humble" ? 16 : 64; }
+
+void ModelConfig::validate() const {
+  const auto& all = arch_list();
+  MINIDL_CHECK(std::find(all.begin(), all.end(), arch) != all.end(), "unknown architecture '", arch,
+               "' (known: humble, tiny)");
+  MINIDL_CHECK(S >= 1 && B >= 1 && C >= 1, "S, B and C must be >= 1; got S=", S, " B=", B,
+               " C=", C);
+  MINIDL_CHECK(input >= min_input(arch) && input <= 4096, "input size for ", arch, " must be in [",
+               min_input(arch), ", 4096]; got ", input);
+}
+
+YoloV1Options ModelConfig::loss() const {
+  YoloV1Options o;
+  o.S = S, o.B = B, o.C = C;
+  o.sqrt_wh = arch != "humble";
+  return o;
+}
+
+std::string ModelConfig::str() const {
+  return detail::cat(arch, " S=", S, " B=", B, " C=", C, " input=", input);
+}
+
+ModelConfig reference_config(const std::string& arch, int C) {
+  ModelConfig c;
+  c.arch = arch, c.C = C;
+  if (arch == "humble") c.S = 2, c.B = 1, c.input = 64;
+  c.validate();
+  return c;
+}
+
+std::shared_ptr<Sequential> make_model(const ModelConfig& cfg, Generator& gen) {
+  cfg.validate();
+  const int64_t out = static_cast<int64_t>(cfg.S) * cfg.S * (5 * cfg.B + cfg.C);
+  auto m = std::make_shared<Sequential>();
+  if (cfg.arch == "humble") {  // 'valid' convolutions: 64 -> 62 -> 31 -> 29 -> 27 -> 13
+    m->emplace<Conv2D>(3, 16, 1, 1, 0, true, Init::Auto, gen);
+    m->emplace<Conv2D>(16, 32, 3, 1, 0, true, Init::Auto, gen);
+    m->emplace<LeakyReLU>(0.3f);
+    m->emplace<MaxPool2D>(2);
+    m->emplace<Conv2D>(32, 16, 3, 1, 0, true, Init::Auto, gen);
+    m->emplace<Conv2D>(16, 32, 3, 1, 0, true, Init::Auto, gen);
+    m->emplace<LeakyReLU>(0.3f);
+    m->emplace<MaxPool2D>(2);
+    m->emplace<Flatten>();
+    const int64_t features = m->output_shape({1, 3, cfg.input, cfg.input})[1];  // 32 * 13 * 13
+    m->emplace<Dense>(features, 256, true, Init::Auto, gen);
+    m->emplace<Sigmoid>();
+    m->emplace<Dense>(256, out, true, Init::Auto, gen);
+    m->emplace<Sigmoid>();
+  } else {  // tiny: 448 -> 224 -> ... -> 7 after six pools
+    int64_t c = 3;
+    for (int64_t f : {16, 32, 64, 128, 256, 512}) {
+      m->emplace<Conv2D>(c, f, 3, 1, 1, true, Init::Auto, gen);
+      m->emplace<LeakyReLU>(0.1f);
+      m->emplace<MaxPool2D>(2);
+      c = f;
+    }
+    m->emplace<Conv2D>(512, 1024, 3, 1, 1, true, Init::Auto, gen);
+    m->emplace<LeakyReLU>(0.1f);
+    m->emplace<Conv2D>(1024, 256, 3, 1, 1, true, Init::Auto, gen);
+    m->emplace<LeakyReLU>(0.1f);
+    m->emplace<Flatten>();
+    const int64_t features = m->output_shape({1, 3, cfg.input, cfg.input})[1];  // 256 * 7 * 7
+    m->emplace<Dense>(features, out, true, Init::Auto, gen);
+  }
+  m->emplace<Reshape>(Shape{cfg.S, cfg.S, 5 * cfg.B + cfg.C});
+  return m;
+}
+
+Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::string>& names) {
+  Metadata m{{"yolo.arch", cfg.arch},
+             {"yolo.S", std::to_string(cfg.S)},
+             {"yolo.B", std::to_string(cfg.B)},
+             {"yolo.C", std::to_string(cfg.C)},
+             {"yolo.input", std::to_string(cfg.input)}};
+  if (!names.empty()) {
+    std::string joined;
+    for (const std::string& n : names) joined += (joined.empty() ? "" : "\n") + n;
+    m["yolo.names"] = joined;
+  }
+  return m;
+}
+
+ModelConfig config_from_metadata(const Metadata& meta, const std::string& file,
+                                 std::vector<std::string>* names) {
+  auto get = [&](const std::string& key) -> const std::string& {
+    auto it = meta.find(key);
+    MINIDL_CHECK(it != meta.end(), file, ": metadata has no '", key,
+                 "' (not a checkpoint written by yolo_v1 train)");
+    return it->second;
+  };
+  auto number = [&](const std::string& key) {
+    const std::string& s = get(key);
+    int v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    MINIDL_CHECK(ec == std::errc() && p == s.data() + s.size(), file, ": metadata '", key, "' is '",
+                 s, "', not an integer");
+    return v;
+  };
+  ModelConfig c;
+  c.arch = get("yolo.arch");
+  c.S = number("yolo.S"), c.B = number("yolo.B"), c.C = number("yolo.C");
+  c.input = number("yolo.input");
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    throw Error(detail::cat(file, ": ", e.what()));
+  }
+  if (names) {
+    names->clear();
+    auto it = meta.find("yolo.names");
+    if (it != meta.end()) {
+      size_t a = 0;
+      for (size_t b; (b = it->second.find('\n', a)) != std::string::npos; a = b + 1)
+        names->push_back(it->second.substr(a, b - a));
+      names->push_back(it->second.substr(a));
+    }
+  }
+  return c;
+}
+
+}  // namespace yolo

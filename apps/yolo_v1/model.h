@@ -1,0 +1,55 @@
+// The YOLOv1 networks of minidl's apps, defined once: "humble" (the Keras article's network) and
+// "tiny" (darknet's tiny YOLOv1 without batch norm), with S, B, C and the input size configurable.
+// apps/bench times them at their reference sizes; apps/yolo_v1 trains them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/minidl.h"
+#include "core/serialize.h"
+
+namespace yolo {
+
+/// What defines a network and its loss. Saved in checkpoint metadata so a run folder is enough to
+/// rebuild the model (detect, eval).
+struct ModelConfig {
+  std::string arch = "tiny";  // "humble" or "tiny"
+  int S = 7, B = 2, C = 20;   // grid, boxes per cell, classes
+  int input = 448;            // the square input side in pixels
+  /// Loss options for this network: S, B, C; sqrt_wh for tiny (linear head predicts sqrt w, h),
+  /// not for humble (its sigmoid head predicts w, h); the other fields at YOLO_V1.md's defaults.
+  minidl::YoloV1Options loss() const;
+  /// Throws minidl::Error naming the field unless arch is known, S, B, C >= 1 and the input is at
+  /// least the arch's smallest (humble 16, tiny 64).
+  void validate() const;
+  /// "humble S=2 B=1 C=3 input=64".
+  std::string str() const;
+};
+
+/// The known architectures, in the order --help lists them.
+const std::vector<std::string>& arch_list();
+
+/// The reference configuration of an architecture for C classes: humble S=2, B=1, input 64
+/// (the article's network); tiny S=7, B=2, input 448 (darknet's). Throws for an unknown arch.
+ModelConfig reference_config(const std::string& arch, int C);
+
+/// Builds the network for cfg (after cfg.validate()); weights drawn from gen. Input (N, 3, in, in),
+/// output (N, S, S, B*5 + C).
+///  humble: conv1x1 16, conv3x3 32, leaky 0.3, pool 2, conv3x3 16, conv3x3 32, leaky 0.3, pool 2
+///          ('valid' convolutions), flatten, dense 256, sigmoid, dense S*S*(5B+C), sigmoid.
+///  tiny:   six times (conv3x3 pad 1 with 16, 32, ... 512 filters, leaky 0.1, pool 2), conv3x3
+///          1024, leaky 0.1, conv3x3 256, leaky 0.1, flatten, dense S*S*(5B+C) (linear).
+std::shared_ptr<minidl::Sequential> make_model(
+    const ModelConfig& cfg, minidl::Generator& gen = minidl::default_generator());
+
+/// The config as checkpoint metadata: "yolo.arch", "yolo.S", "yolo.B", "yolo.C", "yolo.input",
+/// and "yolo.names" (the class names joined by newlines) when names is not empty.
+minidl::Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::string>& names);
+/// Reads them back (names into *names when not null). Throws minidl::Error naming `file` and the
+/// key when one is missing or not a valid number, or the config does not validate.
+ModelConfig config_from_metadata(const minidl::Metadata& meta, const std::string& file,
+                                 std::vector<std::string>* names = nullptr);
+
+}  // namespace yolo
