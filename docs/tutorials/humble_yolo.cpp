@@ -1,6 +1,6 @@
 // Tutorial 4 (docs/tutorials/4-humble-yolo.md): the Keras "humble YOLO" article end to end on the
 // CPU: its dataset (the words "chat" and "rat" in the cells of a 2x2 grid of a 64x64 image, from
-// apps/yolo_v1's generator), its network (the "humble" network of apps/bench) and its loss
+// apps/yolo_v1's generator), its network (apps/yolo_v1's "humble" model) and its loss
 // (humble_yolo_loss.h), trained with Adam; then VOC mAP@0.5 on held-out images and a PNG of the
 // predictions. Exits non-zero when the loss does not fall or --min-map is not reached.
 #include <minidl/minidl.h>
@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "apps/bench/networks.h"
+#include "apps/yolo_v1/detect.h"
 #include "apps/yolo_v1/generate.h"
 #include "apps/yolo_v1/map.h"
+#include "apps/yolo_v1/model.h"
 #include "humble_yolo_loss.h"
 
 using namespace minidl;
@@ -21,7 +22,6 @@ using namespace minidl;
 namespace {
 
 constexpr int kSize = 64, kGrid = 2, kCells = kGrid * kGrid, kRow = 8;  // 3 class slots + 5
-const char* const kNames[] = {"chat", "rat"};
 
 struct Batch {
   Tensor x;       // (N, 3, 64, 64) images in [0, 1]
@@ -69,32 +69,23 @@ std::vector<std::vector<Detection>> detect(const Tensor& y_pred, float threshold
   return decode(reshape(pred, {-1, kGrid, kGrid, 7}), o, threshold);
 }
 
-// The first `count` images side by side, each enlarged `zoom` times, with the ground truth in
-// green and the predictions in red, labelled with the class and the confidence.
+// The first `count` images side by side, each enlarged `zoom` times, with the true boxes in grey
+// and the predictions drawn by the yolo_v1 app's draw_detections (class colour, name, score).
 Image draw_predictions(const Batch& b, const std::vector<std::vector<Detection>>& dets, int count,
                        int zoom) {
   const int side = kSize * zoom, gap = 4;
   Image sheet(count * (side + gap) + gap, side + 2 * gap, 3, 255);
+  const std::vector<std::string> names = yolo::preset_names("words");  // chat, rat
   for (int i = 0; i < count; ++i) {
     Image big = resize_bilinear(b.images[i], side, side);
-    const int x0 = gap + i * (side + gap), y0 = gap;
-    for (int y = 0; y < side; ++y)
-      for (int x = 0; x < side; ++x) std::copy_n(big.at(x, y), 3, sheet.at(x0 + x, y0 + y));
-    auto rect = [&](const Box& box, Rgb colour, int t) {
-      draw_box(sheet, x0 + static_cast<int>((box.cx - box.w / 2) * side),
-               y0 + static_cast<int>((box.cy - box.h / 2) * side),
-               x0 + static_cast<int>((box.cx + box.w / 2) * side),
-               y0 + static_cast<int>((box.cy + box.h / 2) * side), colour, t);
-    };
-    for (const Box& box : b.boxes[i]) rect(box, Rgb{0, 160, 0}, 1);
-    for (const Detection& d : dets[i]) {
-      rect(d.box, Rgb{220, 0, 0}, 2);
-      char label[32];
-      std::snprintf(label, sizeof label, "%s %.2f", kNames[d.box.cls], d.score);
-      draw_text(sheet, x0 + static_cast<int>((d.box.cx - d.box.w / 2) * side),
-                y0 + std::max(0, static_cast<int>((d.box.cy - d.box.h / 2) * side) - 9), label,
-                Rgb{220, 0, 0});
+    for (const Box& box : b.boxes[i]) {
+      const auto [x0, y0, x1, y1] = yolo::pixel_box(box, side, side);
+      draw_box(big, x0, y0, x1, y1, Rgb{128, 128, 128});
     }
+    yolo::draw_detections(big, dets[i], names);
+    const int x0 = gap + i * (side + gap);
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) std::copy_n(big.at(x, y), 3, sheet.at(x0 + x, gap + y));
   }
   return sheet;
 }
@@ -136,7 +127,8 @@ int main(int argc, char** argv) {
     if (threads > 0) set_num_threads(threads);
     Generator gen(seed);
     Batch train = make_batch(train_images, gen), test = make_batch(test_images, gen);
-    std::shared_ptr<Sequential> model = make_network("humble").model;  // (N, 2, 2, 8) sigmoids
+    // The article's network, as the yolo_v1 app defines it: 2x2 grid, 1 box, 3 class slots.
+    std::shared_ptr<Sequential> model = yolo::make_model(yolo::reference_config("humble", 3), gen);
     Adam opt(model->parameters(), lr);
     std::printf("%s", summary(*model, {1, 3, kSize, kSize}).c_str());
     std::printf("%d training and %d held-out images\n", train_images, test_images);
