@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 
+#include "apps/yolo_v1/fashion.h"
 #include "apps/yolo_v1/labels.h"
 #include "core/error.h"
 
@@ -89,33 +90,46 @@ bool apart(const Rect& a, const Rect& b, int gap) {
   return a.x1 + gap < b.x0 || b.x1 + gap < a.x0 || a.y1 + gap < b.y0 || b.y1 + gap < a.y0;
 }
 
+// A random s x s square inside the image, at least 2 px from every square in `taken` (100 tries);
+// false when there is no room.
+bool place(Generator& g, int size, int s, const std::vector<Rect>& taken, Rect& r) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    r.x0 = randint(g, 0, size - s), r.y0 = randint(g, 0, size - s);
+    r.x1 = r.x0 + s - 1, r.y1 = r.y0 + s - 1;
+    if (std::all_of(taken.begin(), taken.end(), [&](const Rect& t) { return apart(r, t, 2); }))
+      return true;
+  }
+  return false;
+}
+
 void check_preset(const std::string& preset) {
   const auto& all = preset_list();
   MINIDL_CHECK(std::find(all.begin(), all.end(), preset) != all.end(), "unknown preset '", preset,
-               "' (known: shapes, words)");
+               "' (known: shapes, words, fashion)");
 }
 
 }  // namespace
 
 const std::vector<std::string>& preset_list() {
-  static const std::vector<std::string> presets = {"shapes", "words"};
+  static const std::vector<std::string> presets = {"shapes", "words", "fashion"};
   return presets;
 }
 
 std::vector<std::string> preset_names(const std::string& preset) {
   check_preset(preset);
   if (preset == "words") return {"chat", "rat"};
+  if (preset == "fashion") return fashion_names();
   return {"circle", "square", "triangle", "diamond", "cross"};
 }
 
 int default_size(const std::string& preset) {
   check_preset(preset);
-  return preset == "words" ? 64 : 128;
+  return preset == "words" ? 64 : 128;  // shapes and fashion
 }
 
 int min_size(const std::string& preset) {
   check_preset(preset);
-  return preset == "words" ? 48 : 16;
+  return preset == "words" ? 48 : preset == "fashion" ? 32 : 16;
 }
 
 GeneratedImage render_shapes(int size, Generator& g) {
@@ -129,14 +143,7 @@ GeneratedImage render_shapes(int size, Generator& g) {
   for (int k = 0; k < n; ++k) {
     const int cls = randint(g, 0, 4), s = randint(g, lo, hi);
     Rect r{};
-    bool placed = false;
-    for (int attempt = 0; attempt < 100 && !placed; ++attempt) {
-      r.x0 = randint(g, 0, size - s), r.y0 = randint(g, 0, size - s);
-      r.x1 = r.x0 + s - 1, r.y1 = r.y0 + s - 1;
-      placed =
-          std::all_of(taken.begin(), taken.end(), [&](const Rect& t) { return apart(r, t, 2); });
-    }
-    if (!placed) break;
+    if (!place(g, size, s, taken, r)) break;
     for (int y = r.y0; y <= r.y1; ++y)
       for (int x = r.x0; x <= r.x1; ++x)
         mask.at(x, y)[0] =
@@ -176,9 +183,53 @@ GeneratedImage render_words(int size, Generator& g) {
   return out;
 }
 
-GeneratedImage render_sample(const std::string& preset, int size, uint64_t seed, int64_t index) {
+GeneratedImage render_fashion(int size, Generator& g, const FashionItems& source) {
+  MINIDL_CHECK(size >= 32, "fashion: image size must be >= 32; got ", size);
+  MINIDL_CHECK(!source.items.empty() && source.items.size() == source.labels.size(),
+               "fashion: no items to paste");
+  GeneratedImage out{noisy_background(size, g, 20, 100, 16), {}};
+  std::vector<Rect> taken;
+  const int n = randint(g, 1, 4);
+  const int lo = std::max(12, static_cast<int>(std::lround(0.25 * size)));
+  const int hi = std::max(lo, static_cast<int>(std::lround(0.5 * size)));
+  for (int k = 0; k < n; ++k) {
+    const size_t item = g.below(source.items.size());
+    const int s = randint(g, lo, hi);
+    Rect r{};
+    if (!place(g, size, s, taken, r)) break;
+    const Image scaled = minidl::resize_bilinear(source.items[item], s, s);
+    const Rgb tint = bright_colour(g);
+    const float light = g.uniform(0.7f, 1.f);  // how much of the tint's brightness is kept
+    int bx0 = size, by0 = size, bx1 = -1, by1 = -1;
+    for (int y = 0; y < s; ++y)
+      for (int x = 0; x < s; ++x) {
+        const uint8_t v = scaled.at(x, y)[0];
+        uint8_t* p = out.image.at(r.x0 + x, r.y0 + y);
+        const float a = v / 255.f;
+        const uint8_t c[3] = {tint.r, tint.g, tint.b};
+        for (int ch = 0; ch < 3; ++ch)
+          p[ch] = static_cast<uint8_t>(std::lround(p[ch] * (1 - a) + c[ch] * light * a));
+        if (v > 40)
+          bx0 = std::min(bx0, r.x0 + x), by0 = std::min(by0, r.y0 + y),
+          bx1 = std::max(bx1, r.x0 + x), by1 = std::max(by1, r.y0 + y);
+      }
+    if (bx1 < 0) continue;  // an empty item: nothing drawn worth a label
+    taken.push_back(r);
+    out.boxes.push_back({source.labels[item], (bx0 + bx1 + 1) / 2.f / size,
+                         (by0 + by1 + 1) / 2.f / size, (bx1 - bx0 + 1) / static_cast<float>(size),
+                         (by1 - by0 + 1) / static_cast<float>(size)});
+  }
+  return out;
+}
+
+GeneratedImage render_sample(const std::string& preset, int size, uint64_t seed, int64_t index,
+                             const FashionItems* fashion) {
   check_preset(preset);
   Generator g(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(index + 1)));
+  if (preset == "fashion") {
+    MINIDL_CHECK(fashion != nullptr, "render_sample: the fashion preset needs its items");
+    return render_fashion(size, g, *fashion);
+  }
   return preset == "words" ? render_words(size, g) : render_shapes(size, g);
 }
 
@@ -195,6 +246,12 @@ GenerateSummary generate_dataset(const GenerateOptions& opt) {
   const int n_train = opt.count - n_val;
   MINIDL_CHECK(n_train >= 1, "--val-fraction ", opt.val_fraction, " leaves no training image of ",
                opt.count);
+
+  FashionItems fashion[2];  // the items of train/ and of val/, read before anything is replaced
+  if (opt.preset == "fashion") {
+    fashion[0] = load_fashion(opt.fashion_dir, "train");
+    if (n_val > 0) fashion[1] = load_fashion(opt.fashion_dir, "t10k");
+  }
 
   GenerateSummary sum;
   sum.out = opt.out.empty() ? fs::path("data") / opt.preset : opt.out;
@@ -228,7 +285,7 @@ GenerateSummary generate_dataset(const GenerateOptions& opt) {
     for (int i = first; i < last; ++i) {
       char stem[32];
       std::snprintf(stem, sizeof stem, "%06d", i);
-      GeneratedImage gi = render_sample(opt.preset, size, opt.seed, i);
+      GeneratedImage gi = render_sample(opt.preset, size, opt.seed, i, &fashion[split]);
       minidl::save_png(sum.out / name / "images" / (std::string(stem) + ".png"), gi.image);
       write_labels(sum.out / name / "labels" / (std::string(stem) + ".txt"), gi.boxes);
       lists[split] += name + "/images/" + stem + ".png\n";

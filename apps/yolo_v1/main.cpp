@@ -79,6 +79,19 @@ Flags add_training_options(CLI::App* sub, yolo::TrainOptions& t, bool augmentati
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
   }
+  sub->add_option("--class-loss", t.class_loss,
+                  "sse: YOLOv1's squared error on class scores; softmax: cross-entropy")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sse", "softmax"}));
+  sub->add_option("--lambda-coord", t.lambda_coord, "loss weight of the box terms")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--lambda-noobj", t.lambda_noobj, "loss weight of empty predictors")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--lambda-class", t.lambda_class, "loss weight of the class term")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--lr", t.lr, "Adam learning rate (after warm-up; cosine decay)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -145,14 +158,16 @@ int main(int argc, char** argv) {
   auto* gen = app.add_subcommand("generate",
                                  "write a synthetic dataset in YOLO txt format (train/ and val/)");
   gen->add_option("--preset", g.preset,
-                  "shapes: coloured shapes on noise; words: 'chat'/'rat' in a 2x2 grid")
+                  "shapes: coloured shapes on noise; words: 'chat'/'rat' in a 2x2 grid; fashion: "
+                  "Fashion-MNIST items pasted on a canvas")
       ->capture_default_str()
       ->check(CLI::IsMember(yolo::preset_list()));
   gen->add_option("--count", g.count, "number of images")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
-  gen->add_option("--size", g.size,
-                  "image side in pixels (0: the preset's default, shapes 128, words 64)")
+  gen->add_option(
+         "--size", g.size,
+         "image side in pixels (0: the preset's default, shapes 128, words 64, fashion 128)")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   gen->add_option("--out", gen_out, "dataset folder (empty: data/<preset>)")->capture_default_str();
@@ -162,6 +177,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.99));
   gen->add_flag("--force", g.force, "replace a dataset already in --out")->capture_default_str();
+  std::string fashion_dir = g.fashion_dir.string();
+  gen->add_option("--fashion-dir", fashion_dir,
+                  "preset fashion: the Fashion-MNIST IDX files (apt-get install "
+                  "dataset-fashion-mnist)")
+      ->capture_default_str();
 
   yolo::CheckOptions c;
   std::string check_dir, names;
@@ -308,7 +328,7 @@ int main(int argc, char** argv) {
                  minidl::runtime_summary(yolo::parse_device(device)).c_str());
     std::fflush(stdout);
     if (*gen) {
-      g.out = gen_out;
+      g.out = gen_out, g.fashion_dir = fashion_dir;
       yolo::GenerateSummary s = yolo::generate_dataset(g);
       const std::vector<std::string> cls = yolo::preset_names(g.preset);
       std::printf("wrote %d train + %d val images with %d objects to %s\n", s.train, s.val,

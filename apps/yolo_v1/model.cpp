@@ -19,6 +19,8 @@ void ModelConfig::validate() const {
   const auto& all = arch_list();
   MINIDL_CHECK(std::find(all.begin(), all.end(), arch) != all.end(), "unknown architecture '", arch,
                "' (known: humble, tiny)");
+  MINIDL_CHECK(class_loss == "sse" || class_loss == "softmax", "unknown class loss '", class_loss,
+               "' (sse or softmax)");
   MINIDL_CHECK(S >= 1 && B >= 1 && C >= 1, "S, B and C must be >= 1; got S=", S, " B=", B,
                " C=", C);
   MINIDL_CHECK(input >= min_input(arch) && input <= 4096, "input size for ", arch, " must be in [",
@@ -29,11 +31,13 @@ YoloV1Options ModelConfig::loss() const {
   YoloV1Options o;
   o.S = S, o.B = B, o.C = C;
   o.sqrt_wh = arch != "humble";
+  o.class_loss = class_loss == "softmax" ? YoloClassLoss::SoftmaxCE : YoloClassLoss::SSE;
   return o;
 }
 
 std::string ModelConfig::str() const {
-  return detail::cat(arch, " S=", S, " B=", B, " C=", C, " input=", input);
+  return detail::cat(arch, " S=", S, " B=", B, " C=", C, " input=", input,
+                     class_loss == "sse" ? "" : " class_loss=" + class_loss);
 }
 
 ModelConfig reference_config(const std::string& arch, int C) {
@@ -88,7 +92,8 @@ Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::string>&
              {"yolo.S", std::to_string(cfg.S)},
              {"yolo.B", std::to_string(cfg.B)},
              {"yolo.C", std::to_string(cfg.C)},
-             {"yolo.input", std::to_string(cfg.input)}};
+             {"yolo.input", std::to_string(cfg.input)},
+             {"yolo.class_loss", cfg.class_loss}};
   if (!names.empty()) {
     std::string joined;
     for (const std::string& n : names) joined += (joined.empty() ? "" : "\n") + n;
@@ -117,6 +122,7 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& file,
   c.arch = get("yolo.arch");
   c.S = number("yolo.S"), c.B = number("yolo.B"), c.C = number("yolo.C");
   c.input = number("yolo.input");
+  if (auto it = meta.find("yolo.class_loss"); it != meta.end()) c.class_loss = it->second;
   try {
     c.validate();
   } catch (const Error& e) {

@@ -15,16 +15,18 @@ namespace yolo {
 /// What defines a network and its loss. Saved in checkpoint metadata so a run folder is enough to
 /// rebuild the model (detect, eval).
 struct ModelConfig {
-  std::string arch = "tiny";  // "humble" or "tiny"
-  int S = 7, B = 2, C = 20;   // grid, boxes per cell, classes
-  int input = 448;            // the square input side in pixels
-  /// Loss options for this network: S, B, C; sqrt_wh for tiny (linear head predicts sqrt w, h),
-  /// not for humble (its sigmoid head predicts w, h); the other fields at YOLO_V1.md's defaults.
+  std::string arch = "tiny";       // "humble" or "tiny"
+  int S = 7, B = 2, C = 20;        // grid, boxes per cell, classes
+  int input = 448;                 // the square input side in pixels
+  std::string class_loss = "sse";  // "sse" (YOLOv1's) or "softmax" (cross-entropy)
+  /// Loss options for this network: S, B, C, the class loss; sqrt_wh for tiny (linear head
+  /// predicts sqrt w, h), not for humble (its sigmoid head predicts w, h); the lambdas at
+  /// YOLO_V1.md's defaults. decode() needs the same options.
   minidl::YoloV1Options loss() const;
-  /// Throws minidl::Error naming the field unless arch is known, S, B, C >= 1 and the input is at
-  /// least the arch's smallest (humble 16, tiny 64).
+  /// Throws minidl::Error naming the field unless arch and class_loss are known, S, B, C >= 1 and
+  /// the input is at least the arch's smallest (humble 16, tiny 64).
   void validate() const;
-  /// "humble S=2 B=1 C=3 input=64".
+  /// "humble S=2 B=1 C=3 input=64" (and " class_loss=softmax" when not sse).
   std::string str() const;
 };
 
@@ -45,7 +47,8 @@ std::shared_ptr<minidl::Sequential> make_model(
     const ModelConfig& cfg, minidl::Generator& gen = minidl::default_generator());
 
 /// The config as checkpoint metadata: "yolo.arch", "yolo.S", "yolo.B", "yolo.C", "yolo.input",
-/// and "yolo.names" (the class names joined by newlines) when names is not empty.
+/// "yolo.class_loss" (read as "sse" when absent) and "yolo.names" (the class names joined by
+/// newlines) when names is not empty.
 minidl::Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::string>& names);
 /// Reads them back (names into *names when not null). Throws minidl::Error naming `file` and the
 /// key when one is missing or not a valid number, or the config does not validate.

@@ -21,6 +21,8 @@ expect_error "$bin" generate --count -3 --out "$dir/x"
 expect_error "$bin" generate --preset fashionable --out "$dir/x"
 expect_error "$bin" generate --size 8 --out "$dir/x"
 expect_error "$bin" frobnicate
+expect_error "$bin" generate --preset fashion --fashion-dir "$dir/no-fashion" --out "$dir/f"
+grep -q "apt-get install dataset-fashion-mnist" "$dir/err.txt" || { cat "$dir/err.txt"; fail "fashion: install hint"; }
 
 # A broken label is reported with its file and line, and the status says so.
 printf '0 0.5 0.5 0.1\n' >"$dir/shapes/train/labels/000000.txt"

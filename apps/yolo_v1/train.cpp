@@ -42,6 +42,7 @@ ModelConfig config_from_options(const TrainOptions& o, int C) {
   if (o.S > 0) cfg.S = o.S;
   if (o.B > 0) cfg.B = o.B;
   if (o.input > 0) cfg.input = o.input;
+  cfg.class_loss = o.class_loss;
   cfg.validate();
   return cfg;
 }
@@ -51,6 +52,7 @@ struct RunState {
   int epoch = 0, best_epoch = 0;
   double best_map = -1, map_all = 0, map_11 = 0;
   uint64_t seed = 1;
+  double lambda_coord = 5, lambda_noobj = 0.5, lambda_class = 1;
 };
 
 Metadata state_metadata(const ModelConfig& cfg, const std::vector<std::string>& names,
@@ -62,6 +64,9 @@ Metadata state_metadata(const ModelConfig& cfg, const std::vector<std::string>& 
   m["yolo.val_map_all_point"] = detail::cat(s.map_all);
   m["yolo.val_map_11_point"] = detail::cat(s.map_11);
   m["yolo.seed"] = std::to_string(s.seed);
+  m["yolo.lambda_coord"] = detail::cat(s.lambda_coord);
+  m["yolo.lambda_noobj"] = detail::cat(s.lambda_noobj);
+  m["yolo.lambda_class"] = detail::cat(s.lambda_class);
   return m;
 }
 
@@ -90,11 +95,16 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   const int C = static_cast<int>(names.size());
   RunState st;
   st.seed = o.seed;
+  st.lambda_coord = o.lambda_coord, st.lambda_noobj = o.lambda_noobj;
+  st.lambda_class = o.lambda_class;
   ModelConfig cfg;
   if (o.resume) {  // the run's own configuration, whatever the options say
     const Metadata meta = load_tensors(run.last()).metadata;
     cfg = config_from_metadata(meta, run.last().string());
     st.seed = static_cast<uint64_t>(meta_number(meta, "yolo.seed", run.last()));
+    st.lambda_coord = meta_number(meta, "yolo.lambda_coord", run.last());
+    st.lambda_noobj = meta_number(meta, "yolo.lambda_noobj", run.last());
+    st.lambda_class = meta_number(meta, "yolo.lambda_class", run.last());
     MINIDL_CHECK(cfg.C == C, run.last().string(), ": the run has ", cfg.C,
                  " classes but the dataset has ", C);
   } else {
@@ -157,7 +167,11 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   const WarmupLR schedule(
       warmup, std::make_shared<CosineLR>(o.lr, std::max<int64_t>(1, total_steps - warmup),
                                          o.lr * o.min_lr_factor));
-  const YoloV1Loss loss_fn(cfg.loss());
+  YoloV1Options loss_opt = cfg.loss();
+  loss_opt.lambda_coord = static_cast<float>(st.lambda_coord);
+  loss_opt.lambda_noobj = static_cast<float>(st.lambda_noobj);
+  loss_opt.lambda_class = static_cast<float>(st.lambda_class);
+  const YoloV1Loss loss_fn(loss_opt);
   TrainLog log(run.log(), st.epoch);
   out << "training: Adam lr " << o.lr << " (warm-up " << warmup << " steps, cosine to "
       << o.lr * o.min_lr_factor << "), batch " << o.batch << ", " << per_epoch

@@ -22,8 +22,10 @@ struct TrainOptions {
   int batch = 32;
   float lr = 1e-3f;  // Adam; linear warm-up, then cosine decay to lr * min_lr_factor
   float min_lr_factor = 0.05f;
-  int warmup = 100;          // warm-up steps (capped at a fifth of all steps)
-  float weight_decay = 0.f;  // Adam's L2 term
+  int warmup = 100;                // warm-up steps (capped at a fifth of all steps)
+  float weight_decay = 0.f;        // Adam's L2 term
+  std::string class_loss = "sse";  // see ModelConfig
+  float lambda_coord = 5.f, lambda_noobj = 0.5f, lambda_class = 1.f;  // loss weights
   std::string device = "cpu";
   uint64_t seed = 1;
   bool resume = false;  // continue the run in `out` from its last checkpoint

@@ -245,8 +245,8 @@ TEST_CASE("yolo_v1 app: generate refuses bad options and an existing dataset wit
   CHECK_FALSE(fs::exists(dir / "ds/val"));  // the old val/ is gone
   CHECK(fs::exists(dir / "ds/keep.me"));    // other files are left alone
   GenerateOptions bad = opt;
-  bad.preset = "fashion";
-  CHECK_THROWS_WITH(generate_dataset(bad), Contains("unknown preset 'fashion'"));
+  bad.preset = "fashionable";
+  CHECK_THROWS_WITH(generate_dataset(bad), Contains("unknown preset 'fashionable'"));
   bad = opt;
   bad.size = 15;
   CHECK_THROWS_WITH(generate_dataset(bad), Contains("--size"));

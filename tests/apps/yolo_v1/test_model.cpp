@@ -58,6 +58,12 @@ TEST_CASE("yolo_v1 app: bad configurations and metadata name the field", "[yolo_
   ModelConfig r = config_from_metadata(m, "run/last.safetensors", &back);
   CHECK(r.str() == "humble S=2 B=1 C=2 input=64");
   CHECK(back == names);
+  ModelConfig soft = reference_config("tiny", 2);
+  soft.class_loss = "softmax";
+  CHECK(config_from_metadata(config_metadata(soft, {}), "f").loss().class_loss ==
+        minidl::YoloClassLoss::SoftmaxCE);
+  soft.class_loss = "hinge";
+  CHECK_THROWS_WITH(soft.validate(), Contains("unknown class loss 'hinge'"));
   m["yolo.S"] = "7x";
   CHECK_THROWS_WITH(config_from_metadata(m, "f.safetensors"),
                     Contains("f.safetensors: metadata 'yolo.S' is '7x', not an integer"));
