@@ -1,13 +1,14 @@
-// Device names, run-time CUDA queries and the CPU thread count (OpenBLAS + OpenMP).
+// Device names, run-time CUDA queries and the CPU thread count (minidl's thread pool; OpenBLAS
+// runs each gemm on the thread that calls it, see core/cpu/parallel.h).
 #include "core/device.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <cstdlib>
 #include <string>
 #include <thread>
 
+#include "core/cpu/parallel.h"
 #include "core/error.h"
 #if MINIDL_HAS_CUDA
 #include "cuda/runtime.h"
@@ -58,8 +59,8 @@ int default_threads() {
 int& thread_setting() {
   static int n = [] {
     int t = default_threads();
-    openblas_set_num_threads(t);
-    omp_set_num_threads(t);
+    openblas_set_num_threads(1);  // minidl cuts big products into per-thread pieces itself
+    cpu::set_pool_threads(t);
     return t;
   }();
   return n;
@@ -69,8 +70,7 @@ int& thread_setting() {
 void set_num_threads(int n) {
   MINIDL_CHECK(n >= 1, "set_num_threads: n must be >= 1, got ", n);
   thread_setting() = n;
-  openblas_set_num_threads(n);
-  omp_set_num_threads(n);
+  cpu::set_pool_threads(n);
 }
 
 int num_threads() { return thread_setting(); }
@@ -78,8 +78,8 @@ int num_threads() { return thread_setting(); }
 std::string blas_info() {
   const char* parallel[] = {"sequential", "pthreads", "OpenMP"};
   int p = openblas_get_parallel();
-  return detail::cat("OpenBLAS (", openblas_get_config(), "; ", (p >= 0 && p <= 2) ? parallel[p] : "?",
-                     ")");
+  return detail::cat("OpenBLAS (", openblas_get_config(), "; ",
+                     (p >= 0 && p <= 2) ? parallel[p] : "?", ")");
 }
 
 std::string runtime_summary(Device d) {

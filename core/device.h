@@ -23,9 +23,9 @@ std::string cuda_device_info();
 /// with this before reading a clock). Does nothing in a CPU-only build or without a GPU.
 void cuda_synchronize();
 
-/// Threads used by the CPU backend: OpenBLAS inside gemm, OpenMP in minidl's own loops (never nested).
-/// The default is the environment variable MINIDL_NUM_THREADS, else the number of cores.
-/// Requires n >= 1.
+/// Threads used by the CPU backend: one pool of n threads (the caller's included) runs every
+/// parallel loop, gemm's too (OpenBLAS itself runs on one thread). The default is the environment
+/// variable MINIDL_NUM_THREADS, else the number of cores. Requires n >= 1; call it while no op runs.
 void set_num_threads(int n);
 int num_threads();
 

@@ -46,6 +46,17 @@ struct AdamStep {
   float step_size, inv_sqrt_bc2;
 };
 
+/// The sizes of one 2-D convolution, layout NCHW: x (N, C, H, W), W (F, C, KH, KW), y (N, F, OH, OW)
+/// with OH = (H + 2 pad - KH) / stride + 1 (OW alike). In the gemm view an image's col matrix is
+/// (K, P) with K = C*KH*KW rows and P = OH*OW columns, W is (F, K) and y_n is (F, P).
+struct ConvParams {
+  int64_t N, C, H, W, F, KH, KW, OH, OW, stride, pad;
+  int64_t K() const { return C * KH * KW; }
+  int64_t P() const { return OH * OW; }
+  /// A 1x1, stride-1, unpadded convolution: the image (C, H*W) is its own col matrix.
+  bool is_1x1() const { return KH == 1 && KW == 1 && stride == 1 && pad == 0; }
+};
+
 enum class ReduceOp { Sum, Max, Min };
 
 enum class BinaryOp { Add, Sub, Mul, Div, Pow, Minimum, Maximum, Eq, Ne, Lt, Le, Gt, Ge };

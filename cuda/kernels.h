@@ -58,6 +58,19 @@ void im2col(const float* x, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t
 /// gather per dx element (no atomics).
 void col2im(const float* col, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW, int64_t stride,
             int64_t pad, int64_t OH, int64_t OW, float* dx);
+/// Floats of scratch memory conv2d_forward needs for p: one image's col matrix (0 for 1x1).
+int64_t conv2d_forward_workspace(const ConvParams& p);
+/// y (N, F, OH, OW) = the convolution of x (N, C, H, W) with W (F, K), plus b (F) when b is not
+/// null; per image: the bias, im2col, one cuBLAS gemm. ws: conv2d_forward_workspace(p) floats.
+void conv2d_forward(const ConvParams& p, const float* x, const float* W, const float* b, float* y,
+                    float* ws);
+/// Floats of scratch memory conv2d_backward needs: one image's col matrix when dx or dW is asked.
+int64_t conv2d_backward_workspace(const ConvParams& p, bool dx, bool dW);
+/// Given gy (N, F, OH, OW), overwrites each gradient whose pointer is not null: dx (N, C, H, W),
+/// dW (F, K) (gemm summed over the batch in image order) and db (F) (one block per filter, a
+/// fixed-order sum). ws: conv2d_backward_workspace(p, dx != null, dW != null) floats.
+void conv2d_backward(const ConvParams& p, const float* x, const float* W, const float* gy, float* dx,
+                     float* dW, float* db, float* ws);
 
 // ---- pooling (pool.cu) --------------------------------------------------------------------------
 /// y (N, C, OH, OW) = max over each window of x (N, C, H, W); argmax (same shape as y) gets the

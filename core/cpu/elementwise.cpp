@@ -5,6 +5,7 @@
 
 #include "core/cpu/elementwise_math.h"
 #include "core/cpu/kernels.h"
+#include "core/cpu/parallel.h"
 #include "core/cpu/strided.h"
 
 namespace minidl::cpu {
@@ -33,22 +34,25 @@ int64_t numel(const Layout& l) {
 }  // namespace
 
 void unary(UnaryOp op, int64_t n, const float* x, float* y, float a, float b) {
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = unary_forward(op, x[i], a, b);
+  parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) y[i] = unary_forward(op, x[i], a, b);
+  });
 }
 
-void unary_backward(UnaryOp op, int64_t n, const float* x, const float* y, const float* gy, float* dx,
-                    float a, float b) {
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) dx[i] = gy[i] * unary_derivative(op, x[i], y[i], a, b);
+void unary_backward(UnaryOp op, int64_t n, const float* x, const float* y, const float* gy,
+                    float* dx, float a, float b) {
+  parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) dx[i] = gy[i] * unary_derivative(op, x[i], y[i], a, b);
+  });
 }
 
 void binary(BinaryOp op, const Layout& out, const float* a, const Layout& la, const float* b,
             const Layout& lb, float* y) {
   int64_t n = numel(out);
   if (all_contiguous(out, {&la, &lb})) {
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) y[i] = binary_op(op, a[i], b[i]);
+    parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = binary_op(op, a[i], b[i]);
+    });
     return;
   }
   for_each_strided<2>(out, {&la, &lb}, [&](int64_t i, const std::array<int64_t, 2>& o) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/cpu/kernels.h"
+#include "core/cpu/parallel.h"
 
 namespace minidl::cpu {
 
@@ -19,49 +20,51 @@ constexpr int64_t kParallelMin = 1 << 15;
 // no element inside the image (impossible when pad <= kernel / 2) gives -inf and argmax -1.
 void max_pool2d(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int64_t kernel,
                 int64_t stride, int64_t pad, int64_t OH, int64_t OW, float* y, int32_t* argmax) {
-  const int64_t planes = N * C;
-#pragma omp parallel for if (planes * OH * OW * kernel * kernel > kParallelMin && planes > 1)
-  for (int64_t nc = 0; nc < planes; ++nc) {
-    const float* x_p = x + nc * H * W;
-    float* y_p = y + nc * OH * OW;
-    int32_t* a_p = argmax + nc * OH * OW;
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t h0 = std::max<int64_t>(oh * stride - pad, 0);
-      const int64_t h1 = std::min<int64_t>(oh * stride - pad + kernel, H);
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t w0 = std::max<int64_t>(ow * stride - pad, 0);
-        const int64_t w1 = std::min<int64_t>(ow * stride - pad + kernel, W);
-        float best = -std::numeric_limits<float>::infinity();
-        int64_t best_i = -1;
-        for (int64_t h = h0; h < h1; ++h)
-          for (int64_t w = w0; w < w1; ++w) {
-            const float v = x_p[h * W + w];
-            if (best_i < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
-              best = v;
-              best_i = h * W + w;
+  const int64_t per_plane = std::max<int64_t>(1, OH * OW * kernel * kernel);
+  parallel_for(N * C, std::max<int64_t>(1, kParallelMin / per_plane), [&](int64_t p0, int64_t p1) {
+    for (int64_t nc = p0; nc < p1; ++nc) {
+      const float* x_p = x + nc * H * W;
+      float* y_p = y + nc * OH * OW;
+      int32_t* a_p = argmax + nc * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t h0 = std::max<int64_t>(oh * stride - pad, 0);
+        const int64_t h1 = std::min<int64_t>(oh * stride - pad + kernel, H);
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t w0 = std::max<int64_t>(ow * stride - pad, 0);
+          const int64_t w1 = std::min<int64_t>(ow * stride - pad + kernel, W);
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_i = -1;
+          for (int64_t h = h0; h < h1; ++h)
+            for (int64_t w = w0; w < w1; ++w) {
+              const float v = x_p[h * W + w];
+              if (best_i < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
+                best = v;
+                best_i = h * W + w;
+              }
             }
-          }
-        y_p[oh * OW + ow] = best;
-        a_p[oh * OW + ow] = static_cast<int32_t>(best_i);
+          y_p[oh * OW + ow] = best;
+          a_p[oh * OW + ow] = static_cast<int32_t>(best_i);
+        }
       }
     }
-  }
+  });
 }
 
 // dx = 0, then dx[argmax] += gy: only the winner of each window gets its output's gradient
 // (overlapping windows that share a winner add up).
 void max_pool2d_backward(const float* gy, const int32_t* argmax, int64_t N, int64_t C, int64_t H,
                          int64_t W, int64_t OH, int64_t OW, float* dx) {
-  const int64_t planes = N * C;
-#pragma omp parallel for if (planes * (H * W + OH * OW) > kParallelMin && planes > 1)
-  for (int64_t nc = 0; nc < planes; ++nc) {
-    float* dx_p = dx + nc * H * W;
-    const float* gy_p = gy + nc * OH * OW;
-    const int32_t* a_p = argmax + nc * OH * OW;
-    std::fill(dx_p, dx_p + H * W, 0.f);
-    for (int64_t i = 0; i < OH * OW; ++i)
-      if (a_p[i] >= 0) dx_p[a_p[i]] += gy_p[i];
-  }
+  const int64_t per_plane = std::max<int64_t>(1, H * W + OH * OW);
+  parallel_for(N * C, std::max<int64_t>(1, kParallelMin / per_plane), [&](int64_t p0, int64_t p1) {
+    for (int64_t nc = p0; nc < p1; ++nc) {
+      float* dx_p = dx + nc * H * W;
+      const float* gy_p = gy + nc * OH * OW;
+      const int32_t* a_p = argmax + nc * OH * OW;
+      std::fill(dx_p, dx_p + H * W, 0.f);
+      for (int64_t i = 0; i < OH * OW; ++i)
+        if (a_p[i] >= 0) dx_p[a_p[i]] += gy_p[i];
+    }
+  });
 }
 
 }  // namespace minidl::cpu

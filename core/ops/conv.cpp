@@ -1,5 +1,5 @@
-// conv2d (im2col + gemm per image; a 1x1 stride-1 unpadded convolution is a plain gemm) and
-// max_pool2d (the argmax is kept for backward), each with its backward beside the forward.
+// conv2d (im2col + gemm, in the kernels of core/cpu/conv.cpp and cuda/conv.cu) and max_pool2d (the
+// argmax is kept for backward), each with its backward beside the forward.
 #include "core/ops/conv.h"
 
 #include <limits>
@@ -17,18 +17,8 @@ using Needs = std::vector<bool>;
 
 namespace {
 
-// The sizes of one convolution. In the gemm view an image's col matrix is (K, P) with
-// K = C*KH*KW rows and P = OH*OW columns; W is viewed as (F, K) and y_n as (F, P).
-struct ConvGeom {
-  int64_t N, C, H, W, F, KH, KW, OH, OW, stride, pad;
-  int64_t K() const { return C * KH * KW; }
-  int64_t P() const { return OH * OW; }
-  // A 1x1, stride-1, unpadded convolution: the image (C, H*W) is its own col matrix.
-  bool is_1x1() const { return KH == 1 && KW == 1 && stride == 1 && pad == 0; }
-};
-
-ConvGeom conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
-                       int64_t padding) {
+ConvParams conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
+                         int64_t padding) {
   const char* op = "conv2d";
   detail::check_defined(op, x, "input");
   detail::check_defined(op, W, "weight");
@@ -55,82 +45,57 @@ ConvGeom conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int64_
                " is larger than the padded input ", Hp, "x", Wp, " (input ", shape_str(xs),
                ", weight ", shape_str(ws), ", padding ", padding, ")");
   const int64_t OH = (Hp - ws[2]) / stride + 1, OW = (Wp - ws[3]) / stride + 1;
-  return ConvGeom{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], OH, OW, stride, padding};
-}
-
-// The col matrix (K, P) of image x_n: im2col into `col`, or x_n itself in the 1x1 case.
-const float* col_of(const ConvGeom& g, Device dev, const float* x_n, float* col) {
-  if (g.is_1x1()) return x_n;
-  MINIDL_DISPATCH(dev, im2col, x_n, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW, col);
-  return col;
+  const ConvParams g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], OH, OW, stride, padding};
+  for (int64_t v : {g.F, g.K(), g.P()})  // gemm sizes are int in BLAS
+    MINIDL_CHECK(v <= std::numeric_limits<int>::max(), op, ": input ", shape_str(xs),
+                 " and weight ", shape_str(ws), " give a gemm size ", v,
+                 " beyond what BLAS can address");
+  return g;
 }
 
 float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
 
+// Scratch memory of `floats` floats on dev (undefined when 0).
+Tensor workspace(int64_t floats, Device dev) {
+  return floats > 0 ? Tensor::empty({floats}, dev) : Tensor();
+}
+
 }  // namespace
 
-// Forward, per image n (row-major gemm views):
+// y[n, f] = b[f] + sum_c W[f, c] (*) x[n, c]  (cross-correlation), computed as, per image n,
 //   y_n (F, P) = b 1^T + W (F, K) col_n (K, P),   col_n = im2col(x_n)
 // Backward, given gy_n (F, P):
-//   dW (F, K) = sum_n gy_n col_n^T       (gemm with beta = 1 over the batch)
-//   db (F)    = sum_n gy_n 1             (the sum of gy over N, OH, OW)
-//   dx_n      = col2im(W^T gy_n)         (1x1: dx_n = W^T gy_n directly)
+//   dW (F, K) = sum_n gy_n col_n^T,   db (F) = sum_n gy_n 1,   dx_n = col2im(W^T gy_n)
+// The kernels (core/cpu/conv.cpp, cuda/conv.cu) cut these products into pieces; a 1x1 stride-1
+// unpadded convolution is its own col matrix.
 Tensor conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride, int64_t padding) {
-  const ConvGeom g = conv_geometry(x, W, b, stride, padding);
+  const ConvParams g = conv_geometry(x, W, b, stride, padding);
   const Device dev = x.device();
-  const int64_t F = g.F, K = g.K(), P = g.P(), xsize = g.C * g.H * g.W;
   Tensor xc = contiguous(x.detach()), Wc = contiguous(W.detach());
   Tensor bc = b.defined() ? contiguous(b.detach()) : Tensor();
-  Tensor y = Tensor::empty({g.N, F, g.OH, g.OW}, dev);              // (N, F, OH, OW)
-  Tensor col = g.is_1x1() ? Tensor() : Tensor::empty({K, P}, dev);  // (K, P), reused
-  Tensor ones = bc.defined() ? full({P}, 1.f, dev) : Tensor();      // (P)
-  for (int64_t n = 0; n < g.N; ++n) {
-    float* y_n = y.data() + n * F * P;
-    float beta = 0.f;
-    if (bc.defined()) {  // y_n = b 1^T: (F, 1) (1, P)
-      MINIDL_DISPATCH(dev, gemm, false, false, F, P, 1, 1.f, bc.data(), 1, ones.data(), P, 0.f, y_n,
-                      P);
-      beta = 1.f;
-    }
-    const float* col_n = col_of(g, dev, xc.data() + n * xsize, data_or_null(col));
-    MINIDL_DISPATCH(dev, gemm, false, false, F, P, K, 1.f, Wc.data(), K, col_n, P, beta, y_n, P);
+  Tensor y = Tensor::empty({g.N, g.F, g.OH, g.OW}, dev);  // (N, F, OH, OW)
+  {
+    int64_t floats = 0;
+    MINIDL_DISPATCH_RESULT(dev, floats, conv2d_forward_workspace, g);
+    Tensor ws = workspace(floats, dev);
+    MINIDL_DISPATCH(dev, conv2d_forward, g, xc.data(), Wc.data(), data_or_null(bc), y.data(),
+                    data_or_null(ws));
   }
 
   return record(
       "conv2d", y, {x, W, b},
       [g, xc, Wc, wshape = W.shape()](const Tensor& gy_in, const Needs& needs) {
         const Device dev = xc.device();
-        const int64_t F = g.F, K = g.K(), P = g.P(), xsize = g.C * g.H * g.W;
         Tensor gy = contiguous(gy_in);  // (N, F, OH, OW)
-        Tensor dx, dW, db, ones;
-        if (needs[0]) dx = g.is_1x1() ? Tensor::empty(xc.shape(), dev) : zeros(xc.shape(), dev);
-        if (needs[1]) dW = zeros(wshape, dev);  // (F, C, KH, KW) viewed as (F, K)
-        if (needs[2]) {
-          db = zeros({F}, dev);
-          ones = full({P}, 1.f, dev);
-        }
-        Tensor col;  // (K, P): col_n for dW, then W^T gy_n for dx
-        if (!g.is_1x1() && (needs[0] || needs[1])) col = Tensor::empty({K, P}, dev);
-        for (int64_t n = 0; n < g.N; ++n) {
-          const float* gy_n = gy.data() + n * F * P;
-          if (needs[1]) {  // dW += gy_n col_n^T: (F, P) (P, K)
-            const float* col_n = col_of(g, dev, xc.data() + n * xsize, data_or_null(col));
-            MINIDL_DISPATCH(dev, gemm, false, true, F, K, P, 1.f, gy_n, P, col_n, P, 1.f, dW.data(),
-                            K);
-          }
-          if (needs[2])  // db += gy_n 1: (F, P) (P, 1)
-            MINIDL_DISPATCH(dev, gemm, false, false, F, 1, P, 1.f, gy_n, P, ones.data(), 1, 1.f,
-                            db.data(), 1);
-          if (needs[0]) {  // dx_n = col2im(W^T gy_n): (K, F) (F, P) -> (K, P) -> (C, H, W)
-            float* dx_n = dx.data() + n * xsize;
-            float* target = g.is_1x1() ? dx_n : col.data();
-            MINIDL_DISPATCH(dev, gemm, true, false, K, P, F, 1.f, Wc.data(), K, gy_n, P, 0.f,
-                            target, P);
-            if (!g.is_1x1())
-              MINIDL_DISPATCH(dev, col2im, target, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH,
-                              g.OW, dx_n);
-          }
-        }
+        Tensor dx, dW, db;
+        if (needs[0]) dx = Tensor::empty(xc.shape(), dev);  // (N, C, H, W)
+        if (needs[1]) dW = Tensor::empty(wshape, dev);      // (F, C, KH, KW) viewed as (F, K)
+        if (needs[2]) db = Tensor::empty({g.F}, dev);       // (F)
+        int64_t floats = 0;
+        MINIDL_DISPATCH_RESULT(dev, floats, conv2d_backward_workspace, g, needs[0], needs[1]);
+        Tensor ws = workspace(floats, dev);
+        MINIDL_DISPATCH(dev, conv2d_backward, g, xc.data(), Wc.data(), gy.data(), data_or_null(dx),
+                        data_or_null(dW), data_or_null(db), data_or_null(ws));
         return Grads{dx, dW, db};
       });
 }

@@ -42,8 +42,10 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, fl
 #if MINIDL_HAS_CUDA
 #include "cuda/kernels.h"
 #define MINIDL_DISPATCH_CUDA_(fn, ...) ::minidl::cuda::fn(__VA_ARGS__)
+#define MINIDL_DISPATCH_CUDA_RESULT_(result, fn, ...) result = ::minidl::cuda::fn(__VA_ARGS__)
 #else
 #define MINIDL_DISPATCH_CUDA_(fn, ...) ::minidl::throw_no_cuda(#fn)
+#define MINIDL_DISPATCH_CUDA_RESULT_(result, fn, ...) ::minidl::throw_no_cuda(#fn)
 #endif
 
 /// Calls cpu::fn(args...) for a CPU tensor and cuda::fn(args...), its twin with the same signature
@@ -56,4 +58,14 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, fl
     } else {                                           \
       MINIDL_DISPATCH_CUDA_(fn, __VA_ARGS__);          \
     }                                                  \
+  } while (0)
+
+/// result = cpu::fn(args...) or cuda::fn(args...), chosen as by MINIDL_DISPATCH.
+#define MINIDL_DISPATCH_RESULT(device, result, fn, ...)        \
+  do {                                                         \
+    if ((device) == ::minidl::Device::CPU) {                   \
+      result = ::minidl::cpu::fn(__VA_ARGS__);                 \
+    } else {                                                   \
+      MINIDL_DISPATCH_CUDA_RESULT_(result, fn, __VA_ARGS__);   \
+    }                                                          \
   } while (0)

@@ -5,6 +5,7 @@
 
 #if MINIDL_TEST_CUDA_KERNELS
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -359,6 +360,47 @@ TEST_CASE("cuda: im2col and col2im match the CPU for strides and padding", "[cud
     cpu::col2im(c2.data(), g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, OH, OW, d.data());
     cuda::col2im(dc2.p, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, OH, OW, dd.p);
     CHECK_MATCH(d, dd.host(), 0, 0);  // the same additions in the same order
+  }
+}
+
+TEST_CASE("cuda: conv2d_forward and conv2d_backward match the CPU kernels", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
+  // 3x3 pad 1; 1x1 (no col matrix); stride 2 with a 3x2 kernel; one image big enough that the CPU
+  // cuts it into column tiles; a 7x7 output (the CPU splits filters and dW rows).
+  const ConvParams geoms[] = {{2, 3, 9, 8, 4, 3, 3, 9, 8, 1, 1},
+                              {3, 5, 6, 7, 4, 1, 1, 6, 7, 1, 0},
+                              {2, 4, 11, 9, 3, 3, 2, 6, 5, 2, 1},
+                              {1, 16, 64, 64, 8, 3, 3, 64, 64, 1, 1},
+                              {1, 32, 7, 7, 16, 3, 3, 7, 7, 1, 1}};
+  int seed = 130;
+  for (const ConvParams& g : geoms) {
+    INFO("N=" << g.N << " C=" << g.C << " " << g.H << "x" << g.W << " F=" << g.F << " kernel "
+              << g.KH << "x" << g.KW << " stride " << g.stride << " pad " << g.pad);
+    const int64_t nx = g.N * g.C * g.H * g.W, nw = g.F * g.K(), ny = g.N * g.F * g.P();
+    std::vector<float> x = random_vec(nx, ++seed), w = random_vec(nw, ++seed),
+                       b = random_vec(g.F, ++seed), gy = random_vec(ny, ++seed);
+    std::vector<float> y(ny), dx(nx), dW(nw), db(g.F);
+    std::vector<float> ws(static_cast<size_t>(std::max<int64_t>(
+        {cpu::conv2d_forward_workspace(g), cpu::conv2d_backward_workspace(g, true, true), 1})));
+    cpu::conv2d_forward(g, x.data(), w.data(), b.data(), y.data(), ws.data());
+    cpu::conv2d_backward(g, x.data(), w.data(), gy.data(), dx.data(), dW.data(), db.data(),
+                         ws.data());
+
+    Dev dxin(x), dw(w), dbias(b), dgy(gy), dy(filled(ny, 5.f)), ddx(filled(nx, 5.f)),
+        ddW(filled(nw, 5.f)), ddb(filled(g.F, 5.f));
+    Dev dws(filled(std::max<int64_t>(
+        {cuda::conv2d_forward_workspace(g), cuda::conv2d_backward_workspace(g, true, true), 1})));
+    cuda::conv2d_forward(g, dxin.p, dw.p, dbias.p, dy.p, dws.p);
+    cuda::conv2d_backward(g, dxin.p, dw.p, dgy.p, ddx.p, ddW.p, ddb.p, dws.p);
+    CHECK_MATCH(y, dy.host(), 1e-4, 1e-4);  // different summation orders (gemm blocking)
+    CHECK_MATCH(dx, ddx.host(), 1e-4, 1e-4);
+    CHECK_MATCH(dW, ddW.host(), 1e-3, 1e-4);  // sums over up to 4096 positions
+    CHECK_MATCH(db, ddb.host(), 1e-3, 1e-4);
+
+    // Only dW (no dx, no db): the other pointers are null and nothing else is written.
+    Dev ddW2(filled(nw, 5.f));
+    cuda::conv2d_backward(g, dxin.p, dw.p, dgy.p, nullptr, ddW2.p, nullptr, dws.p);
+    CHECK_MATCH(dW, ddW2.host(), 1e-3, 1e-4);
   }
 }
 

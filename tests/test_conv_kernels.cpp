@@ -1,0 +1,153 @@
+// The tiled CPU convolution kernels (core/cpu/conv.cpp) against their plain per-image reference,
+// at 1 to 4 threads, over shapes that take each way of cutting the work: column tiles by memory
+// and by thread count, blocks of filters, per-thread dW copies, blocks of dW rows, blocks of dx
+// channels, the 1x1 path, strides that skip input rows. Each kernel must also keep to its
+// workspace.
+#include <cmath>
+
+#include "core/cpu/conv_reference.h"
+#include "core/cpu/kernels.h"
+#include "support/helpers.h"
+
+using namespace minidl;
+
+namespace {
+
+struct Case {
+  const char* what;
+  ConvParams g;
+  bool bias = true;
+};
+
+ConvParams conv(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F, int64_t KH, int64_t KW,
+                int64_t stride, int64_t pad) {
+  return {
+      N,      C,  H, W, F, KH, KW, (H + 2 * pad - KH) / stride + 1, (W + 2 * pad - KW) / stride + 1,
+      stride, pad};
+}
+
+std::vector<float> random_vec(int64_t n, uint64_t seed) {
+  Generator gen(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& e : v) e = gen.uniform(-1.f, 1.f);
+  return v;
+}
+
+// The largest |a - b| / (1 + |b|) over the elements (sizes must match).
+double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / (1.0 + std::fabs(double(b[i]))));
+  return worst;
+}
+
+// A workspace of n floats followed by a guard band that the kernel must leave alone.
+struct Workspace {
+  static constexpr int64_t kGuard = 64;
+  std::vector<float> buf;
+  int64_t n;
+  explicit Workspace(int64_t n_) : buf(static_cast<size_t>(n_ + kGuard), 12345.f), n(n_) {}
+  float* data() { return n > 0 ? buf.data() : nullptr; }
+  bool guard_intact() const {
+    for (int64_t i = n; i < n + kGuard; ++i)
+      if (buf[static_cast<size_t>(i)] != 12345.f) return false;
+    return true;
+  }
+};
+
+// Restores the thread count when a test section ends (also when a CHECK throws).
+struct ThreadsGuard {
+  int saved = num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> c = {
+      {"3 channels, 130x130, 3x3 pad 1 (column tiles cut per thread)",
+       conv(1, 3, 130, 130, 4, 3, 3, 1, 1)},
+      {"16 channels, 100x100 (two tiles by memory)", conv(1, 16, 100, 100, 8, 3, 3, 1, 1)},
+      {"7x7 output, 64 channels (blocks of filters, dW rows, dx channels)",
+       conv(1, 64, 7, 7, 32, 3, 3, 1, 1)},
+      {"a batch of 3, 3x2 kernel, stride 2, pad 1", conv(3, 5, 9, 11, 6, 3, 2, 2, 1)},
+      {"stride 3 leaves input rows unused", conv(2, 2, 11, 10, 3, 2, 2, 3, 0), false},
+      {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0)},
+      {"1x1, one image, 40x40", conv(1, 6, 40, 40, 7, 1, 1, 1, 0)},
+      {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2)},
+      {"padding larger than the kernel's half", conv(2, 3, 6, 5, 4, 3, 3, 1, 3)},
+  };
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("conv kernels: forward matches the reference at 1-4 threads", "[conv][kernels]") {
+  ThreadsGuard restore;
+  int seed = 0;
+  for (const Case& c : cases()) {
+    const ConvParams& g = c.g;
+    const auto x = random_vec(g.N * g.C * g.H * g.W, ++seed), W = random_vec(g.F * g.K(), ++seed),
+               b = random_vec(g.F, ++seed);
+    std::vector<float> ref(static_cast<size_t>(g.N * g.F * g.P()));
+    cpu::conv2d_forward_reference(g, x.data(), W.data(), c.bias ? b.data() : nullptr, ref.data());
+    for (int threads = 1; threads <= 4; ++threads) {
+      INFO(c.what << ", " << threads << " threads");
+      set_num_threads(threads);
+      Workspace ws(cpu::conv2d_forward_workspace(g));
+      std::vector<float> y(ref.size(), -7.f);
+      cpu::conv2d_forward(g, x.data(), W.data(), c.bias ? b.data() : nullptr, y.data(), ws.data());
+      CHECK(max_rel_diff(y, ref) < 1e-5);
+      CHECK(ws.guard_intact());
+    }
+  }
+}
+
+TEST_CASE("conv kernels: backward matches the reference at 1-4 threads, each gradient alone too",
+          "[conv][kernels]") {
+  ThreadsGuard restore;
+  int seed = 100;
+  for (const Case& c : cases()) {
+    const ConvParams& g = c.g;
+    const int64_t nx = g.N * g.C * g.H * g.W, nw = g.F * g.K();
+    const auto x = random_vec(nx, ++seed), W = random_vec(nw, ++seed),
+               gy = random_vec(g.N * g.F * g.P(), ++seed);
+    std::vector<float> dx_ref(nx), dW_ref(nw), db_ref(g.F);
+    cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
+                                   db_ref.data());
+    for (int threads = 1; threads <= 4; ++threads)
+      for (int which = 0; which < 4; ++which) {  // all three, then dx, dW, db alone
+        const bool want_dx = which == 0 || which == 1, want_dW = which == 0 || which == 2,
+                   want_db = which == 0 || which == 3;
+        INFO(c.what << ", " << threads << " threads, gradients " << (want_dx ? "dx " : "")
+                    << (want_dW ? "dW " : "") << (want_db ? "db" : ""));
+        set_num_threads(threads);
+        Workspace ws(cpu::conv2d_backward_workspace(g, want_dx, want_dW));
+        std::vector<float> dx(nx, 9.f), dW(nw, 9.f), db(g.F, 9.f);  // overwritten, not added to
+        cpu::conv2d_backward(g, x.data(), W.data(), gy.data(), want_dx ? dx.data() : nullptr,
+                             want_dW ? dW.data() : nullptr, want_db ? db.data() : nullptr,
+                             ws.data());
+        if (want_dx) CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
+        if (want_dW) CHECK(max_rel_diff(dW, dW_ref) < 1e-4);  // sums over up to 16900 terms
+        if (want_db) CHECK(max_rel_diff(db, db_ref) < 1e-4);
+        if (!want_dx) CHECK(dx == std::vector<float>(nx, 9.f));
+        CHECK(ws.guard_intact());
+      }
+  }
+}
+
+TEST_CASE("conv kernels: dW summed over the batch is the same on every run", "[conv][kernels]") {
+  // Per-thread copies of dW are added in thread order, so the rounding never changes.
+  ThreadsGuard restore;
+  set_num_threads(2);
+  const ConvParams g = conv(6, 4, 30, 30, 8, 3, 3, 1, 1);
+  const auto x = random_vec(g.N * g.C * g.H * g.W, 1), W = random_vec(g.F * g.K(), 2),
+             gy = random_vec(g.N * g.F * g.P(), 3);
+  Workspace ws(cpu::conv2d_backward_workspace(g, false, true));
+  std::vector<float> first(g.F * g.K()), again(g.F * g.K());
+  cpu::conv2d_backward(g, x.data(), W.data(), gy.data(), nullptr, first.data(), nullptr, ws.data());
+  for (int run = 0; run < 5; ++run) {
+    cpu::conv2d_backward(g, x.data(), W.data(), gy.data(), nullptr, again.data(), nullptr,
+                         ws.data());
+    CHECK(again == first);
+  }
+}
