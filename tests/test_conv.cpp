@@ -278,6 +278,44 @@ TEST_CASE("pool: batch and channels against a naive loop reference", "[pool]") {
   CHECK_CLOSE(max_pool2d(permute(x_nhwc, {0, 3, 1, 2}), k, s, p), ref, {N, C, OH, OW});
 }
 
+TEST_CASE("pool: 2x2 stride 2 on wide rows (4 windows at a time) keeps the tie and NaN rules",
+          "[pool]") {
+  // 19 columns: 9 windows a row, two blocks of 4 and one more; 5 rows (the last one unused).
+  // Few distinct values (many ties) and some NaNs: the winner is the first largest in row-major
+  // order, or the first NaN; the gradient goes to exactly that element.
+  const int64_t N = 2, C = 3, H = 5, Wd = 19, OH = 2, OW = 9;
+  Generator gen(11);
+  std::vector<float> xv(N * C * H * Wd);
+  for (float& v : xv) {
+    const float u = gen.uniform();
+    v = u < 0.08f ? std::numeric_limits<float>::quiet_NaN() : std::round(gen.uniform() * 3.f);
+  }
+  std::vector<float> ref, ref_grad(xv.size(), 0.f);
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        int64_t best = -1;
+        for (int64_t h = 2 * oh; h < 2 * oh + 2; ++h)
+          for (int64_t w = 2 * ow; w < 2 * ow + 2; ++w) {
+            const int64_t i = (nc * H + h) * Wd + w;
+            if (best < 0 || xv[i] > xv[best] || (std::isnan(xv[i]) && !std::isnan(xv[best])))
+              best = i;
+          }
+        ref.push_back(xv[best]);
+        ref_grad[best] += 1.f;
+      }
+  Tensor x = T(xv, {N, C, H, Wd}, true);
+  Tensor y = max_pool2d(x, 2);
+  REQUIRE(y.shape() == Shape{N, C, OH, OW});
+  const auto yv = y.to_vector();
+  for (size_t i = 0; i < ref.size(); ++i) {
+    INFO("output " << i << ": " << yv[i] << " vs " << ref[i]);
+    CHECK((std::isnan(ref[i]) ? std::isnan(yv[i]) : yv[i] == ref[i]));
+  }
+  sum(y).backward();  // a gradient of 1 for every window (NaN values or not)
+  CHECK(x.grad().to_vector() == ref_grad);
+}
+
 TEST_CASE("pool: gradient checks away from ties", "[pool]") {
   // Inputs in [-100, 100) with a step of 1e-3: a window's top two values are almost surely more
   // than 2e-3 apart, and max pooling copies values exactly, so the differences are exact.

@@ -2,6 +2,7 @@
 // unary op's forward beside its derivative), which cuda/elementwise.cu shares.
 #include <array>
 #include <initializer_list>
+#include <type_traits>
 
 #include "core/cpu/elementwise_math.h"
 #include "core/cpu/kernels.h"
@@ -33,16 +34,58 @@ int64_t numel(const Layout& l) {
 
 }  // namespace
 
+namespace {
+
+// Calls fn(std::integral_constant<UnaryOp, op>{}) for the run-time op, so that each loop below is
+// compiled once per op with the formula's switch folded away (and vectorised where it can be).
+template <class Fn>
+void with_unary(UnaryOp op, Fn&& fn) {
+  using U = UnaryOp;
+#define MINIDL_CASE(o) \
+  case U::o:           \
+    return fn(std::integral_constant<U, U::o>{});
+  switch (op) {
+    MINIDL_CASE(Neg)
+    MINIDL_CASE(Exp)
+    MINIDL_CASE(Log) MINIDL_CASE(Sqrt) MINIDL_CASE(Square) MINIDL_CASE(Abs) MINIDL_CASE(Sigmoid)
+        MINIDL_CASE(Tanh) MINIDL_CASE(Relu) MINIDL_CASE(LeakyRelu) MINIDL_CASE(Clamp)
+            MINIDL_CASE(PowScalar) MINIDL_CASE(AddScalar) MINIDL_CASE(MulScalar)
+  }
+#undef MINIDL_CASE
+}
+
+template <class Fn>
+void with_binary(BinaryOp op, Fn&& fn) {
+  using B = BinaryOp;
+#define MINIDL_CASE(o) \
+  case B::o:           \
+    return fn(std::integral_constant<B, B::o>{});
+  switch (op) {
+    MINIDL_CASE(Add)
+    MINIDL_CASE(Sub)
+    MINIDL_CASE(Mul) MINIDL_CASE(Div) MINIDL_CASE(Pow) MINIDL_CASE(Minimum) MINIDL_CASE(Maximum)
+        MINIDL_CASE(Eq) MINIDL_CASE(Ne) MINIDL_CASE(Lt) MINIDL_CASE(Le) MINIDL_CASE(Gt)
+            MINIDL_CASE(Ge)
+  }
+#undef MINIDL_CASE
+}
+
+}  // namespace
+
 void unary(UnaryOp op, int64_t n, const float* x, float* y, float a, float b) {
-  parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) y[i] = unary_forward(op, x[i], a, b);
+  with_unary(op, [&](auto o) {
+    parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = unary_forward(o(), x[i], a, b);
+    });
   });
 }
 
 void unary_backward(UnaryOp op, int64_t n, const float* x, const float* y, const float* gy,
                     float* dx, float a, float b) {
-  parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) dx[i] = gy[i] * unary_derivative(op, x[i], y[i], a, b);
+  with_unary(op, [&](auto o) {
+    parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) dx[i] = gy[i] * unary_derivative(o(), x[i], y[i], a, b);
+    });
   });
 }
 
@@ -50,8 +93,10 @@ void binary(BinaryOp op, const Layout& out, const float* a, const Layout& la, co
             const Layout& lb, float* y) {
   int64_t n = numel(out);
   if (all_contiguous(out, {&la, &lb})) {
-    parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) y[i] = binary_op(op, a[i], b[i]);
+    with_binary(op, [&](auto o) {
+      parallel_for(n, kParallelMin, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) y[i] = binary_op(o(), a[i], b[i]);
+      });
     });
     return;
   }
