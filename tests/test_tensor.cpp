@@ -136,7 +136,8 @@ TEST_CASE("tensor: fill_ and copy_", "[tensor]") {
   Tensor y = zeros({2, 2});
   y.transpose(0, 1).copy_(from_vector({1, 2, 3, 4}, {2, 2}));  // y^T = [[1,2],[3,4]]
   CHECK(y.to_vector() == std::vector<float>{1, 3, 2, 4});
-  CHECK_THROWS_WITH(y.copy_(zeros({3})), Contains("copy_") && Contains("(3)") && Contains("(2, 2)"));
+  CHECK_THROWS_WITH(y.copy_(zeros({3})),
+                    Contains("copy_") && Contains("(3)") && Contains("(2, 2)"));
   CHECK_THROWS_AS(y.copy_(Tensor()), Error);
 }
 
@@ -221,4 +222,21 @@ TEST_CASE("tensor: set_grad and zero_grad", "[tensor]") {
   CHECK_THROWS_WITH(x.set_grad(ones({3})), Contains("(3)") && Contains("(2)"));
   x.zero_grad();
   CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("tensor: large CPU buffers (their own 2 MB aligned mappings) hold and copy values",
+          "[tensor]") {
+  // Sizes around the 2 MB threshold and not a multiple of a page; allocated and freed repeatedly.
+  for (int64_t n :
+       {(int64_t{1} << 19) - 1, int64_t{1} << 19, (int64_t{1} << 19) + 1001, int64_t{3} << 20}) {
+    INFO(n << " floats");
+    for (int round = 0; round < 3; ++round) {
+      Tensor a = arange(0, static_cast<float>(n));
+      Tensor b = a * 2.f;
+      CHECK(b.numel() == n);
+      CHECK(b.slice(0, n - 1, n).item() == 2.f * static_cast<float>(n - 1));
+      CHECK(b.slice(0, n / 2, n / 2 + 1).item() == 2.f * static_cast<float>(n / 2));
+      CHECK(sum(b - a).item() == Approx(sum(a).item()).epsilon(1e-4));
+    }
+  }
 }

@@ -53,9 +53,20 @@ void gemm_one_thread(bool transA, bool transB, int64_t M, int64_t N, int64_t K, 
     return;
   }
   if (K == 1) {  // C = alpha a b^T + beta C, a = op(A) (M, 1), b = op(B) (1, N)
+    const int64_t inca = transA ? 1 : lda, incb = transB ? ldb : 1;
+    if (beta == 0.f) {  // one pass that writes C (sger would read and write it after a zero fill)
+      for (int64_t r = 0; r < M; ++r) {
+        const float a = alpha * A[r * inca];
+        float* c = C + r * ldc;
+        if (incb == 1)
+          for (int64_t j = 0; j < N; ++j) c[j] = a * B[j];
+        else
+          for (int64_t j = 0; j < N; ++j) c[j] = a * B[j * incb];
+      }
+      return;
+    }
     scale_c(M, N, beta, C, ldc);
-    cblas_sger(CblasRowMajor, i(M), i(N), alpha, A, i(transA ? 1 : lda), B, i(transB ? ldb : 1), C,
-               i(ldc));
+    cblas_sger(CblasRowMajor, i(M), i(N), alpha, A, i(inca), B, i(incb), C, i(ldc));
     return;
   }
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
