@@ -74,6 +74,8 @@ const std::vector<Case>& cases() {
       {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0)},
       {"1x1, one image, 40x40", conv(1, 6, 40, 40, 7, 1, 1, 1, 0)},
       {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2)},
+      {"a batch of 5 7x7 outputs (whole images side by side)", conv(5, 24, 7, 7, 12, 3, 3, 1, 1)},
+      {"a batch of 8 10x10 outputs, no padding", conv(8, 4, 12, 12, 6, 3, 3, 1, 0), false},
       {"padding larger than the kernel's half", conv(2, 3, 6, 5, 4, 3, 3, 1, 3)},
   };
   return c;

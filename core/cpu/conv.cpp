@@ -1,14 +1,12 @@
 // CPU kernels for convolution. im2col unrolls the receptive fields of an image into the columns of
 // a matrix, so that a convolution is a gemm, and col2im is its adjoint (scatter-add). The fast
-// kernels cut each op into tiles of columns (or blocks of rows) that one thread unrolls and
-// multiplies with a one-thread gemm while the tile is still in cache; the reference kernels below
-// them are the plain per-image loop the tests compare them with.
+// kernels cut each op into spans of columns (a tile of one image, or several whole small images
+// side by side) or blocks of rows, that one thread unrolls and multiplies with a one-thread gemm
+// while the span is still in cache; conv_reference.cpp has the plain per-image loop the tests
+// compare them with.
 #include <algorithm>
-#include <cstring>
 #include <numeric>
-#include <vector>
 
-#include "core/cpu/conv_reference.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
 
@@ -52,13 +50,14 @@ void for_each_row_run(const ConvParams& g, int64_t p0, int64_t pc, Fn&& fn) {
   }
 }
 
-// out ((r1 - r0), pc) = rows [r0, r1), columns [p0, p0 + pc) of image x's col matrix (see im2col).
+// out ((r1 - r0), pc; row stride ld) = rows [r0, r1), columns [p0, p0 + pc) of image x's col
+// matrix (see im2col).
 void im2col_tile(const ConvParams& g, const float* x, int64_t r0, int64_t r1, int64_t p0,
-                 int64_t pc, float* out) {
+                 int64_t pc, float* out, int64_t ld) {
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t c = r / (g.KH * g.KW), kh = (r / g.KW) % g.KH, kw = r % g.KW;
     const float* x_c = x + c * g.H * g.W;
-    float* o_r = out + (r - r0) * pc;
+    float* o_r = out + (r - r0) * ld;
     for_each_row_run(g, p0, pc, [&](int64_t oh, int64_t ow0, int64_t ow1, int64_t off) {
       float* o = o_r + off - ow0;  // o[ow] for ow in [ow0, ow1)
       const int64_t h = oh * g.stride - g.pad + kh;
@@ -79,14 +78,14 @@ void im2col_tile(const ConvParams& g, const float* x, int64_t r0, int64_t r1, in
   }
 }
 
-// The adjoint of im2col_tile: dx += the scatter of col ((r1 - r0), pc), rows [r0, r1) and
-// columns [p0, p0 + pc) of image dx's col matrix.
+// The adjoint of im2col_tile: dx += the scatter of col ((r1 - r0), pc; row stride ld), rows
+// [r0, r1) and columns [p0, p0 + pc) of image dx's col matrix.
 void col2im_tile(const ConvParams& g, const float* col, int64_t r0, int64_t r1, int64_t p0,
-                 int64_t pc, float* dx) {
+                 int64_t pc, float* dx, int64_t ld) {
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t c = r / (g.KH * g.KW), kh = (r / g.KW) % g.KH, kw = r % g.KW;
     float* dx_c = dx + c * g.H * g.W;
-    const float* i_r = col + (r - r0) * pc;
+    const float* i_r = col + (r - r0) * ld;
     for_each_row_run(g, p0, pc, [&](int64_t oh, int64_t ow0, int64_t ow1, int64_t off) {
       const int64_t h = oh * g.stride - g.pad + kh;
       if (h < 0 || h >= g.H) return;
@@ -115,17 +114,41 @@ double row_sum(const float* x, int64_t n) {
   return s;
 }
 
-// Column tiles of each image's col matrix: tile j covers columns [j * cols, j * cols + cols) ∩ [0,
-// P).
-struct Tiles {
-  int64_t per_image = 1, cols = 1;
-  int64_t width(int64_t j, int64_t P) const { return std::min(cols, P - j * cols); }
+// A span of the batch's col matrices: images [n0, n0 + ng), columns [p0, p0 + pc) of each, side by
+// side (image n0 + i at columns i * pc of the span): either a tile of one image (ng = 1) or, when
+// one image has few columns (the late layers), several whole images, so that each gemm is wide.
+struct Span {
+  int64_t n0, ng, p0, pc;
+  int64_t width() const { return ng * pc; }
 };
 
-// Tiles of at most `budget` floats for `rows` rows (but kWideCols wide), cut finer when the batch
-// has fewer images than threads, so that N * tiles is a multiple of the T threads when possible.
-Tiles column_tiles(int64_t N, int64_t P, int64_t rows, int64_t T, bool memory_bound = true) {
-  Tiles t;
+// How the batch is cut into spans: `group` whole images per span, or (group = 1) `per_image`
+// tiles of `cols` columns per image.
+struct Spans {
+  int64_t group = 1, per_image = 1, cols = 1;
+  int64_t count(int64_t N) const { return group > 1 ? ceil_div(N, group) : N * per_image; }
+  Span at(int64_t i, int64_t N, int64_t P) const {
+    if (group > 1) return {i * group, std::min(group, N - i * group), 0, P};
+    const int64_t j = i % per_image;
+    return {i / per_image, 1, j * cols, std::min(cols, P - j * cols)};
+  }
+  int64_t max_width() const { return group * cols; }
+};
+
+// Spans of at most kTileFloats floats for `rows` rows (but kWideCols wide), cut finer when the
+// batch has fewer images than threads, so that the count is a multiple of the T threads when
+// possible; images with fewer than kWideCols columns are grouped (when `group` allows it).
+Spans make_spans(int64_t N, int64_t P, int64_t rows, int64_t T, bool memory_bound, bool group) {
+  Spans t;
+  if (group && N > 1 && P < kWideCols) {
+    int64_t spans = ceil_div(N, ceil_div(kWideCols, P));
+    if (spans < N) spans = std::min(N, round_up(spans, T));
+    t.group = ceil_div(N, spans);
+    if (t.group > 1) {
+      t.cols = P;
+      return t;
+    }
+  }
   t.per_image =
       memory_bound ? ceil_div(P, std::max(kWideCols, kTileFloats / std::max<int64_t>(rows, 1))) : 1;
   if ((N * t.per_image) % T != 0 && N * t.per_image < 4 * T) {
@@ -148,29 +171,54 @@ Blocks split(int64_t n, int64_t blocks) {
   return b;
 }
 
-// Forward: items (image n, column tile j, block of filters), each one im2col_tile and one gemm.
-// Filters are split only when there are fewer column tiles than threads (small late layers).
+// Rows [r0, r1) of span s of the col matrices into out (r1 - r0, s.width()).
+void im2col_span(const ConvParams& g, const float* x, const Span& s, int64_t r0, int64_t r1,
+                 float* out) {
+  const int64_t xsize = g.C * g.H * g.W;
+  for (int64_t i = 0; i < s.ng; ++i)
+    im2col_tile(g, x + (s.n0 + i) * xsize, r0, r1, s.p0, s.pc, out + i * s.pc, s.width());
+}
+
+// gy's columns of span s as one (F, s.width()) matrix: gy itself (row stride P) for a tile of one
+// image, else a copy into buf.
+const float* gy_span(const ConvParams& g, const float* gy, const Span& s, float* buf, int64_t& ld) {
+  const int64_t F = g.F, P = g.P();
+  ld = P;
+  if (s.ng == 1) return gy + s.n0 * F * P + s.p0;
+  ld = s.width();
+  for (int64_t i = 0; i < s.ng; ++i)
+    for (int64_t f = 0; f < F; ++f) {
+      const float* src = gy + ((s.n0 + i) * F + f) * P;
+      std::copy(src, src + P, buf + f * ld + i * P);
+    }
+  return buf;
+}
+
+// Forward: items (span, block of filters), each an im2col of the span and one gemm. Filters are
+// split only when there are fewer spans than threads.
 struct ForwardPlan {
-  Tiles tiles;
+  Spans spans;
   Blocks filters;
-  int64_t slot;  // workspace floats per thread
+  int64_t slot;  // workspace floats per thread: the span's col matrix (+ its output if grouped)
 };
 
 ForwardPlan forward_plan(const ConvParams& g) {
   const int64_t T = max_threads(), K = g.K();
   ForwardPlan f;
-  f.tiles = column_tiles(g.N, g.P(), K, T, !g.is_1x1());
-  const int64_t items = g.N * f.tiles.per_image;
+  f.spans = make_spans(g.N, g.P(), K, T, !g.is_1x1(), !g.is_1x1());
+  const int64_t items = f.spans.count(g.N);
   f.filters = split(g.F, items >= T ? 1 : ceil_div(T, items));
-  f.slot = g.is_1x1() ? 0 : K * f.tiles.cols;
+  const int64_t w = f.spans.max_width();
+  f.slot = g.is_1x1() ? 0 : K * w + (f.spans.group > 1 ? g.F * w : 0);
   return f;
 }
 
 }  // namespace
 
 // ---- forward ----------------------------------------------------------------------------------
-// y_n[f0:f1, tile] = b 1^T + W[f0:f1] (F, K) col_n[:, tile] (K, pc), with col_n = im2col(x_n)
-// (x_n itself when 1x1). The bias is written first and gemm adds to it (beta = 1).
+// y_n[f0:f1, span] = b 1^T + W[f0:f1] (F, K) col[:, span] (K, width), col = im2col(x) (x_n itself
+// when 1x1). The bias is written first and gemm adds to it (beta = 1); a span of several images
+// is multiplied into scratch and copied out with the bias.
 
 int64_t conv2d_forward_workspace(const ConvParams& g) {
   return g.N == 0 ? 0 : max_threads() * forward_plan(g).slot;
@@ -178,27 +226,36 @@ int64_t conv2d_forward_workspace(const ConvParams& g) {
 
 void conv2d_forward(const ConvParams& g, const float* x, const float* W, const float* b, float* y,
                     float* ws) {
-  const int64_t F = g.F, K = g.K(), P = g.P(), xsize = g.C * g.H * g.W;
+  const int64_t F = g.F, K = g.K(), P = g.P();
   if (g.N == 0 || F == 0 || P == 0) return;
   const ForwardPlan f = forward_plan(g);
-  const int64_t per_image = f.tiles.per_image * f.filters.count;
-  parallel_items(g.N * per_image, [&](int64_t item, int slot) {
-    const int64_t n = item / per_image, j = (item % per_image) / f.filters.count;
-    const int64_t f0 = (item % f.filters.count) * f.filters.size;
-    const int64_t fc = std::min(f.filters.size, F - f0);
-    const int64_t p0 = j * f.tiles.cols, pc = f.tiles.width(j, P);
-    const float* x_n = x + n * xsize;
-    const float* col = x_n + p0;  // 1x1: the image is the col matrix (row stride P)
+  const int64_t nf = f.filters.count;
+  parallel_items(f.spans.count(g.N) * nf, [&](int64_t item, int slot) {
+    const Span s = f.spans.at(item / nf, g.N, P);
+    const int64_t f0 = (item % nf) * f.filters.size, fc = std::min(f.filters.size, F - f0);
+    const float* col = x + s.n0 * g.C * P + s.p0;  // 1x1: the image is the col matrix (stride P)
     int64_t ldcol = P;
     if (!g.is_1x1()) {
       col = ws + slot * f.slot;
-      ldcol = pc;
-      im2col_tile(g, x_n, 0, K, p0, pc, ws + slot * f.slot);
+      ldcol = s.width();
+      im2col_span(g, x, s, 0, K, ws + slot * f.slot);
     }
-    float* y_t = y + n * F * P + f0 * P + p0;
-    if (b)
-      for (int64_t i = 0; i < fc; ++i) std::fill(y_t + i * P, y_t + i * P + pc, b[f0 + i]);
-    gemm(false, false, fc, pc, K, 1.f, W + f0 * K, K, col, ldcol, b ? 1.f : 0.f, y_t, P);
+    if (s.ng == 1) {
+      float* y_t = y + s.n0 * F * P + f0 * P + s.p0;
+      if (b)
+        for (int64_t i = 0; i < fc; ++i) std::fill(y_t + i * P, y_t + i * P + s.pc, b[f0 + i]);
+      gemm(false, false, fc, s.pc, K, 1.f, W + f0 * K, K, col, ldcol, b ? 1.f : 0.f, y_t, P);
+      return;
+    }
+    float* out = ws + slot * f.slot + K * f.spans.max_width();  // (fc, width)
+    gemm(false, false, fc, s.width(), K, 1.f, W + f0 * K, K, col, ldcol, 0.f, out, s.width());
+    for (int64_t i = 0; i < s.ng; ++i)
+      for (int64_t r = 0; r < fc; ++r) {
+        const float* src = out + r * s.width() + i * P;
+        float* dst = y + ((s.n0 + i) * F + f0 + r) * P;
+        const float bias = b ? b[f0 + r] : 0.f;
+        for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bias;
+      }
   });
 }
 
@@ -206,61 +263,72 @@ void conv2d_forward(const ConvParams& g, const float* x, const float* W, const f
 //   db (F)    = sum over n and p of gy_n
 //   dW (F, K) = sum_n gy_n (F, P) col_n^T (P, K)
 //   dx_n      = col2im(W^T (K, F) gy_n (F, P))          (1x1: dx_n = W^T gy_n)
-// dW is summed over the batch either by column tiles, each thread into its own copy of dW, added
-// up at the end in thread order (small dW, many tiles), or by blocks of its columns (rows of the
-// col matrices), each thread unrolling only its rows of every image. dx is computed by image and
-// block of channels (a channel's rows of col only ever add into that channel's plane of dx).
+// dW is summed over the batch either by spans, in groups that each add into their own copy of dW,
+// added up at the end in group order (small dW, many spans), or by blocks of its columns (rows of
+// the col matrices), each thread unrolling only its rows of every image. dx is computed by span
+// and block of channels (a channel's rows of col only ever add into that channel's plane of dx).
 
 namespace {
 
 struct BackwardPlan {
-  bool dW_by_tiles;    // per-thread copies of dW over column tiles; else blocks of rows
-  Tiles w_tiles;       // the column tiles of either dW scheme
+  bool dW_by_spans;    // per-group copies of dW over spans; else blocks of rows
+  Spans w_spans;       // the spans of either dW scheme
   Blocks w_rows;       // the rows of dW's blocks of rows
-  int64_t w_slot = 0;  // per-thread col floats for dW
+  int64_t w_slot = 0;  // per-thread scratch floats for dW: col (+ gy of a grouped span)
   Blocks x_chans;      // channels per dx item
-  Tiles x_tiles;       // column tiles of a dx item
-  int64_t x_slot = 0;  // per-thread col floats for dx
+  Spans x_spans;       // the spans of dx
+  int64_t x_slot = 0;  // per-thread scratch floats for dx
   int64_t workspace(const ConvParams& g, bool dx, bool dW, int64_t T) const {
-    const int64_t accs = dW && dW_by_tiles ? (T - 1) * g.F * g.K() : 0;
+    const int64_t accs = dW && dW_by_spans ? (T - 1) * g.F * g.K() : 0;
     return std::max(dW ? T * w_slot + accs : 0, dx ? T * x_slot : 0);
   }
 };
+
+// Scratch floats for `rows` rows of a span's col matrix and, for a grouped span, its gy.
+int64_t span_slot(const ConvParams& g, const Spans& s, int64_t rows) {
+  if (g.is_1x1()) return 0;
+  return rows * s.max_width() + (s.group > 1 ? g.F * s.max_width() : 0);
+}
 
 BackwardPlan backward_plan(const ConvParams& g) {
   const int64_t T = max_threads(), K = g.K(), P = g.P(), KK = g.KH * g.KW;
   const bool mem = !g.is_1x1();
   BackwardPlan b;
-  b.w_tiles = column_tiles(g.N, P, K, T, mem);
-  const int64_t items = g.N * b.w_tiles.per_image;
-  b.dW_by_tiles = T == 1 || ((items % T == 0 || items >= 4 * T) && (T - 1) * g.F * K <= kAccFloats);
-  if (b.dW_by_tiles) {
-    b.w_slot = mem ? K * b.w_tiles.cols : 0;
+  b.w_spans = make_spans(g.N, P, K, T, mem, mem);
+  const int64_t items = b.w_spans.count(g.N);
+  b.dW_by_spans = T == 1 || ((items % T == 0 || items >= 4 * T) && (T - 1) * g.F * K <= kAccFloats);
+  if (b.dW_by_spans) {
+    b.w_slot = span_slot(g, b.w_spans, K);
   } else {
     b.w_rows = split(K, T);
-    b.w_tiles = column_tiles(1, P, b.w_rows.size, 1, mem);
-    b.w_slot = mem ? b.w_rows.size * b.w_tiles.cols : 0;
+    b.w_spans = make_spans(g.N, P, b.w_rows.size, 1, mem, mem);
+    b.w_slot = span_slot(g, b.w_spans, b.w_rows.size);
   }
-  const bool by_image = g.N % T == 0 || g.N >= 4 * T;
-  b.x_chans = split(g.C, by_image ? 1 : T / std::gcd(g.N, T));
-  b.x_tiles = column_tiles(1, P, b.x_chans.size * KK, 1, mem);
-  b.x_slot = mem ? b.x_chans.size * KK * b.x_tiles.cols : 0;
+  // dx items: a grouped span, or one image (over its tiles), times blocks of channels.
+  b.x_spans = make_spans(g.N, P, K, T, mem, mem);
+  const int64_t units = b.x_spans.group > 1 ? b.x_spans.count(g.N) : g.N;
+  b.x_chans = split(g.C, units % T == 0 || units >= 4 * T ? 1 : T / std::gcd(units, T));
+  if (b.x_spans.group == 1) b.x_spans = make_spans(1, P, b.x_chans.size * KK, 1, mem, false);
+  b.x_slot = span_slot(g, b.x_spans, b.x_chans.size * KK);
   return b;
 }
 
-// dW (F, K) (+)= gy_n[:, tile] (F, pc) col[:, tile]^T for rows [r0, r1) of the col matrix of x_n;
-// the product is written to dW[:, r0:r1] when `first`, else added.
-void dW_tile(const ConvParams& g, const float* x_n, const float* gy_n, int64_t r0, int64_t r1,
-             int64_t p0, int64_t pc, float* col, bool first, float* dW) {
+// dW[:, r0:r1] (+)= gy[:, span] (F, width) col[r0:r1, span]^T; written when `first`, else added.
+// scratch: span_slot floats.
+void dW_span(const ConvParams& g, const float* x, const float* gy, const Span& s, int64_t r0,
+             int64_t r1, float* scratch, bool first, float* dW) {
   const int64_t P = g.P();
-  const float* c = x_n + r0 * P + p0;  // 1x1: rows of the image itself
+  const float* c = x + s.n0 * g.C * P + r0 * P + s.p0;  // 1x1: rows of the image itself
   int64_t ldc = P;
   if (!g.is_1x1()) {
-    im2col_tile(g, x_n, r0, r1, p0, pc, col);
-    c = col;
-    ldc = pc;
+    im2col_span(g, x, s, r0, r1, scratch);
+    c = scratch;
+    ldc = s.width();
   }
-  gemm(false, true, g.F, r1 - r0, pc, 1.f, gy_n + p0, P, c, ldc, first ? 0.f : 1.f, dW + r0, g.K());
+  int64_t ldg;
+  const float* gs = gy_span(g, gy, s, scratch + (r1 - r0) * s.width(), ldg);
+  gemm(false, true, g.F, r1 - r0, s.width(), 1.f, gs, ldg, c, ldc, first ? 0.f : 1.f, dW + r0,
+       g.K());
 }
 
 }  // namespace
@@ -278,9 +346,7 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
                  [&](int64_t f0, int64_t f1) {
                    for (int64_t f = f0; f < f1; ++f) {
                      double s = 0;
-                     for (int64_t n = 0; n < N; ++n) {
-                       s += row_sum(gy + (n * F + f) * P, P);
-                     }
+                     for (int64_t n = 0; n < N; ++n) s += row_sum(gy + (n * F + f) * P, P);
                      db[f] = static_cast<float>(s);
                    }
                  });
@@ -290,22 +356,18 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
     return;
   }
   const BackwardPlan b = backward_plan(g);
-  if (dW && b.dW_by_tiles) {
-    // Group q of the G groups holds items q, q + G, ... and adds them, in that order, into its own
+  if (dW && b.dW_by_spans) {
+    // Group q of the G groups holds spans q, q + G, ... and adds them, in that order, into its own
     // copy of dW (dW itself for q = 0); the copies are then added in group order. Whichever thread
     // runs a group, the sums are the same.
-    const Tiles& t = b.w_tiles;
-    const int64_t items = N * t.per_image, G = std::min(T, items);
+    const int64_t items = b.w_spans.count(N), G = std::min(T, items);
     float* accs = ws + T * b.w_slot;
     std::fill(dW, dW + F * K, 0.f);
     std::fill(accs, accs + (G - 1) * F * K, 0.f);
     parallel_items(G, [&](int64_t q, int) {
       float* acc = q == 0 ? dW : accs + (q - 1) * F * K;
-      for (int64_t item = q; item < items; item += G) {
-        const int64_t n = item / t.per_image, j = item % t.per_image;
-        dW_tile(g, x + n * xsize, gy + n * F * P, 0, K, j * t.cols, t.width(j, P),
-                ws + q * b.w_slot, false, acc);
-      }
+      for (int64_t i = q; i < items; i += G)
+        dW_span(g, x, gy, b.w_spans.at(i, N, P), 0, K, ws + q * b.w_slot, false, acc);
     });
     if (G > 1)
       parallel_for(F * K, kParallelMin, [&](int64_t i0, int64_t i1) {
@@ -315,40 +377,46 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
         }
       });
   } else if (dW) {
-    const Tiles& t = b.w_tiles;
     parallel_items(b.w_rows.count, [&](int64_t item, int slot) {
       const int64_t r0 = item * b.w_rows.size, r1 = std::min(K, r0 + b.w_rows.size);
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t j = 0; j < t.per_image; ++j)
-          dW_tile(g, x + n * xsize, gy + n * F * P, r0, r1, j * t.cols, t.width(j, P),
-                  ws + slot * b.w_slot, n == 0 && j == 0, dW);
+      for (int64_t i = 0; i < b.w_spans.count(N); ++i)
+        dW_span(g, x, gy, b.w_spans.at(i, N, P), r0, r1, ws + slot * b.w_slot, i == 0, dW);
     });
   }
   if (dx) {
-    const int64_t per_image = b.x_chans.count;
-    const Tiles& t = b.x_tiles;
-    parallel_items(N * per_image, [&](int64_t item, int slot) {
-      const int64_t n = item / per_image, c0 = (item % per_image) * b.x_chans.size;
+    // Items (span of whole images or one image, block of channels); a one-image item runs over
+    // that image's tiles.
+    const Spans& t = b.x_spans;
+    const int64_t nc = b.x_chans.count, units = t.group > 1 ? t.count(N) : N;
+    parallel_items(units * nc, [&](int64_t item, int slot) {
+      const int64_t u = item / nc, c0 = (item % nc) * b.x_chans.size;
       const int64_t c1 = std::min(g.C, c0 + b.x_chans.size), r0 = c0 * KK, r1 = c1 * KK;
-      float* dx_n = dx + n * xsize;
-      const float* gy_n = gy + n * F * P;
+      const int64_t n0 = t.group > 1 ? u * t.group : u;
+      const int64_t ng = t.group > 1 ? std::min(t.group, N - n0) : 1;
       if (g.is_1x1()) {  // dx_n[c0:c1] = W[:, c0:c1]^T gy_n
-        gemm(true, false, r1 - r0, P, F, 1.f, W + r0, K, gy_n, P, 0.f, dx_n + r0 * P, P);
+        gemm(true, false, r1 - r0, P, F, 1.f, W + r0, K, gy + n0 * F * P, P, 0.f,
+             dx + n0 * xsize + r0 * P, P);
         return;
       }
+      for (int64_t n = n0; n < n0 + ng; ++n)
+        std::fill(dx + n * xsize + c0 * g.H * g.W, dx + n * xsize + c1 * g.H * g.W, 0.f);
       float* col = ws + slot * b.x_slot;
-      std::fill(dx_n + c0 * g.H * g.W, dx_n + c1 * g.H * g.W, 0.f);
-      for (int64_t j = 0; j < t.per_image; ++j) {
-        const int64_t p0 = j * t.cols, pc = t.width(j, P);
-        gemm(true, false, r1 - r0, pc, F, 1.f, W + r0, K, gy_n + p0, P, 0.f, col, pc);
-        col2im_tile(g, col, r0, r1, p0, pc, dx_n);
+      const int64_t parts = t.group > 1 ? 1 : t.per_image;
+      for (int64_t j = 0; j < parts; ++j) {
+        const Span s = t.group > 1 ? Span{n0, ng, 0, P} : t.at(j, 1, P);
+        const Span sn{n0, ng, s.p0, s.pc};
+        int64_t ldg;
+        const float* gs = gy_span(g, gy, sn, col + (r1 - r0) * sn.width(), ldg);
+        gemm(true, false, r1 - r0, sn.width(), F, 1.f, W + r0, K, gs, ldg, 0.f, col, sn.width());
+        for (int64_t i = 0; i < ng; ++i)
+          col2im_tile(g, col + i * sn.pc, r0, r1, sn.p0, sn.pc, dx + (n0 + i) * xsize, sn.width());
       }
     });
   }
 }
 
-// ---- whole-image im2col / col2im and the reference kernels
-// ----------------------------------------
+// ---- whole-image im2col / col2im
+// -------------------------------------------------------------------
 
 // col[r, p] with r = (c * KH + kh) * KW + kw and p = oh * OW + ow holds
 //   x[c, oh * stride - pad + kh, ow * stride - pad + kw]   (0 where that lies in the padding).
@@ -357,7 +425,7 @@ void im2col(const float* x, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t
   const ConvParams g{1, C, H, W, 0, KH, KW, OH, OW, stride, pad};
   const int64_t R = C * KH * KW, P = OH * OW;
   parallel_for(R, std::max<int64_t>(1, kParallelMin / std::max<int64_t>(P, 1)),
-               [&](int64_t r0, int64_t r1) { im2col_tile(g, x, r0, r1, 0, P, col + r0 * P); });
+               [&](int64_t r0, int64_t r1) { im2col_tile(g, x, r0, r1, 0, P, col + r0 * P, P); });
 }
 
 // The adjoint of im2col: every col[r, p] is added back to the x position it was read from;
@@ -369,45 +437,8 @@ void col2im(const float* col, int64_t C, int64_t H, int64_t W, int64_t KH, int64
   const int64_t KK = KH * KW, P = OH * OW;
   parallel_for(C, std::max<int64_t>(1, kParallelMin / std::max<int64_t>(KK * P, 1)),
                [&](int64_t c0, int64_t c1) {
-                 col2im_tile(g, col + c0 * KK * P, c0 * KK, c1 * KK, 0, P, dx);
+                 col2im_tile(g, col + c0 * KK * P, c0 * KK, c1 * KK, 0, P, dx, P);
                });
-}
-
-// Per image n:  y_n = b 1^T + W col_n;  dW += gy_n col_n^T;  db += gy_n 1;  dx_n = col2im(W^T
-// gy_n).
-void conv2d_forward_reference(const ConvParams& g, const float* x, const float* W, const float* b,
-                              float* y) {
-  const int64_t F = g.F, K = g.K(), P = g.P(), xsize = g.C * g.H * g.W;
-  std::vector<float> col(static_cast<size_t>(K * P));
-  for (int64_t n = 0; n < g.N; ++n) {
-    float* y_n = y + n * F * P;
-    for (int64_t f = 0; f < F; ++f) std::fill(y_n + f * P, y_n + (f + 1) * P, b ? b[f] : 0.f);
-    im2col(x + n * xsize, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW, col.data());
-    gemm(false, false, F, P, K, 1.f, W, K, col.data(), P, 1.f, y_n, P);
-  }
-}
-
-void conv2d_backward_reference(const ConvParams& g, const float* x, const float* W, const float* gy,
-                               float* dx, float* dW, float* db) {
-  const int64_t F = g.F, K = g.K(), P = g.P(), xsize = g.C * g.H * g.W;
-  std::vector<float> col(static_cast<size_t>(K * P));
-  if (dW) std::fill(dW, dW + F * K, 0.f);
-  if (db) std::fill(db, db + F, 0.f);
-  if (dx) std::fill(dx, dx + g.N * xsize, 0.f);
-  for (int64_t n = 0; n < g.N; ++n) {
-    const float* gy_n = gy + n * F * P;
-    if (dW) {
-      im2col(x + n * xsize, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW, col.data());
-      gemm(false, true, F, K, P, 1.f, gy_n, P, col.data(), P, 1.f, dW, K);
-    }
-    if (db)
-      for (int64_t f = 0; f < F; ++f)
-        for (int64_t p = 0; p < P; ++p) db[f] += gy_n[f * P + p];
-    if (dx) {
-      gemm(true, false, K, P, F, 1.f, W, K, gy_n, P, 0.f, col.data(), P);
-      col2im(col.data(), g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW, dx + n * xsize);
-    }
-  }
 }
 
 }  // namespace minidl::cpu
