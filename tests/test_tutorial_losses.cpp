@@ -222,29 +222,92 @@ TEST_CASE("tutorial: humble YOLO loss on a 2 x 2 grid", "[tutorial]") {
   CHECK_CLOSE(mean(d), {0.1622265751f}, {});
 }
 
-TEST_CASE("tutorial: humble YOLO loss gradients, with the IoU as a constant", "[tutorial]") {
-  // by hand, L = mean(d) = sum(d) / 4, cell 1 (flat index 8 + column):
-  //   dL/dx   = 2 (1.25 - 1.5) / 4 = -0.125 (through the IoU it would be about -0.64)
-  //   dL/dw   = -(0.5 - 0.6) / 0.6 / 4 = 0.0416667
-  //             (d/dw (0.5 - sqrt w)^2 = -(0.5 - sqrt w) / sqrt w)
+TEST_CASE("tutorial: humble YOLO loss gradients, through the IoU as Keras takes them",
+          "[tutorial]") {
+  // by hand, L = mean(d) = sum(d) / 4; only cell 1 (flat index 8 + column) has an object.
+  // Its d = class + (x_t - x_p)^2 + (y_t - y_p)^2 + (sqrt w_t - sqrt w_p)^2
+  //         + (sqrt h_t - sqrt h_p)^2 + (IoU - conf)^2, with (from the test above)
+  //   iw = (w_p + w_t)/2 - |x_p - x_t| = 0.055, ih = (h_p + h_t)/2 - |y_p - y_t| = 0.205 (both > 0:
+  //   the maximum passes them through), I = iw ih = 0.011275, A = w_p h_p + w_t h_t = 0.1201,
+  //   U = A - I = 0.108825, IoU = I / U = 0.1036067080.
+  // IoU = I / (A - I): dIoU/dI = A / U^2, dIoU/dA = -I / U^2; U^2 = 0.011842880625, so
+  //   A / U^2 = 0.1201 / 0.011842880625 = 10.1411137884, I / U^2 = 0.9520487757.
+  // dI/dx_p = ih x d(iw)/dx_p = ih x 1 (x_p < x_t, so -|x_p - x_t| grows with x_p); dA/dx_p = 0
+  //   dIoU/dx = 10.1411137884 x 0.205 = 2.0789283266
+  // dI/dw_p = ih / 2 = 0.1025, dA/dw_p = h_p = 0.16
+  //   dIoU/dw = 10.1411137884 x 0.1025 - 0.9520487757 x 0.16 = 1.0394641633 - 0.1523278041
+  //           = 0.8871363592
+  // dI/dh_p = iw / 2 = 0.0275, dA/dh_p = w_p = 0.36
+  //   dIoU/dh = 10.1411137884 x 0.0275 - 0.9520487757 x 0.36 = 0.2788806292 - 0.3427375593
+  //           = -0.0638569301
+  // d/dIoU (IoU - conf)^2 = 2 (0.1036067080 - 0.6) = -0.9927865840, so
+  //   dL/dx = (2 (1.25 - 1.5) + -0.9927865840 x 2.0789283266) / 4 = (-0.5 - 2.0639321517) / 4
+  //         = -0.6409830379   (-0.125 with the IoU held constant)
+  //   dL/dw = (0.1 / 0.6 + -0.9927865840 x 0.8871363592) / 4 = (0.1666666667 - 0.8807370756) / 4
+  //         = -0.1785176022   (d/dw (0.5 - sqrt w)^2 = -(0.5 - sqrt w) / sqrt w = 0.1 / 0.6)
+  //   dL/dh = (-0.1 / 0.4 + -0.9927865840 x -0.0638569301) / 4 = (-0.25 + 0.0633963035) / 4
+  //         = -0.0466509241
+  //   dL/dy = 0: y_p = y_t, where both the squared error and |y_p - y_t| (abs' gradient at 0 is
+  //         0, as in TensorFlow) are flat
   //   dL/dconf = 2 (0.6 - 0.1036067080) / 4 = 0.2481966460
   //   dL/dc0  = 2 (0.7 - 1) / 4 = -0.15; class slot 2 is unused: 0
   // cell 0 is empty: its box and confidence get no gradient (no no-object term in this loss)
   Tensor pred = humble_pred(true);
   mean(humble_yolo_loss(humble_true(), pred)).backward();
   auto g = pred.grad().to_vector();
+  CHECK(g[8 + 3] == Approx(-0.6409830379).margin(1e-5));
+  CHECK(g[8 + 4] == 0.f);
+  CHECK(g[8 + 5] == Approx(-0.1785176022).margin(1e-5));
+  CHECK(g[8 + 6] == Approx(-0.0466509241).margin(1e-5));
+  CHECK(g[8 + 7] == Approx(0.2481966460).margin(1e-5));
+  CHECK(g[8 + 0] == Approx(-0.15).margin(1e-5));
+  CHECK(g[8 + 2] == 0.f);
+  for (int k = 3; k < 8; ++k) CHECK(g[k] == 0.f);
+
+  // finite differences over every column, at a point away from the kinks of abs (x_p = x_t) and
+  // maximum (an overlap of 0): the example with cell 1's y moved to 0.45 (|y_p - y_t| = 0.05,
+  // ih = 0.155), plus a second object in cell 2 (column 0, row 1) whose box overlaps it by
+  // iw = 0.3, ih = 0.15 at offsets 0.1, with a confidence above its IoU (0.8 against 0.31).
+  Tensor y_true = T({0, 0, 0, 0,    0,    0,     0,     0,  //
+                     1, 0, 0, 1.5f, 0.5f, 0.25f, 0.25f, 1,  //
+                     0, 1, 0, 0.4f, 1.7f, 0.5f,  0.2f,  1,  //
+                     0, 0, 0, 0,    0,    0,     0,     0},
+                    {1, 4, 8});
+  Tensor p = T({0.1f, 0.2f, 0.5f, 0.5f,  0.5f,  0.36f, 0.16f, 0.3f,  //
+                0.7f, 0.1f, 0.5f, 0.25f, 0.45f, 0.36f, 0.16f, 0.6f,  //
+                0.2f, 0.6f, 0.5f, 0.5f,  0.6f,  0.3f,  0.3f,  0.8f,  //
+                0.2f, 0.2f, 0.5f, 0.9f,  0.1f,  0.2f,  0.3f,  0.2f},
+               {1, 4, 8}, true);
+  auto f = [y_true](const std::vector<Tensor>& v) { return mean(humble_yolo_loss(y_true, v[0])); };
+  CHECK_GRADS(f, {p});
+}
+
+TEST_CASE("tutorial: humble YOLO loss gradients, with the IoU as a constant", "[tutorial]") {
+  // HumbleIou::constant: the same value (0.1622265751), but the IoU is a constant target, so the
+  // box gets only the gradients of its own squared errors (cell 1, as above, L = sum(d) / 4):
+  //   dL/dx = 2 (1.25 - 1.5) / 4 = -0.125; dL/dy = 0
+  //   dL/dw = (0.1 / 0.6) / 4 = 0.0416667; dL/dh = (-0.1 / 0.4) / 4 = -0.0625
+  //   dL/dconf = 0.2481966460 and dL/dc0 = -0.15, unchanged (the IoU does not depend on them)
+  Tensor pred = humble_pred(true);
+  Tensor d = humble_yolo_loss(humble_true(), pred, 2, 2, 1, HumbleIou::constant);
+  CHECK_CLOSE(mean(d), {0.1622265751f}, {});
+  mean(d).backward();
+  auto g = pred.grad().to_vector();
   CHECK(g[8 + 3] == Approx(-0.125).margin(1e-5));
+  CHECK(g[8 + 4] == 0.f);
   CHECK(g[8 + 5] == Approx(0.1 / 0.6 / 4).margin(1e-5));
+  CHECK(g[8 + 6] == Approx(-0.0625).margin(1e-5));
   CHECK(g[8 + 7] == Approx(0.2481966460).margin(1e-5));
   CHECK(g[8 + 0] == Approx(-0.15).margin(1e-5));
   CHECK(g[8 + 2] == 0.f);
   for (int k = 3; k < 8; ++k) CHECK(g[k] == 0.f);
 
   // finite differences over the class and confidence columns (the box columns move the IoU,
-  // which this loss treats as a constant, so they are checked by hand above)
+  // which this variant treats as a constant, so they are checked by hand above)
   Tensor box = humble_pred().slice(-1, 3, 7).contiguous();  // (1, 4, 4), held fixed
   auto f = [box](const std::vector<Tensor>& v) {
-    return mean(humble_yolo_loss(humble_true(), concat({v[0], box, v[1]}, -1)));
+    Tensor y_pred = concat({v[0], box, v[1]}, -1);
+    return mean(humble_yolo_loss(humble_true(), y_pred, 2, 2, 1, HumbleIou::constant));
   };
   CHECK_GRADS(f, {R({1, 4, 3}, 11, true, 0.1f, 0.9f), R({1, 4, 1}, 12, true, 0.1f, 0.9f)});
 }

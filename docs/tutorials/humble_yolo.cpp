@@ -1,8 +1,9 @@
 // Tutorial 4 (docs/tutorials/4-humble-yolo.md): the Keras "humble YOLO" article end to end on the
 // CPU: its dataset (the words "chat" and "rat" in the cells of a 2x2 grid of a 64x64 image, from
 // apps/yolo_v1's generator), its network (apps/yolo_v1's "humble" model) and its loss
-// (humble_yolo_loss.h), trained with Adam; then VOC mAP@0.5 on held-out images and a PNG of the
-// predictions. Exits non-zero when the loss does not fall or --min-map is not reached.
+// (humble_yolo_loss.h; --constant-iou detaches its IoU), trained with Adam; then VOC mAP@0.5 on
+// held-out images and a PNG of the predictions. Exits non-zero when the loss does not fall or
+// --min-map is not reached.
 #include <minidl/minidl.h>
 
 #include <CLI/CLI.hpp>
@@ -69,15 +70,20 @@ std::vector<std::vector<Detection>> detect(const Tensor& y_pred, float threshold
   return decode(reshape(pred, {-1, kGrid, kGrid, 7}), o, threshold);
 }
 
-// The first `count` images side by side, each enlarged `zoom` times, with the true boxes in grey
-// and the predictions drawn by the yolo_v1 app's draw_detections (class colour, name, score).
+// The first `count` images side by side, each enlarged `zoom` times (every pixel a zoom x zoom
+// square: sharp letters, and a PNG a quarter the size of a bilinear enlargement), with the true
+// boxes in grey and the predictions drawn by the yolo_v1 app's draw_detections (class colour, name,
+// score).
 Image draw_predictions(const Batch& b, const std::vector<std::vector<Detection>>& dets, int count,
                        int zoom) {
   const int side = kSize * zoom, gap = 4;
   Image sheet(count * (side + gap) + gap, side + 2 * gap, 3, 255);
   const std::vector<std::string> names = yolo::preset_names("words");  // chat, rat
   for (int i = 0; i < count; ++i) {
-    Image big = resize_bilinear(b.images[i], side, side);
+    Image big(side, side, 3);
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x)
+        std::copy_n(b.images[i].at(x / zoom, y / zoom), 3, big.at(x, y));
     for (const Box& box : b.boxes[i]) {
       const auto [x0, y0, x1, y1] = yolo::pixel_box(box, side, side);
       draw_box(big, x0, y0, x1, y1, Rgb{128, 128, 128});
@@ -96,6 +102,7 @@ int main(int argc, char** argv) {
   CLI::App app{"humble_yolo: the Keras humble YOLO (dataset, network, loss) trained on the CPU"};
   int train_images = 512, test_images = 64, epochs = 5, batch = 32, threads = 0;
   float lr = 1e-3f, min_map = 0.f;
+  bool constant_iou = false;
   uint64_t seed = 1;
   std::string out = "humble_yolo_predictions.png";
   app.add_option("--train", train_images, "training images")
@@ -114,6 +121,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", seed, "random seed (data and weights)")->capture_default_str();
+  app.add_flag("--constant-iou", constant_iou,
+               "train the confidence towards a constant IoU (darknet) instead of differentiating "
+               "through it (the article)");
   app.add_option("--threads", threads, "CPU threads (0: MINIDL_NUM_THREADS or all cores)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -139,8 +149,11 @@ int main(int argc, char** argv) {
       return yolo::evaluate_map(detect(y, 0.005f), test.boxes, 2).map_all_point;
     };
     std::printf("held-out mAP@0.5 before training: %.3f\n", held_out_map());
-    auto loss_of = [](const Tensor& y_true, const Tensor& y_pred) {
-      return mean(tutorial::humble_yolo_loss(y_true, reshape(y_pred, {-1, kCells, kRow})));
+    const tutorial::HumbleIou iou =
+        constant_iou ? tutorial::HumbleIou::constant : tutorial::HumbleIou::differentiated;
+    auto loss_of = [iou](const Tensor& y_true, const Tensor& y_pred) {
+      Tensor y = reshape(y_pred, {-1, kCells, kRow});
+      return mean(tutorial::humble_yolo_loss(y_true, y, kGrid, kGrid, 1, iou));
     };
     float first = 0.f, last = 0.f;
     std::vector<int64_t> order(train_images);
