@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "core/error.h"
 
@@ -141,30 +142,93 @@ constexpr uint8_t kFont[95][7] = {
 
 }  // namespace
 
+namespace {
+
+const char* stb_reason() {
+  return stbi_failure_reason() ? stbi_failure_reason() : "unknown reason";
+}
+
+// Reads the header of the open file `f` (leaving its position) and checks the size against the
+// limits before anything is decoded. stb 2.27 accepts some damaged headers (a PNM without a
+// height) as an image with no pixels: those are errors here too.
+ImageInfo checked_header(FILE* f, const fs::path& path, const char* who) {
+  ImageInfo info;
+  MINIDL_CHECK(stbi_info_from_file(f, &info.width, &info.height, &info.channels), who, ": '",
+               path.string(), "' is not an image stb can read (", stb_reason(), ")");
+  const int w = info.width, h = info.height, n = info.channels;
+  MINIDL_CHECK(w >= 1 && h >= 1 && n >= 1 && n <= 4, who, ": '", path.string(),
+               "' is not an image minidl can use: its header says ", w, "x", h, " pixels with ", n,
+               " channels");
+  MINIDL_CHECK(
+      w <= kMaxImageSide && h <= kMaxImageSide && static_cast<int64_t>(w) * h <= kMaxImagePixels,
+      who, ": '", path.string(), "' is ", w, "x", h, " pixels, larger than minidl loads (at most ",
+      kMaxImageSide, " a side and ", kMaxImagePixels, " pixels)");
+  return info;
+}
+
+// stb 2.27 reads a PNM's pixels with one read whose shortfall it ignores, so a file cut short
+// would decode to whatever the buffer held. Its binary header (P5 / P6, three numbers, comments
+// from '#' to the end of a line, one whitespace byte after the last number) is measured here as
+// stb reads it; returns the bytes that follow it, or -1 when `f` holds no such header. Leaves the
+// file position where it was.
+int64_t pnm_data_bytes(FILE* f) {
+  const long start = std::ftell(f);
+  auto finish = [&](int64_t result) {
+    std::fseek(f, start, SEEK_SET);
+    return result;
+  };
+  if (std::fgetc(f) != 'P') return finish(-1);
+  const int kind = std::fgetc(f);
+  if (kind != '5' && kind != '6') return finish(-1);
+  auto space = [](int c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  int c = std::fgetc(f);
+  for (int number = 0; number < 3; ++number) {
+    for (;;) {  // whitespace and comments
+      while (c != EOF && space(c)) c = std::fgetc(f);
+      if (c != '#') break;
+      while (c != EOF && c != '\n' && c != '\r') c = std::fgetc(f);
+    }
+    if (c == EOF || c < '0' || c > '9') return finish(-1);
+    while (c >= '0' && c <= '9') c = std::fgetc(f);
+  }
+  // c is the byte after the last number, which ends the header (EOF: nothing follows).
+  const long header = std::ftell(f);
+  std::fseek(f, 0, SEEK_END);
+  const long end = std::ftell(f);
+  return finish(header < 0 || end < header ? -1 : end - header);
+}
+
+}  // namespace
+
 Image load_image(const fs::path& path) {
-  FILE* f = open_for_read(path, "load_image");
+  std::unique_ptr<FILE, int (*)(FILE*)> f(open_for_read(path, "load_image"), std::fclose);
+  const ImageInfo header = checked_header(f.get(), path, "load_image");
+  if (const int64_t have = pnm_data_bytes(f.get()); have >= 0) {
+    const int64_t need = static_cast<int64_t>(header.width) * header.height * header.channels *
+                         (stbi_is_16_bit_from_file(f.get()) ? 2 : 1);
+    MINIDL_CHECK(have >= need, "load_image: '", path.string(), "' is truncated: its header says ",
+                 header.width, "x", header.height, "x", header.channels, " (", need,
+                 " bytes of pixels) but ", have, " bytes follow it");
+  }
   int w = 0, h = 0, n = 0;
-  uint8_t* data = stbi_load_from_file(f, &w, &h, &n, 0);
-  std::fclose(f);
+  std::unique_ptr<uint8_t, void (*)(void*)> data(stbi_load_from_file(f.get(), &w, &h, &n, 0),
+                                                 stbi_image_free);
   MINIDL_CHECK(data != nullptr, "load_image: '", path.string(), "' is not an image stb can read (",
-               stbi_failure_reason() ? stbi_failure_reason() : "unknown reason", ")");
+               stb_reason(), ")");
+  MINIDL_CHECK(w == header.width && h == header.height && n == header.channels, "load_image: '",
+               path.string(), "' decodes to ", w, "x", h, "x", n, " but its header says ",
+               header.width, "x", header.height, "x", header.channels);
   Image im;
   im.width = w;
   im.height = h;
   im.channels = n;
-  im.pixels.assign(data, data + static_cast<size_t>(w) * h * n);
-  stbi_image_free(data);
+  im.pixels.assign(data.get(), data.get() + static_cast<size_t>(w) * h * n);
   return im;
 }
 
 ImageInfo image_info(const fs::path& path) {
-  FILE* f = open_for_read(path, "image_info");
-  ImageInfo info;
-  int ok = stbi_info_from_file(f, &info.width, &info.height, &info.channels);
-  std::fclose(f);
-  MINIDL_CHECK(ok, "image_info: '", path.string(), "' is not an image stb can read (",
-               stbi_failure_reason() ? stbi_failure_reason() : "unknown reason", ")");
-  return info;
+  std::unique_ptr<FILE, int (*)(FILE*)> f(open_for_read(path, "image_info"), std::fclose);
+  return checked_header(f.get(), path, "image_info");
 }
 
 void save_png(const fs::path& path, const Image& image) {

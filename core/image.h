@@ -1,4 +1,4 @@
-// Images for apps and tests: load (stb_image: PNG, JPEG, BMP, TGA, GIF, PNM...), save PNG
+// Images for apps and tests: load (stb_image: PNG, JPEG, BMP, TGA, GIF, PNM), save PNG
 // atomically (stb_image_write), bilinear resize to a float (3, size, size) tensor, and drawing of
 // boxes and text with a small built-in 5x7 bitmap font (for detections and for generated datasets).
 #pragma once
@@ -35,12 +35,20 @@ struct Rgb {
   uint8_t r = 0, g = 0, b = 0;
 };
 
-/// Reads an image file as stored (1 to 4 channels, 16-bit files reduced to 8 bits). Throws
-/// minidl::Error naming the file when it cannot be opened, and naming the file and stb's reason
-/// when it is not an image stb can decode.
+/// The largest image load_image decodes: at most kMaxImageSide pixels a side and kMaxImagePixels
+/// pixels in all (64 Mpixel, 256 MiB as RGBA).
+inline constexpr int kMaxImageSide = 1 << 15;
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
+
+/// Reads an image file as stored (1 to 4 channels, 16-bit files reduced to 8 bits): PNG, JPEG,
+/// BMP, TGA, GIF (the first frame) or PNM. Throws minidl::Error naming the file when it cannot be
+/// opened, naming the file and stb's reason when it is not an image stb can decode, and naming the
+/// file and its size when its header declares no pixels or more than the limits above (checked
+/// before decoding, so a small file cannot make the decoder allocate gigabytes).
 Image load_image(const std::filesystem::path& path);
 
-/// Width, height and channel count from the file's header only (no decode). Throws like load_image.
+/// Width, height and channel count from the file's header only (no decode). Throws like load_image
+/// (a header load_image would reject, for its size or for no pixels, is an error here too).
 struct ImageInfo {
   int width = 0, height = 0, channels = 0;
 };

@@ -37,7 +37,7 @@ Optimizer::Optimizer(std::string name, const ParamList& params, float lr,
       MINIDL_CHECK(!p.is_same(params_[j]), name_, ": parameters ", j, " and ", i,
                    " are the same tensor");
   }
-  check_arg(lr >= 0.f, "lr", ">= 0", lr);
+  check_arg(lr >= 0.f && std::isfinite(lr), "lr", ">= 0 and finite", lr);
 }
 
 void Optimizer::check_arg(bool ok, const char* what, const char* rule, float value) const {
@@ -60,7 +60,7 @@ void Optimizer::zero_grad() {
 }
 
 void Optimizer::set_lr(float lr) {
-  check_arg(lr >= 0.f, "lr", ">= 0", lr);
+  check_arg(lr >= 0.f && std::isfinite(lr), "lr", ">= 0 and finite", lr);
   lr_ = lr;
 }
 
@@ -90,10 +90,8 @@ void Optimizer::load_state(const std::vector<NamedTensor>& entries) {
   for (const auto& [name, t] : entries) {
     MINIDL_CHECK(t.defined(), name_, ": load_state: entry '", name, "' is undefined");
     if (name == "lr") {
-      MINIDL_CHECK(t.numel() == 1 && t.item() >= 0.f, name_,
-                   ": load_state: 'lr' must be one value "
-                   ">= 0, got ",
-                   t.str());
+      MINIDL_CHECK(t.numel() == 1 && t.item() >= 0.f && std::isfinite(t.item()), name_,
+                   ": load_state: 'lr' must be one finite value >= 0, got ", t.str());
       lr = t.item();
       continue;
     }
@@ -110,8 +108,9 @@ void Optimizer::load_state(const std::vector<NamedTensor>& entries) {
     const Tensor& p = params_[i];
     if (what == "step") {
       const float v = t.numel() == 1 ? t.item() : -1.f;
-      MINIDL_CHECK(v >= 0.f && v == std::floor(v), name_, ": load_state: '", name,
-                   "' must be one whole number >= 0, got ", t.str());
+      constexpr float kMaxStep = 1ull << 53;  // far inside int64: the cast below is defined
+      MINIDL_CHECK(v >= 0.f && v <= kMaxStep && v == std::floor(v), name_, ": load_state: '", name,
+                   "' must be one whole number in [0, 2^53], got ", t.str());
       loaded[i].step = static_cast<int64_t>(v);
       continue;
     }

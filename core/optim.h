@@ -36,7 +36,7 @@ class Optimizer {
   void zero_grad();
 
   float lr() const { return lr_; }
-  /// Requires lr >= 0 (a schedule calls this before step()).
+  /// Requires a finite lr >= 0 (a schedule calls this before step()).
   void set_lr(float lr);
   const std::vector<Tensor>& params() const { return params_; }
   /// "SGD", "Adam" or "AdamW".
@@ -54,7 +54,7 @@ class Optimizer {
   void load_state(const std::vector<NamedTensor>& state);
 
  protected:
-  /// Requires a non-empty list of defined, distinct leaf tensors and lr >= 0.
+  /// Requires a non-empty list of defined, distinct leaf tensors and a finite lr >= 0.
   Optimizer(std::string name, const ParamList& params, float lr,
             std::vector<std::string> buffer_names);
   /// What step() keeps per parameter.

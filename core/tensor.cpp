@@ -37,13 +37,10 @@ Shape contiguous_strides(const Shape& shape) {
 }
 
 Tensor Tensor::empty(const Shape& shape, Device device) {
-  for (int64_t d : shape)
-    MINIDL_CHECK(d >= 0, "cannot create a tensor of shape ", shape_str(shape), ": negative size");
-  MINIDL_CHECK(shape.size() <= static_cast<size_t>(kMaxDims), "tensors have at most ", kMaxDims,
-               " dimensions, got shape ", shape_str(shape));
+  const int64_t numel = detail::checked_numel("Tensor::empty", shape);
   num_threads();  // applies MINIDL_NUM_THREADS before the first kernel runs
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(shape_numel(shape) * sizeof(float), device);
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel) * sizeof(float), device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   return Tensor(std::move(impl));
@@ -80,7 +77,12 @@ const Shape& Tensor::strides() const { return checked().strides; }
 int64_t Tensor::offset() const { return checked().offset; }
 Device Tensor::device() const { return checked().storage->device(); }
 const std::shared_ptr<Storage>& Tensor::storage() const { return checked().storage; }
-float* Tensor::data() const { return static_cast<float*>(storage()->data()) + offset(); }
+float* Tensor::data() const {
+  // An empty storage has no buffer (null): a view into it (select on an empty axis keeps an
+  // offset) holds no element either, and null + offset would be undefined behaviour.
+  float* base = static_cast<float*>(storage()->data());
+  return base ? base + offset() : nullptr;
+}
 
 int64_t Tensor::size(int64_t axis) const {
   return shape()[detail::normalize_axis("size", axis, shape())];

@@ -61,7 +61,7 @@ class Tensor {
   bool is_contiguous() const;
   const std::shared_ptr<Storage>& storage() const;
   /// Pointer to element (0, ..., 0); element idx lives at data()[sum(idx[k] * strides()[k])].
-  /// On a CUDA tensor this is a device pointer.
+  /// On a CUDA tensor this is a device pointer. May be null when the tensor holds no element.
   float* data() const;
 
   // ---- autograd -----------------------------------------------------------------------------

@@ -175,7 +175,7 @@ TEST_CASE("optim: state() and load_state() resume exactly and bad state is rejec
 TEST_CASE("optim: bad hyperparameters and parameter lists are errors naming the optimizer",
           "[optim]") {
   Tensor p = param({1});
-  CHECK_THROWS_WITH(SGD({p}, -0.1f), Catch::Contains("SGD: lr must be >= 0, got -0.1"));
+  CHECK_THROWS_WITH(SGD({p}, -0.1f), Catch::Contains("SGD: lr must be >= 0 and finite, got -0.1"));
   CHECK_THROWS_WITH(SGD({p}, 0.1f, 0.f, true),
                     Catch::Contains("SGD") && Catch::Contains("nesterov"));
   CHECK_THROWS_WITH(SGD({p}, 0.1f, -1.f), Catch::Contains("momentum must be >= 0"));

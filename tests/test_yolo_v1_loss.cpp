@@ -250,7 +250,8 @@ TEST_CASE("yolo_v1_loss: gradcheck where the loss is smooth (rescore = false)", 
       YoloV1Options o = opts(2, 2, 3);
       o.rescore = false, o.sqrt_wh = sqrt_wh, o.class_loss = cl;
       o.lambda_obj = 2, o.lambda_class = 0.5f;
-      auto [pred, target] = random_batch(o, 2, 3);
+      auto [pred, target_] = random_batch(o, 2, 3);
+      const Tensor target = target_;  // clang 14 cannot capture a structured binding in a lambda
       pred.requires_grad_();
       auto fused = [&](const std::vector<Tensor>& in) {
         return yolo_v1_loss(in[0], target, o).total;

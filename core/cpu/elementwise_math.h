@@ -25,7 +25,8 @@ MINIDL_HD inline float unary_forward(UnaryOp op, float x, float a, float b) {
     case UnaryOp::Sigmoid:  // stable on both sides: never exp of a large positive number
       return x >= 0 ? 1.f / (1.f + expf(-x)) : expf(x) / (1.f + expf(x));
     case UnaryOp::Tanh: return tanhf(x);
-    case UnaryOp::Relu: return x > 0 ? x : 0.f;
+    // ReLU keeps NaN (x <= 0 is false for it), as PyTorch does.
+    case UnaryOp::Relu: return x <= 0 ? 0.f : x;
     case UnaryOp::LeakyRelu: return x > 0 ? x : a * x;
     case UnaryOp::Clamp: return x < a ? a : (x > b ? b : x);
     case UnaryOp::PowScalar: return powf(x, a);

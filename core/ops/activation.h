@@ -7,7 +7,7 @@ namespace minidl {
 
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
-/// max(x, 0); the gradient at 0 is 0.
+/// max(x, 0); NaN stays NaN (as in PyTorch); the gradient at 0 (and at NaN) is 0.
 Tensor relu(const Tensor& x);
 /// x > 0 ? x : slope * x.
 Tensor leaky_relu(const Tensor& x, float slope = 0.01f);

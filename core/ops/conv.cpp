@@ -17,6 +17,9 @@ using Needs = std::vector<bool>;
 
 namespace {
 
+// The largest kernel and padding accepted (2^31 - 1): padded sizes then stay far from overflow.
+constexpr int64_t kMaxWindow = std::numeric_limits<int32_t>::max();
+
 ConvParams conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
                          int64_t padding) {
   const char* op = "conv2d";
@@ -40,6 +43,9 @@ ConvParams conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int6
                ", weight ", shape_str(ws), ")");
   MINIDL_CHECK(padding >= 0, op, ": padding must be >= 0, got ", padding, " (input ", shape_str(xs),
                ", weight ", shape_str(ws), ")");
+  MINIDL_CHECK(padding <= kMaxWindow, op, ": padding ", padding,
+               " is too large (at most 2^31 - 1; ", "input ", shape_str(xs), ", weight ",
+               shape_str(ws), ")");
   const int64_t Hp = xs[2] + 2 * padding, Wp = xs[3] + 2 * padding;
   MINIDL_CHECK(ws[2] <= Hp && ws[3] <= Wp, op, ": kernel ", ws[2], "x", ws[3],
                " is larger than the padded input ", Hp, "x", Wp, " (input ", shape_str(xs),
@@ -111,6 +117,8 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
                shape_str(xs));
   MINIDL_CHECK(kernel >= 1, op, ": kernel must be >= 1, got ", kernel, " (input ", shape_str(xs),
                ")");
+  MINIDL_CHECK(kernel <= kMaxWindow, op, ": kernel ", kernel, " is too large (at most 2^31 - 1; ",
+               "input ", shape_str(xs), ")");
   MINIDL_CHECK(stride >= 0, op, ": stride must be >= 1 (or 0, meaning stride = kernel), got ",
                stride, " (input ", shape_str(xs), ")");
   MINIDL_CHECK(padding >= 0 && padding <= kernel / 2, op,

@@ -8,21 +8,33 @@
 
 namespace minidl {
 
-Tensor full(const Shape& shape, float value, Device device) {
+namespace {
+// A tensor of `shape` filled with `value`; errors name `op`.
+Tensor filled(const char* op, const Shape& shape, float value, Device device) {
+  detail::checked_numel(op, shape);
   Tensor y = Tensor::empty(shape, device);
   MINIDL_DISPATCH(device, fill, y.data(), y.numel(), value);
   return y;
 }
-Tensor zeros(const Shape& shape, Device device) { return full(shape, 0.f, device); }
-Tensor ones(const Shape& shape, Device device) { return full(shape, 1.f, device); }
-Tensor zeros_like(const Tensor& x) { return full(x.shape(), 0.f, x.device()); }
-Tensor ones_like(const Tensor& x) { return full(x.shape(), 1.f, x.device()); }
-Tensor full_like(const Tensor& x, float value) { return full(x.shape(), value, x.device()); }
+Tensor filled_like(const char* op, const Tensor& x, float value) {
+  detail::check_defined(op, x);
+  return filled(op, x.shape(), value, x.device());
+}
+}  // namespace
+
+Tensor full(const Shape& shape, float value, Device device) {
+  return filled("full", shape, value, device);
+}
+Tensor zeros(const Shape& shape, Device device) { return filled("zeros", shape, 0.f, device); }
+Tensor ones(const Shape& shape, Device device) { return filled("ones", shape, 1.f, device); }
+Tensor zeros_like(const Tensor& x) { return filled_like("zeros_like", x, 0.f); }
+Tensor ones_like(const Tensor& x) { return filled_like("ones_like", x, 1.f); }
+Tensor full_like(const Tensor& x, float value) { return filled_like("full_like", x, value); }
 Tensor scalar(float value, Device device) { return full({}, value, device); }
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape, Device device) {
-  MINIDL_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ",
-               values.size(), " values do not fill shape ", shape_str(shape), " (",
+  MINIDL_CHECK(static_cast<int64_t>(values.size()) == detail::checked_numel("from_vector", shape),
+               "from_vector: ", values.size(), " values do not fill shape ", shape_str(shape), " (",
                shape_numel(shape), " elements)");
   Tensor y = Tensor::empty(shape, device);
   copy_bytes(y.data(), device, values.data(), Device::CPU, values.size() * sizeof(float));
@@ -50,16 +62,20 @@ Tensor arange(float start, float end, float step, Device device) {
 
 Tensor rand(const Shape& shape, Generator& gen, float lo, float hi, Device device) {
   MINIDL_CHECK(lo <= hi, "rand: lo (", lo, ") must not exceed hi (", hi, ")");
-  std::vector<float> v(shape_numel(shape));
-  for (auto& e : v) e = gen.uniform(lo, hi);
-  return from_vector(v, shape, device);
+  detail::checked_numel("rand", shape);
+  Tensor y = Tensor::empty(shape);  // on the host, where the generator runs
+  float* p = y.data();
+  for (int64_t i = 0; i < y.numel(); ++i) p[i] = gen.uniform(lo, hi);
+  return y.to(device);
 }
 
 Tensor randn(const Shape& shape, Generator& gen, float mean, float stddev, Device device) {
   MINIDL_CHECK(stddev >= 0, "randn: stddev must be >= 0, got ", stddev);
-  std::vector<float> v(shape_numel(shape));
-  for (auto& e : v) e = mean + stddev * gen.normal();
-  return from_vector(v, shape, device);
+  detail::checked_numel("randn", shape);
+  Tensor y = Tensor::empty(shape);  // on the host, where the generator runs
+  float* p = y.data();
+  for (int64_t i = 0; i < y.numel(); ++i) p[i] = mean + stddev * gen.normal();
+  return y.to(device);
 }
 
 }  // namespace minidl

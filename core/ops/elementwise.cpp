@@ -28,11 +28,14 @@ Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tens
 }
 
 Tensor compare(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  detail::check_defined(name, a, "first input");
+  detail::check_defined(name, b, "second input");
   return binary_forward(name, op, a.detach(), b.detach());  // masks carry no gradient
 }
 
-Tensor scalar_like(float v, const Tensor& x) {
-  detail::check_defined("scalar operand", x);
+// The scalar operand of op `name` as a 0-d tensor on x's device.
+Tensor scalar_like(const char* name, float v, const Tensor& x) {
+  detail::check_defined(name, x);
   return scalar(v, x.device());
 }
 
@@ -77,7 +80,9 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   return record("pow", y, {a, b}, [a, b, yd = y.detach()](const Tensor& gy, const Needs& n) {
     Tensor da, db;
     if (n[0]) da = sum_to(gy * b * pow(a, b - 1.f), a.shape());
-    if (n[1]) db = sum_to(where(a > 0.f, gy * yd * log(maximum(a, scalar_like(1e-30f, a))), 0.f), b.shape());
+    if (n[1])
+      db = sum_to(where(a > 0.f, gy * yd * log(maximum(a, scalar_like("pow", 1e-30f, a))), 0.f),
+                  b.shape());
     return Grads{da, db};
   });
 }
@@ -101,6 +106,7 @@ Tensor add(const Tensor& x, float s) { return detail::unary_op("add_scalar", Una
 Tensor sub(const Tensor& x, float s) { return detail::unary_op("sub_scalar", UnaryOp::AddScalar, x, -s); }
 Tensor mul(const Tensor& x, float s) { return detail::unary_op("mul_scalar", UnaryOp::MulScalar, x, s); }
 Tensor div(const Tensor& x, float s) {
+  detail::check_defined("div_scalar", x);
   MINIDL_CHECK(s != 0.f, "div: division by the scalar 0 (tensor of shape ", shape_str(x.shape()), ")");
   return detail::unary_op("div_scalar", UnaryOp::MulScalar, x, 1.f / s);
 }
@@ -137,8 +143,12 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
                  n[2] ? sum_to(where(m, zero, gy), sb) : Tensor()};
   });
 }
-Tensor where(const Tensor& mask, const Tensor& a, float b) { return where(mask, a, scalar_like(b, a)); }
-Tensor where(const Tensor& mask, float a, const Tensor& b) { return where(mask, scalar_like(a, b), b); }
+Tensor where(const Tensor& mask, const Tensor& a, float b) {
+  return where(mask, a, scalar_like("where", b, a));
+}
+Tensor where(const Tensor& mask, float a, const Tensor& b) {
+  return where(mask, scalar_like("where", a, b), b);
+}
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare("eq", BinaryOp::Eq, a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return compare("ne", BinaryOp::Ne, a, b); }
@@ -146,12 +156,12 @@ Tensor lt(const Tensor& a, const Tensor& b) { return compare("lt", BinaryOp::Lt,
 Tensor le(const Tensor& a, const Tensor& b) { return compare("le", BinaryOp::Le, a, b); }
 Tensor gt(const Tensor& a, const Tensor& b) { return compare("gt", BinaryOp::Gt, a, b); }
 Tensor ge(const Tensor& a, const Tensor& b) { return compare("ge", BinaryOp::Ge, a, b); }
-Tensor eq(const Tensor& a, float b) { return eq(a, scalar_like(b, a)); }
-Tensor ne(const Tensor& a, float b) { return ne(a, scalar_like(b, a)); }
-Tensor lt(const Tensor& a, float b) { return lt(a, scalar_like(b, a)); }
-Tensor le(const Tensor& a, float b) { return le(a, scalar_like(b, a)); }
-Tensor gt(const Tensor& a, float b) { return gt(a, scalar_like(b, a)); }
-Tensor ge(const Tensor& a, float b) { return ge(a, scalar_like(b, a)); }
+Tensor eq(const Tensor& a, float b) { return eq(a, scalar_like("eq", b, a)); }
+Tensor ne(const Tensor& a, float b) { return ne(a, scalar_like("ne", b, a)); }
+Tensor lt(const Tensor& a, float b) { return lt(a, scalar_like("lt", b, a)); }
+Tensor le(const Tensor& a, float b) { return le(a, scalar_like("le", b, a)); }
+Tensor gt(const Tensor& a, float b) { return gt(a, scalar_like("gt", b, a)); }
+Tensor ge(const Tensor& a, float b) { return ge(a, scalar_like("ge", b, a)); }
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
@@ -164,7 +174,7 @@ Tensor operator/(const Tensor& a, float b) { return div(a, b); }
 Tensor operator+(float a, const Tensor& b) { return add(b, a); }
 Tensor operator-(float a, const Tensor& b) { return add(neg(b), a); }
 Tensor operator*(float a, const Tensor& b) { return mul(b, a); }
-Tensor operator/(float a, const Tensor& b) { return div(scalar_like(a, b), b); }
+Tensor operator/(float a, const Tensor& b) { return div(scalar_like("div", a, b), b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
 Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
 Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }

@@ -10,6 +10,25 @@ namespace minidl {
 
 namespace detail {
 
+int64_t checked_numel(const char* op, const Shape& shape) {
+  MINIDL_CHECK(shape.size() <= static_cast<size_t>(kMaxDims), op, ": tensors have at most ",
+               kMaxDims, " dimensions, got shape ", shape_str(shape));
+  // The strides of a contiguous layout multiply the sizes with empty axes counted as 1, so that
+  // product is bounded, not only the element count; 2^60 elements keeps the bytes within int64.
+  constexpr int64_t kMaxElements = int64_t{1} << 60;
+  int64_t extent = 1;
+  bool empty = false;
+  for (int64_t d : shape) {
+    MINIDL_CHECK(d >= 0, op, ": cannot create a tensor of shape ", shape_str(shape),
+                 ": negative size");
+    empty |= d == 0;
+    MINIDL_CHECK(d <= 1 || extent <= kMaxElements / d, op, ": cannot create a tensor of shape ",
+                 shape_str(shape), ": more than 2^60 elements");
+    extent *= std::max<int64_t>(d, 1);
+  }
+  return empty ? 0 : extent;
+}
+
 void check_defined(const char* op, const Tensor& x, const char* arg) {
   MINIDL_CHECK(x.defined(), op, ": ", arg, " is an undefined tensor");
 }

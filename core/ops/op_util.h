@@ -17,6 +17,10 @@ namespace minidl {
 
 namespace detail {
 
+/// The element count of a tensor of `shape`. Throws, naming the op and the shape, unless every
+/// size is >= 0, there are at most kMaxDims axes, and the count, the strides of a contiguous
+/// layout and the byte size all fit in int64 (so no product of sizes can overflow later).
+int64_t checked_numel(const char* op, const Shape& shape);
 /// Throws unless x is defined; names the op and the argument.
 void check_defined(const char* op, const Tensor& x, const char* arg = "input");
 /// Throws unless all tensors live on one device; names the op, both devices and both shapes.

@@ -16,21 +16,36 @@ using Needs = std::vector<bool>;
 
 namespace {
 
+// True when a tensor of this (non-negative) shape can exist: see detail::checked_numel.
+bool shape_fits(const Shape& shape) {
+  try {
+    detail::checked_numel("", shape);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 Tensor make_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset) {
   return Tensor::view_of(x.storage(), shape, strides, offset);
 }
 
 Shape infer_shape(const char* op, const Tensor& x, Shape shape) {
-  int64_t known = 1, infer = -1;
+  int64_t infer = -1;
+  Shape given = shape;  // the sizes given, the -1 counted as 1
   for (size_t k = 0; k < shape.size(); ++k) {
     if (shape[k] == -1) {
       MINIDL_CHECK(infer < 0, op, ": more than one -1 in target shape ", shape_str(shape));
       infer = static_cast<int64_t>(k);
+      given[k] = 1;
     } else {
       MINIDL_CHECK(shape[k] >= 0, op, ": negative size in target shape ", shape_str(shape));
-      known *= shape[k];
     }
   }
+  MINIDL_CHECK(shape.size() <= static_cast<size_t>(kMaxDims) && shape_fits(given), op,
+               ": cannot reshape ", shape_str(x.shape()), " to ", shape_str(shape),
+               ": no tensor has that many elements");
+  const int64_t known = shape_numel(given);
   if (infer >= 0) {
     MINIDL_CHECK(known > 0 && x.numel() % known == 0, op, ": cannot reshape ", shape_str(x.shape()),
                  " to ", shape_str(shape));
@@ -91,15 +106,18 @@ Tensor flatten(const Tensor& x, int64_t start_axis, int64_t end_axis) {
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step) {
   detail::check_defined("slice", x);
   int64_t ax = detail::normalize_axis("slice", axis, x.shape());
-  MINIDL_CHECK(step >= 1, "slice: step must be >= 1, got ", step);
+  MINIDL_CHECK(step >= 1, "slice: step must be >= 1, got ", step, " (axis ", axis, " of shape ",
+               shape_str(x.shape()), ")");
   int64_t n = x.shape()[ax];
-  auto clampi = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
+  auto clampi = [n](int64_t i) {
+    return std::clamp(i < 0 ? std::max(i, -n) + n : i, int64_t{0}, n);
+  };
   int64_t s = clampi(start), e = clampi(end);
-  int64_t len = e > s ? (e - s + step - 1) / step : 0;
+  int64_t len = e > s ? 1 + (e - s - 1) / step : 0;  // (e - s + step - 1) / step, without overflow
   Shape shape = x.shape(), strides = x.strides();
   shape[ax] = len;
   int64_t offset = x.offset() + (len > 0 ? s * strides[ax] : 0);
-  strides[ax] *= step;
+  if (len > 1) strides[ax] *= step;  // step < n here; a single element needs no stride
   Tensor y = make_view(x, shape, strides, offset);
   return record("slice", y, {x}, [xs = x.shape(), ax, s, e, step](const Tensor& gy, const Needs&) {
     Tensor dx = zeros(xs, gy.device());
@@ -135,7 +153,8 @@ Tensor permute(const Tensor& x, const Shape& dims) {
   Shape shape(n), strides(n), inverse(n, -1);
   for (int64_t k = 0; k < n; ++k) {
     int64_t d = detail::normalize_axis("permute", dims[k], x.shape());
-    MINIDL_CHECK(inverse[d] < 0, "permute: axis ", dims[k], " appears twice in ", shape_str(dims));
+    MINIDL_CHECK(inverse[d] < 0, "permute: axis ", dims[k], " appears twice in ", shape_str(dims),
+                 " (tensor of shape ", shape_str(x.shape()), ")");
     inverse[d] = k;
     shape[k] = x.shape()[d];
     strides[k] = x.strides()[d];
@@ -182,6 +201,7 @@ Tensor unsqueeze(const Tensor& x, int64_t axis) {
 
 Tensor expand(const Tensor& x, const Shape& shape) {
   detail::check_defined("expand", x);
+  detail::checked_numel("expand", shape);
   Shape b = detail::broadcast_shapes("expand", x.shape(), shape);
   MINIDL_CHECK(b == shape, "expand: shape ", shape_str(x.shape()), " cannot be expanded to ",
                shape_str(shape));
@@ -232,6 +252,9 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t axis) {
     detail::check_defined("stack", x);
     MINIDL_CHECK(x.shape() == xs[0].shape(), "stack: shapes ", shape_str(xs[0].shape()), " and ",
                  shape_str(x.shape()), " differ");
+    const int64_t n = x.dim();
+    MINIDL_CHECK(axis >= -n - 1 && axis <= n, "stack: axis ", axis,
+                 " is out of range for stacking tensors of shape ", shape_str(x.shape()));
     expanded.push_back(unsqueeze(x, axis));
   }
   return concat(expanded, axis);

@@ -1,7 +1,9 @@
-// Table-driven gradient checks (ggml's test-backend-ops is the model): adding an op to the tests
-// means adding a row {name, input shapes, function, input range, tolerances}.
+// Table-driven op tests (ggml's test-backend-ops is the model): gradient checks, where adding an op
+// means adding a row {name, input shapes, function, input range, tolerances}, and bad-argument
+// checks, rows {name, call, what the message must say}.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,6 +29,41 @@ inline void run_gradcheck_table(const std::vector<OpCase>& cases, uint64_t seed 
       for (size_t k = 0; k < c.shapes.size(); ++k)
         inputs.push_back(R(c.shapes[k], seed + 100 * i + k, true, c.lo, c.hi));
       CHECK_GRADS(c.f, inputs, c.options);
+    }
+  }
+}
+
+/// A call that must throw minidl::Error whose message contains every string of `expect` (the op
+/// or layer, and the shapes, devices or values involved).
+struct ErrorCase {
+  std::string name;  // shown when the row fails
+  std::function<void()> call;
+  std::vector<std::string> expect;
+};
+
+/// Runs every row in its own Catch2 section: the call must throw minidl::Error (not another
+/// exception, not nothing) and the message must contain each expected part.
+inline void run_error_table(const std::vector<ErrorCase>& rows) {
+  for (const ErrorCase& row : rows) {
+    DYNAMIC_SECTION(row.name) {
+      std::string message, other;
+      bool threw = false;
+      try {
+        row.call();
+      } catch (const Error& e) {
+        threw = true;
+        message = e.what();
+      } catch (const std::exception& e) {
+        other = e.what();
+      }
+      INFO("message: " << message);
+      INFO("a non-minidl exception: " << other);
+      REQUIRE(other.empty());
+      REQUIRE(threw);
+      for (const std::string& part : row.expect) {
+        INFO("expected in the message: " << part);
+        CHECK(message.find(part) != std::string::npos);
+      }
     }
   }
 }

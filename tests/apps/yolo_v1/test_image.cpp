@@ -100,6 +100,72 @@ TEST_CASE("image: unreadable files give errors that name them", "[image]") {
   CHECK_THROWS_AS(save_png(dir / "empty_image.png", Image()), Error);
 }
 
+// Regressions from tests/fuzz (fuzz_image): stb 2.27 decodes a PNM header without a height to an
+// image of 255x0 pixels, overflows an int on a huge size, and ignores truncated pixel data; and a
+// header alone must not make the decoder allocate what it declares.
+TEST_CASE("image: headers with no pixels or too many are rejected before decoding", "[image]") {
+  yolo_test::TempDir dir("image_header");
+  yolo_test::write_text(dir / "no_height.ppm", "P6\n# a comm 2\n255\n\x7f\x7f\x7f\x83\x7f\x7f");
+  CHECK_THROWS_WITH(load_image(dir / "no_height.ppm"),
+                    Contains("no_height.ppm") && Contains("255x0 pixels"));
+  CHECK_THROWS_WITH(image_info(dir / "no_height.ppm"), Contains("255x0 pixels"));
+  // 9000 x 9000 = 81 Mpixel: over the 64 Mpixel limit although each side is allowed.
+  yolo_test::write_text(dir / "huge.pgm", "P5\n9000 9000\n255\n");
+  CHECK_THROWS_WITH(load_image(dir / "huge.pgm"),
+                    Contains("huge.pgm") && Contains("9000x9000") && Contains("larger than"));
+  CHECK_THROWS_WITH(image_info(dir / "huge.pgm"), Contains("larger than"));
+  // A size past 2^31 - 1 overflowed an int inside stb 2.27 (UBSan; cmake/stb.cmake stops it).
+  yolo_test::write_text(dir / "overflow.pgm", "P5\n6666666666 1\n255\n");
+  CHECK_THROWS_WITH(load_image(dir / "overflow.pgm"), Contains("overflow.pgm"));
+  yolo_test::write_text(dir / "wide.pgm", "P5\n40000 1\n255\n");
+  CHECK_THROWS_WITH(load_image(dir / "wide.pgm"), Contains("40000x1") && Contains("32768"));
+  // stb 2.27 ignores a short read of a PNM's pixels: a truncated file is an error here.
+  yolo_test::write_text(dir / "short.pgm", "P5\n# comment\n3 2 255\nabcde");
+  CHECK_THROWS_WITH(load_image(dir / "short.pgm"),
+                    Contains("short.pgm") && Contains("truncated") && Contains("6 bytes"));
+  yolo_test::write_text(dir / "whole.pgm", "P5\n# comment\n3 2 255\nabcdef");
+  CHECK(load_image(dir / "whole.pgm").pixels == std::vector<uint8_t>{'a', 'b', 'c', 'd', 'e', 'f'});
+  yolo_test::write_text(dir / "short16.ppm", "P6 1 1 65535 " + std::string(5, '\x01'));
+  CHECK_THROWS_WITH(load_image(dir / "short16.ppm"), Contains("truncated") && Contains("6 bytes"));
+}
+
+// Regression from tests/fuzz (fuzz_image): stb 2.27 wrote past its Huffman table for a JPEG DHT
+// segment declaring more than 256 codes (cmake/stb.cmake adds the check).
+TEST_CASE("image: a JPEG Huffman table with too many codes is an error, not an overflow",
+          "[image]") {
+  yolo_test::TempDir dir("image_dht");
+  const int n = 16 * 255;  // every code length used 255 times
+  const int L = 2 + 17 + n;
+  // SOI, a baseline SOF for one 1x1 grey component (so the header reads), then the DHT segment.
+  std::string jpeg("\xFF\xD8\xFF\xC0\x00\x0B\x08\x00\x01\x00\x01\x01\x01\x11\x00\xFF\xC4", 17);
+  jpeg += static_cast<char>(L >> 8);
+  jpeg += static_cast<char>(L & 0xFF);
+  jpeg += '\x00';                   // a DC table, number 0
+  jpeg += std::string(16, '\xFF');  // the 16 counts
+  jpeg += std::string(n, '\x01');   // the values
+  jpeg += "\xFF\xD9";
+  yolo_test::write_text(dir / "dht.jpg", jpeg);
+  CHECK_THROWS_WITH(load_image(dir / "dht.jpg"), Contains("dht.jpg") && Contains("bad DHT header"));
+  CHECK(image_info(dir / "dht.jpg").width == 1);  // the header itself is fine
+}
+
+// Regression from tests/fuzz (fuzz_image): an empty first IDAT chunk made stb 2.27 compute
+// null + 0 (undefined behaviour, UBSan; cmake/stb.cmake skips empty chunks).
+TEST_CASE("image: a PNG with an empty IDAT chunk and no data is an error", "[image]") {
+  yolo_test::TempDir dir("image_idat");
+  auto chunk = [](const std::string& type, const std::string& data) {
+    const uint32_t n = static_cast<uint32_t>(data.size());
+    std::string c{char(n >> 24), char(n >> 16), char(n >> 8), char(n)};
+    return c + type + data + std::string(4, '\0');  // stb does not check the CRC
+  };
+  const std::string ihdr("\x00\x00\x00\x05\x00\x00\x00\x03\x08\x02\x00\x00\x00", 13);  // 5x3 RGB
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) +
+                          chunk("IDAT", "") + chunk("IEND", "");
+  yolo_test::write_text(dir / "empty_idat.png", png);
+  CHECK_THROWS_WITH(load_image(dir / "empty_idat.png"),
+                    Contains("empty_idat.png") && Contains("not an image stb can read"));
+}
+
 TEST_CASE("image: draw_box outlines and draw_text writes the font's pixels", "[image]") {
   Image im(6, 6, 3, 0);
   const Rgb red{255, 0, 0};

@@ -1,0 +1,58 @@
+# stb_image from Debian's libstb-dev (v2.27), with the fixes minidl's fuzzing found applied: this
+# writes a copy of stb_image.h into the build tree, which core/stb.c compiles (core/image.cpp
+# includes the same copy). Each fix replaces one exact snippet and must apply, so a different
+# stb version fails here rather than silently losing a fix. Sets MINIDL_STB_PATCHED_DIR.
+set(_stb_src "${MINIDL_STB_INCLUDE_DIR}/stb_image.h")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_stb_src}" "${CMAKE_CURRENT_LIST_FILE}")
+file(READ "${_stb_src}" _stb)
+
+# minidl_stb_fix(NAME OLD NEW): replaces the one occurrence of OLD by NEW.
+function(minidl_stb_fix name old new)
+  string(FIND "${_stb}" "${old}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "cmake/stb.cmake: fix '${name}' does not apply to ${_stb_src} "
+                        "(not stb_image 2.27?); check whether this stb still needs it")
+  endif()
+  string(REPLACE "${old}" "${new}" patched "${_stb}")
+  set(_stb "${patched}" PARENT_SCOPE)
+endfunction()
+
+# 1. A JPEG DHT segment may declare up to 16 * 255 codes; stbi__build_huffman writes one size per
+#    code into size[257] and the segment's values go to values[256]: more than 256 codes write past
+#    the table (heap overflow; fuzz_image). Upstream 2.28 rejects such tables too.
+minidl_stb_fix(jpeg_dht_codes
+"            L -= 17;
+            if (tc == 0) {"
+"            L -= 17;
+            if (n > 256) return stbi__err(\"bad DHT header\",\"Corrupt JPEG\"); /* minidl fix */
+            if (tc == 0) {")
+
+# 2. A PNG whose first IDAT chunk is empty makes stb compute null + 0 (undefined behaviour in C;
+#    UBSan, fuzz_image): an empty chunk adds nothing, so it is skipped.
+minidl_stb_fix(png_empty_idat
+"            if (!stbi__getn(s, z->idata+ioff,c.length)) return stbi__err(\"outofdata\",\"Corrupt PNG\");"
+"            if (c.length > 0 && !stbi__getn(s, z->idata+ioff,c.length)) return stbi__err(\"outofdata\",\"Corrupt PNG\"); /* minidl fix */")
+
+# 3. A PNM header number past 2^31 - 1 overflows an int while it is read (undefined behaviour;
+#    UBSan, fuzz_image). Upstream 2.28 stops with the same error; the size is then 0, which
+#    image.cpp rejects.
+minidl_stb_fix(pnm_integer_overflow
+"   while (!stbi__at_eof(s) && stbi__pnm_isdigit(*c)) {
+      value = value*10 + (*c - '0');"
+"   while (!stbi__at_eof(s) && stbi__pnm_isdigit(*c)) {
+      if (value > 214748364 || (value == 214748364 && *c > '7')) /* minidl fix */
+         return stbi__err(\"integer parse overflow\", \"Parsing an integer in the PPM header overflowed a 32-bit int\");
+      value = value*10 + (*c - '0');")
+
+set(MINIDL_STB_PATCHED_DIR "${PROJECT_BINARY_DIR}/stb")
+set(_stb_out "${MINIDL_STB_PATCHED_DIR}/stb_image.h")
+if(EXISTS "${_stb_out}")
+  file(READ "${_stb_out}" _stb_old)
+endif()
+if(NOT _stb_old STREQUAL _stb)  # rewritten only when it changes, so nothing rebuilds needlessly
+  file(WRITE "${_stb_out}" "${_stb}")
+endif()
+unset(_stb_old)
+unset(_stb_out)
+unset(_stb)
+unset(_stb_src)
