@@ -16,14 +16,17 @@ namespace yolo {
 using namespace minidl;
 
 DemoCommand::DemoCommand() {
-  // Chosen by measurement (apps/yolo_v1/README.md): tiny at a 64-pixel input learns the shapes
-  // in a few minutes on two cores.
-  train.arch = "tiny";
-  train.S = 7, train.B = 2, train.input = 64;
-  train.epochs = 10;
-  train.batch = 32;
-  train.lr = 1e-3f;
-  train.warmup = 50;
+  // Chosen by measurement (apps/yolo_v1/README.md): the humble network with a 4x4 grid and one
+  // box per cell reaches a held-out mAP@0.5 of about 0.86 in 16 epochs of 3200 images (51,200
+  // images seen, about 4.5 CPU-minutes). At 12 epochs it stops near 0.80; the tiny network loses
+  // the objects' positions in its six pools at a 64-pixel input.
+  train.arch = "humble";
+  train.S = 4, train.B = 1, train.input = 64;
+  train.epochs = 16;
+  train.batch = 16;
+  train.lr = 2e-3f;
+  train.warmup = 100;
+  train.val_limit = 200;  // the per-epoch progress check; the final evaluation uses every image
 }
 
 namespace {
@@ -69,8 +72,9 @@ DemoResult run_demo(const DemoCommand& cmd, std::ostream& out) {
   remove_run(run_dir);
   train(t, out);
 
-  out << "[3/4] evaluating the best checkpoint on the " << gs.val << " held-out images\n";
-  LoadedModel lm = load_trained(run_dir, parse_device(t.device));
+  // The last checkpoint, not the best: the best was chosen on these same held-out images.
+  out << "[3/4] evaluating the last checkpoint on all " << gs.val << " held-out images\n";
+  LoadedModel lm = load_trained(RunFiles{run_dir}.last(), parse_device(t.device));
   LoadOptions lo;
   lo.input = lm.cfg.input, lo.C = lm.cfg.C;
   const DetectionData val = load_split(*find_split(discover_dataset(data_dir), "val"), lo);

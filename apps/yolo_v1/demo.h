@@ -12,17 +12,17 @@ namespace yolo {
 
 struct DemoCommand {
   fs::path out = "yolo_demo";  // data/, run/ and predictions.png go here
-  int count = 1500;            // generated images, val_fraction of them held out
+  int count = 4000;            // generated images, val_fraction of them held out
   float val_fraction = 0.2f;
   int size = 64;       // generated image side
   TrainOptions train;  // arch, S, B, input, epochs, batch, lr, ... (data/out set here)
   int grid = 16;       // held-out images in the predictions PNG (a square-ish grid)
-  float conf = 0.3f;   // display threshold for the grid
+  float conf = 0.2f;   // display threshold for the grid (darknet's)
   DemoCommand();       // the demo's training settings (see demo.cpp)
 };
 
 struct DemoResult {
-  double map_all = 0, map_11 = 0;  // held-out mAP@0.5 of the best checkpoint
+  double map_all = 0, map_11 = 0;  // held-out mAP@0.5 of the last checkpoint
   int held_out = 0;                // images evaluated
   double seconds = 0;              // the whole demo
   fs::path grid_png;

@@ -39,9 +39,10 @@ void draw_detections(Image& im, const std::vector<Detection>& dets,
     const std::string label = names.at(static_cast<size_t>(d.box.cls)) + score;
     const int tw = text_width(label, scale) + 2, th = text_height(label, scale) + 2;
     const int ty = y0 - th >= 0 ? y0 - th : y0;  // above the box, or inside it at the top edge
-    fill_rect(im, x0, ty, x0 + tw - 1, ty + th - 1, c);
+    const int tx = std::max(0, std::min(x0, im.width - tw));  // moved left to stay in the image
+    fill_rect(im, tx, ty, tx + tw - 1, ty + th - 1, c);
     const bool light = c.r * 299 + c.g * 587 + c.b * 114 > 150000;
-    draw_text(im, x0 + 1, ty + 1, label, light ? Rgb{0, 0, 0} : Rgb{255, 255, 255}, scale);
+    draw_text(im, tx + 1, ty + 1, label, light ? Rgb{0, 0, 0} : Rgb{255, 255, 255}, scale);
   }
 }
 

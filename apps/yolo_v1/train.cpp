@@ -134,6 +134,9 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   else
     out << ", " << val_data.size() << " validation images from '" << val_split->name << "'";
   out << "; classes: " << C << "\n";
+  if (train_data.stats.clipped || train_data.stats.dropped)
+    out << "--clip: " << train_data.stats.clipped << " training boxes clipped at the image edge, "
+        << train_data.stats.dropped << " dropped (nothing of them inside)\n";
   const int dropped = encode_targets(train_data.boxes, cfg.S, C).dropped;
   if (dropped)
     out << "note: " << dropped << " training boxes share a cell with a larger one at S=" << cfg.S
@@ -257,9 +260,10 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   res.cfg = cfg, res.epochs = st.epoch, res.steps = step;
   res.last_map = st.map_all, res.last_map_11 = st.map_11;
   res.best_map = st.best_map, res.best_epoch = st.best_epoch;
-  out << "run folder " << o.out.string() << ": best.safetensors (val mAP@0.5 " << res.best_map
-      << " at epoch " << res.best_epoch << "), last.safetensors, log.csv, curves.png, "
-      << "classes.names\n";
+  char best[64];
+  std::snprintf(best, sizeof best, "%.4f at epoch %d", res.best_map, res.best_epoch);
+  out << "run folder " << o.out.string() << ": best.safetensors (val mAP@0.5 " << best
+      << "), last.safetensors, log.csv, curves.png, classes.names\n";
   return res;
 }
 
