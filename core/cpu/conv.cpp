@@ -221,13 +221,19 @@ ForwardPlan forward_plan(const ConvParams& g) {
 // is multiplied into scratch and copied out with the bias.
 
 int64_t conv2d_forward_workspace(const ConvParams& g) {
-  return g.N == 0 ? 0 : max_threads() * forward_plan(g).slot;
+  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0 ? 0
+                                                          : max_threads() * forward_plan(g).slot;
 }
 
 void conv2d_forward(const ConvParams& g, const float* x, const float* W, const float* b, float* y,
                     float* ws) {
   const int64_t F = g.F, K = g.K(), P = g.P();
   if (g.N == 0 || F == 0 || P == 0) return;
+  if (K == 0) {  // no input channels: y = b
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t c = 0; c < F; ++c) std::fill_n(y + (n * F + c) * P, P, b ? b[c] : 0.f);
+    return;
+  }
   const ForwardPlan f = forward_plan(g);
   const int64_t nf = f.filters.count;
   parallel_items(f.spans.count(g.N) * nf, [&](int64_t item, int slot) {
@@ -334,7 +340,9 @@ void dW_span(const ConvParams& g, const float* x, const float* gy, const Span& s
 }  // namespace
 
 int64_t conv2d_backward_workspace(const ConvParams& g, bool dx, bool dW) {
-  return g.N == 0 ? 0 : backward_plan(g).workspace(g, dx, dW, max_threads());
+  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0
+             ? 0
+             : backward_plan(g).workspace(g, dx, dW, max_threads());
 }
 
 void conv2d_backward(const ConvParams& g, const float* x, const float* W, const float* gy,
@@ -350,7 +358,7 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
                      db[f] = static_cast<float>(s);
                    }
                  });
-  if (N == 0 || P == 0) {  // empty batch or output: the gradients are 0
+  if (N == 0 || P == 0 || F == 0 || K == 0) {  // an empty operand: the gradients are 0
     if (dW) std::fill(dW, dW + F * K, 0.f);
     if (dx) std::fill(dx, dx + N * xsize, 0.f);
     return;
