@@ -331,8 +331,9 @@ void dW_span(const ConvParams& g, const float* x, const float* gy, const Span& s
     c = scratch;
     ldc = s.width();
   }
-  int64_t ldg;
-  const float* gs = gy_span(g, gy, s, scratch + (r1 - r0) * s.width(), ldg);
+  int64_t ldg;  // 1x1 spans are single images: gy is read in place and no scratch is given
+  float* gy_buf = g.is_1x1() ? nullptr : scratch + (r1 - r0) * s.width();
+  const float* gs = gy_span(g, gy, s, gy_buf, ldg);
   gemm(false, true, g.F, r1 - r0, s.width(), 1.f, gs, ldg, c, ldc, first ? 0.f : 1.f, dW + r0,
        g.K());
 }
