@@ -167,7 +167,8 @@ class Progress {
 };
 
 struct Options {
-  std::string data = "/usr/share/datasets/fashion-mnist", out = ".", eval, device = "cpu";
+  std::string data = "/usr/share/datasets/fashion-mnist", out = ".", eval, device = "cpu",
+              schedule = "cosine";
   int epochs = 10, threads = 0;
   int64_t batch = 64, limit = 0, test_limit = 0;
   float lr = 1e-3f, min_accuracy = 0.f;
@@ -208,11 +209,18 @@ int run_train(const Options& o, Device device) {
   const fs::path model_path = fs::path(o.out) / kModelFile;
   DataLoader loader(std::make_shared<TensorDataset>(train.images, train.labels), o.batch, true,
                     o.seed);
-  std::printf("training: Adam lr %g, batch %lld, %d epochs, %lld batches per epoch\n", o.lr,
+  // The learning rate per step: constant, or cosine from --lr down to 0 over all the steps (the
+  // last epochs fine-tune at small rates, which steadies the final test accuracy).
+  std::unique_ptr<LRSchedule> schedule;
+  const int64_t total_steps = int64_t(o.epochs) * static_cast<int64_t>(loader.size());
+  if (o.schedule == "cosine") schedule = std::make_unique<CosineLR>(o.lr, total_steps);
+  std::printf("training: Adam lr %g (%s), batch %lld, %d epochs, %lld batches per epoch\n", o.lr,
+              o.schedule == "cosine" ? "cosine decay to 0" : "constant",
               static_cast<long long>(o.batch), o.epochs, static_cast<long long>(loader.size()));
   std::fflush(stdout);
 
   double acc = 0;
+  int64_t step = 0;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     Progress progress(epoch, o.epochs, N);
@@ -224,7 +232,9 @@ int run_train(const Options& o, Device device) {
       Tensor loss = cross_entropy_loss(logits, y);
       adam.zero_grad();
       loss.backward();
+      if (schedule) schedule->apply(adam, step);
       adam.step();
+      ++step;
       const int64_t B = x.size(0);
       {
         NoGradGuard no_grad;
@@ -273,6 +283,10 @@ int main(int argc, char** argv) {
   app.add_option("--lr", o.lr, "Adam learning rate")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--schedule", o.schedule,
+                 "learning rate per step: cosine (from --lr to 0 over all steps) or constant")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cosine", "constant"}));
   app.add_option("--seed", o.seed, "random seed (weights, dropout, shuffling)")
       ->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (0: MINIDL_NUM_THREADS or all cores)")
