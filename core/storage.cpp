@@ -1,5 +1,6 @@
 // Storage allocation and cross-device copies. CPU buffers are 64-byte aligned (AVX-512 friendly);
-// large ones are mappings of their own, in huge pages where the kernel offers them.
+// large ones are mappings of their own, in huge pages where the kernel offers them, and buffers of
+// 64 KiB and more are cached when freed and handed out again (a BlockCache, as on the GPU).
 #include "core/storage.h"
 
 #include <sys/mman.h>
@@ -7,8 +8,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 
+#include "core/block_cache.h"
 #include "core/error.h"
 #if MINIDL_HAS_CUDA
 #include "cuda/runtime.h"
@@ -51,15 +54,101 @@ void* map_large(std::size_t nbytes) {
   return reinterpret_cast<void*>(p);
 }
 
+// Buffers of at least kCacheMin bytes are rounded (cache_round_size) and cached when freed: a
+// training step frees and allocates the same sizes again and again, and a fresh buffer costs a
+// page fault and a zeroed page per 4 KiB (or 2 MiB) at its first touch. The cache holds at most
+// cache_limit() bytes; a block that would overflow it empties the cache first (the sizes in use
+// changed, e.g. a new batch size), so stale blocks never pile up. Smaller buffers come from malloc,
+// whose own free lists already reuse them.
+constexpr std::size_t kCacheMin = std::size_t{64} << 10;
+
+void* os_allocate(std::size_t size) {
+  return size >= kMapMin ? map_large(size) : std::aligned_alloc(64, size);
+}
+
+void os_free(void* p, std::size_t size) {
+  if (size >= kMapMin)
+    munmap(p, mapped_size(size));
+  else
+    std::free(p);
+}
+
+// MINIDL_CPU_CACHE_MB (default 4096; 0 turns the cache off).
+std::size_t cache_limit() {
+  static const std::size_t limit = [] {
+    const char* env = std::getenv("MINIDL_CPU_CACHE_MB");
+    char* end = nullptr;
+    const unsigned long long mb = env && *env ? std::strtoull(env, &end, 10) : 4096;
+    return static_cast<std::size_t>(end && *end ? 4096 : mb) << 20;
+  }();
+  return limit;
+}
+
+class HostCache {
+ public:
+  // A block of at least `size` (rounded) bytes; `got` is its real size, for release().
+  void* allocate(std::size_t size, std::size_t& got) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (const detail::BlockCache::Block b = free_.take(size); b.ptr) {
+        got = b.size;
+        return b.ptr;
+      }
+    }
+    got = size;
+    void* p = os_allocate(size);
+    if (!p) {  // out of memory: give the cache back and try once more
+      empty();
+      p = os_allocate(size);
+    }
+    return p;
+  }
+
+  void release(void* p, std::size_t size) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (size > cache_limit()) return os_free(p, size);
+    if (free_.cached() + size > cache_limit()) free_.release_all(os_free);
+    try {
+      free_.put(p, size);
+    } catch (...) {  // no memory for the free list: give the block back instead
+      os_free(p, size);
+    }
+  }
+
+  std::size_t empty() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return free_.release_all(os_free);
+  }
+
+  std::size_t cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return free_.cached();
+  }
+
+ private:
+  std::mutex mutex_;
+  detail::BlockCache free_;
+};
+
+// Never destroyed: tensors in static objects may be freed after other statics are gone.
+HostCache& host_cache() {
+  static HostCache* c = new HostCache();
+  return *c;
+}
+
 }  // namespace
+
+std::size_t cpu_cached_bytes() { return host_cache().cached(); }
+
+std::size_t empty_cpu_cache() { return host_cache().empty(); }
 
 Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device == Device::CPU) {
-    if (nbytes >= kMapMin) {
-      ptr_ = map_large(nbytes);
+    if (nbytes >= kCacheMin) {
+      ptr_ = host_cache().allocate(detail::cache_round_size(nbytes), capacity_);
     } else {
-      std::size_t rounded = (nbytes + 63) / 64 * 64;
-      ptr_ = rounded ? std::aligned_alloc(64, rounded) : nullptr;
+      capacity_ = (nbytes + 63) / 64 * 64;
+      ptr_ = capacity_ ? std::aligned_alloc(64, capacity_) : nullptr;
     }
     MINIDL_CHECK(ptr_ || !nbytes, "out of host memory: asked for ", nbytes, " bytes");
   } else {
@@ -73,8 +162,8 @@ Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(d
 
 Storage::~Storage() {
   if (device_ == Device::CPU) {
-    if (nbytes_ >= kMapMin)
-      munmap(ptr_, mapped_size(nbytes_));
+    if (nbytes_ >= kCacheMin)
+      host_cache().release(ptr_, capacity_);
     else
       std::free(ptr_);
   } else {

@@ -3,12 +3,11 @@
 // all work runs on one stream: the next user of a block queues after everything that used it.
 #include <cstdint>
 #include <cstdio>
-#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
+#include "core/block_cache.h"
 #include "cuda/common.cuh"
 #include "cuda/runtime.h"
 
@@ -17,14 +16,6 @@ namespace minidl::cuda {
 namespace {
 
 constexpr std::size_t kKiB = 1024, kMiB = 1024 * kKiB;
-
-// Sizes are rounded up so that near sizes share a bucket: to 512 B below 1 MiB, to 128 KiB below
-// 64 MiB (at most 1/8 wasted), to 2 MiB above. A request may also take a cached block up to 1/8
-// larger than its rounded size.
-std::size_t round_size(std::size_t n) {
-  const std::size_t q = n < kMiB ? 512 : n < 64 * kMiB ? 128 * kKiB : 2 * kMiB;
-  return n > SIZE_MAX - q ? n : (n + q - 1) / q * q;  // no request that large can succeed anyway
-}
 
 std::string mib(std::size_t n) {
   char buf[64];
@@ -35,17 +26,12 @@ std::string mib(std::size_t n) {
 class Allocator {
  public:
   void* allocate(std::size_t nbytes) {
-    const std::size_t size = round_size(nbytes);
+    // A request may take a cached block up to 1/8 larger than its rounded size.
+    const std::size_t size = detail::cache_round_size(nbytes);
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_.lower_bound(size);
-    if (it != free_.end() && it->first - size <= size / 8) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      const std::size_t got = it->first;
-      if (it->second.empty()) free_.erase(it);
-      cached_ -= got;
-      live_.emplace(p, got);
-      return p;
+    if (const detail::BlockCache::Block b = free_.take(size); b.ptr) {
+      live_.emplace(b.ptr, b.size);
+      return b.ptr;
     }
     check_device();
     void* p = nullptr;
@@ -84,8 +70,7 @@ class Allocator {
     const std::size_t size = it->second;
     live_.erase(it);
     try {
-      free_[size].push_back(p);
-      cached_ += size;
+      free_.put(p, size);
     } catch (...) {  // no host memory for the free list: give the block back instead
       cudaFree(p);
     }
@@ -98,7 +83,7 @@ class Allocator {
 
   std::size_t cached() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return cached_;
+    return free_.cached();
   }
 
  private:
@@ -116,21 +101,12 @@ class Allocator {
   std::size_t release_cached() noexcept {
     if (free_.empty()) return 0;
     if (cudaDeviceSynchronize() != cudaSuccess) cudaGetLastError();
-    std::size_t released = 0;
-    for (auto& [size, blocks] : free_)
-      for (void* p : blocks) {
-        cudaFree(p);
-        released += size;
-      }
-    free_.clear();
-    cached_ = 0;
-    return released;
+    return free_.release_all([](void* p, std::size_t) { cudaFree(p); });
   }
 
   std::mutex mutex_;
-  std::map<std::size_t, std::vector<void*>> free_;  // rounded size -> cached blocks
-  std::unordered_map<void*, std::size_t> live_;     // block handed out -> its size
-  std::size_t cached_ = 0;
+  detail::BlockCache free_;                      // rounded size -> cached blocks
+  std::unordered_map<void*, std::size_t> live_;  // block handed out -> its size
   bool device_checked_ = false;
 };
 

@@ -1,6 +1,9 @@
 // Tests of the Tensor handle: shapes, strides and contiguity, 0-d and zero-size tensors, host
 // transfers of strided views, clone/fill_/copy_, str(), devices (CUDA without a GPU is a clear
 // error) and the errors an undefined tensor gives.
+#include <cstdlib>
+#include <string>
+
 #include "support/helpers.h"
 
 using namespace minidl;
@@ -239,4 +242,41 @@ TEST_CASE("tensor: large CPU buffers (their own 2 MB aligned mappings) hold and 
       CHECK(sum(b - a).item() == Approx(sum(a).item()).epsilon(1e-4));
     }
   }
+}
+
+TEST_CASE("storage: large CPU buffers are cached when freed and handed out again", "[tensor]") {
+  empty_cpu_cache();
+  REQUIRE(cpu_cached_bytes() == 0);
+  if (const char* env = std::getenv("MINIDL_CPU_CACHE_MB"); env && std::string(env) == "0") {
+    // tests/sanitize.sh turns the cache off, so that ASan sees every use after free
+    { Tensor a = ones({int64_t{1} << 20}); }
+    CHECK(cpu_cached_bytes() == 0);
+    return;
+  }
+  // 1 MiB (cached: >= 64 KiB) and 5 MiB (its own mapping, cached too); 1 KiB is malloc's.
+  for (int64_t n : {int64_t{1} << 18, int64_t{5} << 18}) {
+    empty_cpu_cache();
+    const void* first = nullptr;
+    {
+      Tensor a = full({n}, 3.f);
+      first = a.data();
+      CHECK(a.to_vector()[static_cast<size_t>(n - 1)] == 3.f);
+    }
+    const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(float);
+    CHECK(cpu_cached_bytes() >= bytes);
+    CHECK(cpu_cached_bytes() <= bytes + bytes / 8);
+    // The same size again takes the cached block; the block holds stale values, so creation
+    // ops must (and do) write every element.
+    Tensor b = zeros({n});
+    CHECK(b.data() == first);
+    CHECK(cpu_cached_bytes() == 0);
+    CHECK(sum(b).item() == 0.f);
+  }
+  empty_cpu_cache();
+  { Tensor small = ones({256}); }
+  CHECK(cpu_cached_bytes() == 0);
+  { Tensor c = ones({int64_t{1} << 18}); }
+  CHECK(cpu_cached_bytes() > 0);
+  CHECK(empty_cpu_cache() >= (std::size_t{1} << 20));
+  CHECK(cpu_cached_bytes() == 0);
 }
