@@ -1,8 +1,8 @@
 // The tiled CPU convolution kernels (core/cpu/conv.cpp) against their plain per-image reference,
 // at 1 to 4 threads, over shapes that take each way of cutting the work: column tiles by memory
 // and by thread count, blocks of filters, per-thread dW copies, blocks of dW rows, blocks of dx
-// channels, the 1x1 path, strides that skip input rows. Each kernel must also keep to its
-// workspace.
+// channels, the 1x1 paths (gemm, and the loop for few channels), strides that skip input rows. Each
+// kernel must also keep to its workspace.
 #include <cmath>
 
 #include "core/cpu/conv_reference.h"
@@ -73,6 +73,10 @@ const std::vector<Case>& cases() {
       {"stride 3 leaves input rows unused", conv(2, 2, 11, 10, 3, 2, 2, 3, 0), false},
       {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0)},
       {"1x1, one image, 40x40", conv(1, 6, 40, 40, 7, 1, 1, 1, 0)},
+      {"1x1 on 3 channels (the loop without gemm; 1600 columns: a partial block)",
+       conv(3, 3, 40, 40, 5, 1, 1, 1, 0)},
+      {"1x1 on 1 channel, no bias", conv(2, 1, 33, 35, 4, 1, 1, 1, 0), false},
+      {"1x1 on 4 channels", conv(1, 4, 50, 50, 3, 1, 1, 1, 0)},
       {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2)},
       {"a batch of 5 7x7 outputs (whole images side by side)", conv(5, 24, 7, 7, 12, 3, 3, 1, 1)},
       {"a batch of 8 10x10 outputs, no padding", conv(8, 4, 12, 12, 6, 3, 3, 1, 0), false},

@@ -22,6 +22,10 @@ constexpr int64_t kTileFloats = 1 << 20;
 constexpr int64_t kWideCols = 512;
 // ...and tiles cut only to give every thread work stay at least this wide.
 constexpr int64_t kMinCols = 64;
+// 1x1 convolutions with at most this many input channels skip gemm (see conv1x1_shallow)...
+constexpr int64_t kShallowK = 4;
+// ...and write y in blocks of this many columns of a row (4 KB, in L1 while they are summed).
+constexpr int64_t kShallowCols = 1024;
 // Per-thread copies of dW (for summing over the batch without locks) up to this many floats.
 constexpr int64_t kAccFloats = 1 << 22;
 
@@ -30,23 +34,31 @@ int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
 // ceil(a / s) for s > 0, and 0 for a <= 0.
 int64_t ceil_pos(int64_t a, int64_t s) { return a <= 0 ? 0 : (a + s - 1) / s; }
 
-// The output columns [lo, hi) of [ow0, ow1) whose input column ow * stride - pad + kw lies in
-// [0, W); the others read the padding.
-void valid_cols(const ConvParams& g, int64_t kw, int64_t ow0, int64_t ow1, int64_t& lo,
-                int64_t& hi) {
-  lo = std::max(ow0, ceil_pos(g.pad - kw, g.stride));
-  hi = std::min(ow1, ceil_pos(g.W + g.pad - kw, g.stride));
-  if (hi < lo) hi = lo;
-}
+// The output columns [lo, hi) whose input column ow * stride - pad + kw lies in [0, W); the others
+// read the padding. One pair per row r of a col matrix (the divisions stay out of the loops over
+// its runs, which clamp it to their own columns).
+struct ValidCols {
+  int64_t lo, hi;
+  ValidCols(const ConvParams& g, int64_t kw)
+      : lo(std::min(g.OW, ceil_pos(g.pad - kw, g.stride))),
+        hi(std::max(lo, std::min(g.OW, ceil_pos(g.W + g.pad - kw, g.stride)))) {}
+  // [lo, hi) within the run [ow0, ow1) (empty: lo == hi).
+  void clamp(int64_t ow0, int64_t ow1, int64_t& l, int64_t& h) const {
+    l = std::clamp(lo, ow0, ow1);
+    h = std::clamp(hi, l, ow1);
+  }
+};
 
 // Calls fn(oh, ow0, ow1, offset) for each run of columns [p0, p0 + pc) of a col matrix that lies
-// in one output row oh (columns ow0..ow1-1 of it); offset = the run's first column - p0.
+// in one output row oh (columns ow0..ow1-1 of it); offset = the run's first column - p0. Only the
+// first run needs a division: the next ones start at column 0 of the next row.
 template <class Fn>
 void for_each_row_run(const ConvParams& g, int64_t p0, int64_t pc, Fn&& fn) {
-  for (int64_t p = p0, end = p0 + pc; p < end;) {
-    const int64_t oh = p / g.OW, ow0 = p - oh * g.OW, ow1 = std::min(g.OW, ow0 + (end - p));
-    fn(oh, ow0, ow1, p - p0);
-    p += ow1 - ow0;
+  int64_t oh = p0 / g.OW, ow0 = p0 - oh * g.OW;
+  for (int64_t off = 0; off < pc; ++oh, ow0 = 0) {
+    const int64_t ow1 = std::min(g.OW, ow0 + (pc - off));
+    fn(oh, ow0, ow1, off);
+    off += ow1 - ow0;
   }
 }
 
@@ -58,6 +70,7 @@ void im2col_tile(const ConvParams& g, const float* x, int64_t r0, int64_t r1, in
     const int64_t c = r / (g.KH * g.KW), kh = (r / g.KW) % g.KH, kw = r % g.KW;
     const float* x_c = x + c * g.H * g.W;
     float* o_r = out + (r - r0) * ld;
+    const ValidCols valid(g, kw);
     for_each_row_run(g, p0, pc, [&](int64_t oh, int64_t ow0, int64_t ow1, int64_t off) {
       float* o = o_r + off - ow0;  // o[ow] for ow in [ow0, ow1)
       const int64_t h = oh * g.stride - g.pad + kh;
@@ -66,7 +79,7 @@ void im2col_tile(const ConvParams& g, const float* x, int64_t r0, int64_t r1, in
         return;
       }
       int64_t lo, hi;
-      valid_cols(g, kw, ow0, ow1, lo, hi);
+      valid.clamp(ow0, ow1, lo, hi);
       std::fill(o + ow0, o + lo, 0.f);
       const float* x_h = x_c + h * g.W - g.pad + kw;  // x_h[ow * stride] = x[c, h, w]
       if (g.stride == 1)
@@ -86,11 +99,12 @@ void col2im_tile(const ConvParams& g, const float* col, int64_t r0, int64_t r1, 
     const int64_t c = r / (g.KH * g.KW), kh = (r / g.KW) % g.KH, kw = r % g.KW;
     float* dx_c = dx + c * g.H * g.W;
     const float* i_r = col + (r - r0) * ld;
+    const ValidCols valid(g, kw);
     for_each_row_run(g, p0, pc, [&](int64_t oh, int64_t ow0, int64_t ow1, int64_t off) {
       const int64_t h = oh * g.stride - g.pad + kh;
       if (h < 0 || h >= g.H) return;
       int64_t lo, hi;
-      valid_cols(g, kw, ow0, ow1, lo, hi);
+      valid.clamp(ow0, ow1, lo, hi);
       const float* in = i_r + off - ow0;
       float* d_h = dx_c + h * g.W - g.pad + kw;
       if (g.stride == 1)
@@ -213,6 +227,37 @@ ForwardPlan forward_plan(const ConvParams& g) {
   return f;
 }
 
+// y_n[f, p] = b[f] + sum_k W[f, k] x_n[k, p] for a 1x1 convolution with K <= kShallowK (such as
+// one on the 3 colour channels of the input): so few products per output that the time goes into
+// writing y, and gemm would write it twice (the bias first, then gemm adding to it with beta = 1,
+// in OpenBLAS's small-matrix kernel that reads C). Here each block of y is written once, in one
+// pass over its K rows of x (K is a template argument, so that the sum is unrolled and the loop
+// over p vectorised).
+template <int K>
+void conv1x1_shallow(const ConvParams& g, const float* x, const float* W, const float* b,
+                     float* y) {
+  const int64_t F = g.F, P = g.P(), blocks = ceil_div(P, kShallowCols);
+  parallel_for(g.N * blocks, std::max<int64_t>(1, kParallelMin / (F * kShallowCols)),
+               [&](int64_t i0, int64_t i1) {
+                 for (int64_t i = i0; i < i1; ++i) {
+                   const int64_t n = i / blocks, p0 = (i % blocks) * kShallowCols;
+                   const int64_t pc = std::min(kShallowCols, P - p0);
+                   const float* x_n = x + n * K * P + p0;
+                   for (int64_t f = 0; f < F; ++f) {
+                     float* __restrict o = y + (n * F + f) * P + p0;
+                     float w[K];
+                     std::copy(W + f * K, W + f * K + K, w);
+                     const float bias = b ? b[f] : 0.f;
+                     for (int64_t p = 0; p < pc; ++p) {
+                       float s = bias;
+                       for (int k = 0; k < K; ++k) s += w[k] * x_n[k * P + p];
+                       o[p] = s;
+                     }
+                   }
+                 }
+               });
+}
+
 }  // namespace
 
 // ---- forward ----------------------------------------------------------------------------------
@@ -233,6 +278,13 @@ void conv2d_forward(const ConvParams& g, const float* x, const float* W, const f
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t c = 0; c < F; ++c) std::fill_n(y + (n * F + c) * P, P, b ? b[c] : 0.f);
     return;
+  }
+  if (g.is_1x1() && K <= kShallowK) {
+    static_assert(kShallowK == 4);
+    constexpr void (*shallow[])(const ConvParams&, const float*, const float*, const float*,
+                                float*) = {conv1x1_shallow<1>, conv1x1_shallow<2>,
+                                           conv1x1_shallow<3>, conv1x1_shallow<4>};
+    return shallow[K - 1](g, x, W, b, y);
   }
   const ForwardPlan f = forward_plan(g);
   const int64_t nf = f.filters.count;
