@@ -69,6 +69,8 @@ const std::vector<Case>& cases() {
       {"16 channels, 100x100 (two tiles by memory)", conv(1, 16, 100, 100, 8, 3, 3, 1, 1)},
       {"7x7 output, 64 channels (blocks of filters, dW rows, dx channels)",
        conv(1, 64, 7, 7, 32, 3, 3, 1, 1)},
+      {"8x16 outputs (at 4 threads: two tiles, blocks of filters, one shared col matrix)",
+       conv(1, 8, 8, 16, 6, 3, 3, 1, 1)},
       {"a batch of 3, 3x2 kernel, stride 2, pad 1", conv(3, 5, 9, 11, 6, 3, 2, 2, 1)},
       {"stride 3 leaves input rows unused", conv(2, 2, 11, 10, 3, 2, 2, 3, 0), false},
       {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0)},

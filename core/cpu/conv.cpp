@@ -209,11 +209,18 @@ const float* gy_span(const ConvParams& g, const float* gy, const Span& s, float*
 }
 
 // Forward: items (span, block of filters), each an im2col of the span and one gemm. Filters are
-// split only when there are fewer spans than threads.
+// split only when there are fewer spans than threads (one image with few columns, late in a
+// network); the threads would then each unroll the same span, so when the spans are tiles of one
+// image (shared_col) every span is unrolled once, by all the threads, into one shared col matrix
+// before the gemms.
 struct ForwardPlan {
   Spans spans;
   Blocks filters;
-  int64_t slot;  // workspace floats per thread: the span's col matrix (+ its output if grouped)
+  bool shared_col = false;
+  int64_t slot = 0;  // workspace floats per thread: the span's col matrix (+ its output if grouped)
+  int64_t workspace(const ConvParams& g, int64_t T) const {
+    return shared_col ? spans.count(g.N) * g.K() * spans.max_width() : T * slot;
+  }
 };
 
 ForwardPlan forward_plan(const ConvParams& g) {
@@ -222,6 +229,7 @@ ForwardPlan forward_plan(const ConvParams& g) {
   f.spans = make_spans(g.N, g.P(), K, T, !g.is_1x1(), !g.is_1x1());
   const int64_t items = f.spans.count(g.N);
   f.filters = split(g.F, items >= T ? 1 : ceil_div(T, items));
+  f.shared_col = f.filters.count > 1 && f.spans.group == 1 && !g.is_1x1();
   const int64_t w = f.spans.max_width();
   f.slot = g.is_1x1() ? 0 : K * w + (f.spans.group > 1 ? g.F * w : 0);
   return f;
@@ -266,8 +274,9 @@ void conv1x1_shallow(const ConvParams& g, const float* x, const float* W, const 
 // is multiplied into scratch and copied out with the bias.
 
 int64_t conv2d_forward_workspace(const ConvParams& g) {
-  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0 ? 0
-                                                          : max_threads() * forward_plan(g).slot;
+  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0
+             ? 0
+             : forward_plan(g).workspace(g, max_threads());
 }
 
 void conv2d_forward(const ConvParams& g, const float* x, const float* W, const float* b, float* y,
@@ -287,13 +296,24 @@ void conv2d_forward(const ConvParams& g, const float* x, const float* W, const f
     return shallow[K - 1](g, x, W, b, y);
   }
   const ForwardPlan f = forward_plan(g);
-  const int64_t nf = f.filters.count;
-  parallel_items(f.spans.count(g.N) * nf, [&](int64_t item, int slot) {
+  const int64_t nf = f.filters.count, ns = f.spans.count(g.N), colsize = K * f.spans.max_width();
+  if (f.shared_col) {  // every span's col matrix, in blocks of rows: span i's at ws + i * colsize
+    const Blocks rows = split(K, ceil_div(max_threads(), ns));
+    parallel_items(ns * rows.count, [&](int64_t item, int) {
+      const int64_t i = item / rows.count, r0 = (item % rows.count) * rows.size;
+      const Span s = f.spans.at(i, g.N, P);
+      im2col_span(g, x, s, r0, std::min(K, r0 + rows.size), ws + i * colsize + r0 * s.width());
+    });
+  }
+  parallel_items(ns * nf, [&](int64_t item, int slot) {
     const Span s = f.spans.at(item / nf, g.N, P);
     const int64_t f0 = (item % nf) * f.filters.size, fc = std::min(f.filters.size, F - f0);
     const float* col = x + s.n0 * g.C * P + s.p0;  // 1x1: the image is the col matrix (stride P)
     int64_t ldcol = P;
-    if (!g.is_1x1()) {
+    if (f.shared_col) {
+      col = ws + (item / nf) * colsize;
+      ldcol = s.width();
+    } else if (!g.is_1x1()) {
       col = ws + slot * f.slot;
       ldcol = s.width();
       im2col_span(g, x, s, 0, K, ws + slot * f.slot);
