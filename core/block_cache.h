@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -56,6 +57,27 @@ class BlockCache {
       }
     free_.clear();
     cached_ = 0;
+    return released;
+  }
+
+  /// Releases cached blocks worth at least `size` bytes (or all there are), calling
+  /// release(ptr, size) for each: the smallest block of `size` or more when there is one (the
+  /// least memory given up), else blocks from the largest down. Returns the bytes released.
+  template <class Release>
+  std::size_t release_at_least(std::size_t size, Release&& release) noexcept {
+    std::size_t released = 0;
+    auto drop = [&](std::map<std::size_t, std::vector<void*>>::iterator it) {
+      release(it->second.back(), it->first);
+      released += it->first;
+      cached_ -= it->first;
+      it->second.pop_back();
+      if (it->second.empty()) free_.erase(it);
+    };
+    if (auto it = free_.lower_bound(size); it != free_.end()) {
+      drop(it);
+      return released;
+    }
+    while (released < size && !free_.empty()) drop(std::prev(free_.end()));
     return released;
   }
 

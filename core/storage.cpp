@@ -5,6 +5,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -56,10 +57,14 @@ void* map_large(std::size_t nbytes) {
 
 // Buffers of at least kCacheMin bytes are rounded (cache_round_size) and cached when freed: a
 // training step frees and allocates the same sizes again and again, and a fresh buffer costs a
-// page fault and a zeroed page per 4 KiB (or 2 MiB) at its first touch. The cache holds at most
-// cache_limit() bytes; a block that would overflow it empties the cache first (the sizes in use
-// changed, e.g. a new batch size), so stale blocks never pile up. Smaller buffers come from malloc,
-// whose own free lists already reuse them.
+// page fault and a zeroed page per 4 KiB (or 2 MiB) at its first touch. The cache must not raise
+// the peak memory much: when a request finds no cached block and the live plus cached bytes would
+// pass the peak of the live bytes by more than 1/8, cached blocks are given back to the system
+// first. (Without that slack, a request taking a block a little larger than it needs makes a
+// later request miss, whose releases make others miss: a step never settles into reusing.) The
+// cache holds at most cache_limit() bytes; a block that would overflow it empties the cache first
+// (the sizes in use changed, e.g. a new batch size), so stale blocks never pile up. Smaller buffers
+// come from malloc, whose own free lists already reuse them.
 constexpr std::size_t kCacheMin = std::size_t{64} << 10;
 
 void* os_allocate(std::size_t size) {
@@ -92,8 +97,15 @@ class HostCache {
       std::lock_guard<std::mutex> lock(mutex_);
       if (const detail::BlockCache::Block b = free_.take(size); b.ptr) {
         got = b.size;
+        live_ += got;
         return b.ptr;
       }
+      // A miss: the footprint (live + cached) may grow to 1/8 above the peak of the live bytes;
+      // beyond that, cached blocks go back to the system first.
+      live_ += size;
+      peak_live_ = std::max(peak_live_, live_);
+      const std::size_t limit = peak_live_ + peak_live_ / 8, footprint = live_ + free_.cached();
+      if (footprint > limit) free_.release_at_least(footprint - limit, os_free);
     }
     got = size;
     void* p = os_allocate(size);
@@ -101,11 +113,16 @@ class HostCache {
       empty();
       p = os_allocate(size);
     }
+    if (!p) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      live_ -= size;
+    }
     return p;
   }
 
   void release(void* p, std::size_t size) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
+    live_ -= size;
     if (size > cache_limit()) return os_free(p, size);
     if (free_.cached() + size > cache_limit()) free_.release_all(os_free);
     try {
@@ -128,6 +145,7 @@ class HostCache {
  private:
   std::mutex mutex_;
   detail::BlockCache free_;
+  std::size_t live_ = 0, peak_live_ = 0;  // bytes of cacheable blocks handed out: now, at most
 };
 
 // Never destroyed: tensors in static objects may be freed after other statics are gone.

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/block_cache.h"
 #include "support/helpers.h"
 
 using namespace minidl;
@@ -279,4 +280,27 @@ TEST_CASE("storage: large CPU buffers are cached when freed and handed out again
   CHECK(cpu_cached_bytes() > 0);
   CHECK(empty_cpu_cache() >= (std::size_t{1} << 20));
   CHECK(cpu_cached_bytes() == 0);
+}
+
+TEST_CASE("storage: BlockCache hands out near sizes and gives back what a miss needs", "[tensor]") {
+  detail::BlockCache c;
+  int blocks[4];
+  c.put(&blocks[0], 1024);
+  c.put(&blocks[1], 4096);
+  c.put(&blocks[2], 8192);
+  c.put(&blocks[3], 8192);
+  CHECK(c.cached() == 1024 + 4096 + 2 * 8192);
+  // take: the smallest block of the size or more, at most 1/8 larger
+  CHECK(c.take(3700).ptr == &blocks[1]);  // 4096 - 3700 = 396 <= 3700 / 8 = 462
+  CHECK(c.take(3000).ptr == nullptr);     // 8192 is far too large for 3000
+  std::vector<std::size_t> released;
+  auto record = [&](void*, std::size_t size) { released.push_back(size); };
+  // the smallest block of at least 5000 bytes: one 8192 block
+  CHECK(c.release_at_least(5000, record) == 8192);
+  CHECK(released == std::vector<std::size_t>{8192});
+  // none holds 9000: blocks from the largest down until 9000 are given back (8192 + 1024)
+  CHECK(c.release_at_least(9000, record) == 8192 + 1024);
+  CHECK(released == std::vector<std::size_t>{8192, 8192, 1024});
+  CHECK(c.empty());
+  CHECK(c.cached() == 0);
 }
