@@ -59,13 +59,14 @@ void* map_large(std::size_t nbytes) {
 // training step frees and allocates the same sizes again and again, and a fresh buffer costs a
 // page fault and a zeroed page per 4 KiB (or 2 MiB) at its first touch. The cache must not raise
 // the peak memory much: when a request finds no cached block and the live plus cached bytes would
-// pass the peak of the live bytes by more than 1/8, cached blocks are given back to the system
-// first. (Without that slack, a request taking a block a little larger than it needs makes a
-// later request miss, whose releases make others miss: a step never settles into reusing.) The
-// cache holds at most cache_limit() bytes; a block that would overflow it empties the cache first
-// (the sizes in use changed, e.g. a new batch size), so stale blocks never pile up. Smaller buffers
-// come from malloc, whose own free lists already reuse them.
+// pass the peak of the live bytes by more than 1/8 (or 64 MiB, for small networks), cached blocks
+// are given back to the system first. (Without that slack, a request taking a block a little larger
+// than it needs makes a later request miss, whose releases make others miss: a step never settles
+// into reusing.) The cache holds at most cache_limit() bytes; a block that would overflow it
+// empties the cache first (the sizes in use changed, e.g. a new batch size), so stale blocks never
+// pile up. Smaller buffers come from malloc, whose own free lists already reuse them.
 constexpr std::size_t kCacheMin = std::size_t{64} << 10;
+constexpr std::size_t kCacheSlack = std::size_t{64} << 20;
 
 void* os_allocate(std::size_t size) {
   return size >= kMapMin ? map_large(size) : std::aligned_alloc(64, size);
@@ -100,11 +101,12 @@ class HostCache {
         live_ += got;
         return b.ptr;
       }
-      // A miss: the footprint (live + cached) may grow to 1/8 above the peak of the live bytes;
-      // beyond that, cached blocks go back to the system first.
+      // A miss: the footprint (live + cached) may grow to 1/8 (and at least kCacheSlack) above
+      // the peak of the live bytes; beyond that, cached blocks go back to the system first.
       live_ += size;
       peak_live_ = std::max(peak_live_, live_);
-      const std::size_t limit = peak_live_ + peak_live_ / 8, footprint = live_ + free_.cached();
+      const std::size_t limit = peak_live_ + std::max(peak_live_ / 8, kCacheSlack),
+                        footprint = live_ + free_.cached();
       if (footprint > limit) free_.release_at_least(footprint - limit, os_free);
     }
     got = size;
