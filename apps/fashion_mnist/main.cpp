@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/duration.h"
 #include "core/data.h"
 #include "core/idx.h"
 #include "core/minidl.h"
@@ -112,17 +113,7 @@ double evaluate(Sequential& model, const Split& test, Device device,
   return static_cast<double>(hits) / static_cast<double>(test.images.size(0));
 }
 
-std::string duration_str(double seconds) {
-  const long s = std::lround(seconds);
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else if (s >= 60)
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lds", s);
-  return buf;
-}
+using minidl_apps::duration_str;
 
 // The progress line of one epoch. On a terminal it redraws itself in place (\r) up to ten times a
 // second; into a file or pipe it writes a full line every 10% of the epoch.

@@ -7,18 +7,6 @@
 
 namespace yolo {
 
-std::string duration_str(double seconds) {
-  const long s = std::lround(std::max(0.0, seconds));
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else if (s >= 60)
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%lds", s);
-  return buf;
-}
-
 Progress::Progress(std::ostream& out, bool tty, int epoch, int epochs, int64_t batches,
                    int64_t later_images)
     : out_(out),

@@ -7,10 +7,11 @@
 #include <ostream>
 #include <string>
 
+#include "apps/common/duration.h"
+
 namespace yolo {
 
-/// "12s", "3m05s", "1h02m".
-std::string duration_str(double seconds);
+using minidl_apps::duration_str;  // "12s", "3m05s", "1h02m"
 
 class Progress {
  public:

@@ -8,6 +8,7 @@
 #include "apps/yolo_v1/curves.h"
 #include "apps/yolo_v1/generate.h"
 #include "apps/yolo_v1/overfit.h"
+#include "apps/yolo_v1/progress.h"
 #include "apps/yolo_v1/run_dir.h"
 #include "apps/yolo_v1/train.h"
 #include "apps/yolo_v1/train_log.h"
@@ -163,4 +164,14 @@ TEST_CASE("yolo_v1 app: the training log keeps rows across resumes and names bad
     }
   CHECK(loss_pixels > 100);
   CHECK(map_pixels > 9);
+}
+
+TEST_CASE("yolo_v1 app: durations print as the progress line and the demo show them",
+          "[yolo_app]") {
+  CHECK(yolo::duration_str(0.4) == "0s");
+  CHECK(yolo::duration_str(-3) == "0s");  // a negative ETA never shows
+  CHECK(yolo::duration_str(42.4) == "42s");
+  CHECK(yolo::duration_str(59.6) == "1m00s");
+  CHECK(yolo::duration_str(185) == "3m05s");
+  CHECK(yolo::duration_str(3720) == "1h02m");
 }
