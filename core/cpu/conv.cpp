@@ -274,10 +274,16 @@ void conv1x1_shallow(const ConvParams& g, const float* x, const float* W, const 
 // when 1x1). The bias is written first and gemm adds to it (beta = 1); a span of several images
 // is multiplied into scratch and copied out with the bias.
 
+namespace {
+// A convolution with an empty operand (no image, filter, output pixel or input channel) needs no
+// plan and no scratch: its output is the bias alone (or nothing), its gradients are 0.
+bool has_empty_operand(const ConvParams& g) {
+  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0;
+}
+}  // namespace
+
 int64_t conv2d_forward_workspace(const ConvParams& g) {
-  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0
-             ? 0
-             : forward_plan(g).workspace(g, max_threads());
+  return has_empty_operand(g) ? 0 : forward_plan(g).workspace(g, max_threads());
 }
 
 void conv2d_forward(const ConvParams& g, const float* x, const float* W, const float* b, float* y,
@@ -414,9 +420,7 @@ void dW_span(const ConvParams& g, const float* x, const float* gy, const Span& s
 }  // namespace
 
 int64_t conv2d_backward_workspace(const ConvParams& g, bool dx, bool dW) {
-  return g.N == 0 || g.F == 0 || g.P() == 0 || g.K() == 0
-             ? 0
-             : backward_plan(g).workspace(g, dx, dW, max_threads());
+  return has_empty_operand(g) ? 0 : backward_plan(g).workspace(g, dx, dW, max_threads());
 }
 
 void conv2d_backward(const ConvParams& g, const float* x, const float* W, const float* gy,
@@ -432,7 +436,7 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
                      db[f] = static_cast<float>(s);
                    }
                  });
-  if (N == 0 || P == 0 || F == 0 || K == 0) {  // an empty operand: the gradients are 0
+  if (has_empty_operand(g)) {  // the gradients are 0
     if (dW) std::fill(dW, dW + F * K, 0.f);
     if (dx) std::fill(dx, dx + N * xsize, 0.f);
     return;

@@ -43,13 +43,22 @@ void with_unary(UnaryOp op, Fn&& fn) {
   using U = UnaryOp;
 #define MINIDL_CASE(o) \
   case U::o:           \
-    return fn(std::integral_constant<U, U::o>{});
+    return fn(std::integral_constant<U, U::o>{})
   switch (op) {
-    MINIDL_CASE(Neg)
-    MINIDL_CASE(Exp)
-    MINIDL_CASE(Log) MINIDL_CASE(Sqrt) MINIDL_CASE(Square) MINIDL_CASE(Abs) MINIDL_CASE(Sigmoid)
-        MINIDL_CASE(Tanh) MINIDL_CASE(Relu) MINIDL_CASE(LeakyRelu) MINIDL_CASE(Clamp)
-            MINIDL_CASE(PowScalar) MINIDL_CASE(AddScalar) MINIDL_CASE(MulScalar)
+    MINIDL_CASE(Neg);
+    MINIDL_CASE(Exp);
+    MINIDL_CASE(Log);
+    MINIDL_CASE(Sqrt);
+    MINIDL_CASE(Square);
+    MINIDL_CASE(Abs);
+    MINIDL_CASE(Sigmoid);
+    MINIDL_CASE(Tanh);
+    MINIDL_CASE(Relu);
+    MINIDL_CASE(LeakyRelu);
+    MINIDL_CASE(Clamp);
+    MINIDL_CASE(PowScalar);
+    MINIDL_CASE(AddScalar);
+    MINIDL_CASE(MulScalar);
   }
 #undef MINIDL_CASE
 }
@@ -59,13 +68,21 @@ void with_binary(BinaryOp op, Fn&& fn) {
   using B = BinaryOp;
 #define MINIDL_CASE(o) \
   case B::o:           \
-    return fn(std::integral_constant<B, B::o>{});
+    return fn(std::integral_constant<B, B::o>{})
   switch (op) {
-    MINIDL_CASE(Add)
-    MINIDL_CASE(Sub)
-    MINIDL_CASE(Mul) MINIDL_CASE(Div) MINIDL_CASE(Pow) MINIDL_CASE(Minimum) MINIDL_CASE(Maximum)
-        MINIDL_CASE(Eq) MINIDL_CASE(Ne) MINIDL_CASE(Lt) MINIDL_CASE(Le) MINIDL_CASE(Gt)
-            MINIDL_CASE(Ge)
+    MINIDL_CASE(Add);
+    MINIDL_CASE(Sub);
+    MINIDL_CASE(Mul);
+    MINIDL_CASE(Div);
+    MINIDL_CASE(Pow);
+    MINIDL_CASE(Minimum);
+    MINIDL_CASE(Maximum);
+    MINIDL_CASE(Eq);
+    MINIDL_CASE(Ne);
+    MINIDL_CASE(Lt);
+    MINIDL_CASE(Le);
+    MINIDL_CASE(Gt);
+    MINIDL_CASE(Ge);
   }
 #undef MINIDL_CASE
 }
