@@ -44,6 +44,29 @@ minidl_stb_fix(pnm_integer_overflow
          return stbi__err(\"integer parse overflow\", \"Parsing an integer in the PPM header overflowed a 32-bit int\");
       value = value*10 + (*c - '0');")
 
+# 4. A JPEG whose entropy-coded data runs out mid-block lets the bit reader's count go negative,
+#    and the next refill shifts by 32 or more (undefined behaviour; UBSan, fuzz_image, input in
+#    tests/fuzz/corpus/image/jpeg_out_of_bits.jpg). Upstream 2.28 returns zero bits instead, as here.
+minidl_stb_fix(jpeg_extend_receive_out_of_bits
+"   if (j->code_bits < n) stbi__grow_buffer_unsafe(j);
+
+   sgn = "
+"   if (j->code_bits < n) stbi__grow_buffer_unsafe(j);
+   if (j->code_bits < n) return 0; /* minidl fix: out of bits */
+
+   sgn = ")
+minidl_stb_fix(jpeg_get_bits_out_of_bits
+"   if (j->code_bits < n) stbi__grow_buffer_unsafe(j);
+   k = stbi_lrot"
+"   if (j->code_bits < n) stbi__grow_buffer_unsafe(j);
+   if (j->code_bits < n) return 0; /* minidl fix: out of bits */
+   k = stbi_lrot")
+minidl_stb_fix(jpeg_get_bit_out_of_bits
+"   if (j->code_bits < 1) stbi__grow_buffer_unsafe(j);
+   k = j->code_buffer;"
+"   if (j->code_bits < 1) stbi__grow_buffer_unsafe(j);
+   if (j->code_bits < 1) return 0; /* minidl fix: out of bits */
+   k = j->code_buffer;")
 set(MINIDL_STB_PATCHED_DIR "${PROJECT_BINARY_DIR}/stb")
 set(_stb_out "${MINIDL_STB_PATCHED_DIR}/stb_image.h")
 if(EXISTS "${_stb_out}")

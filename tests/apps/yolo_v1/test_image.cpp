@@ -166,6 +166,19 @@ TEST_CASE("image: a PNG with an empty IDAT chunk and no data is an error", "[ima
                     Contains("empty_idat.png") && Contains("not an image stb can read"));
 }
 
+// Regression from tests/fuzz (fuzz_image): a JPEG whose entropy-coded data runs out mid-block let
+// stb 2.27's bit count go negative, and the next refill shifted by 32 (undefined behaviour, caught
+// by UBSan in tests/sanitize.sh; cmake/stb.cmake reads zero bits instead, as stb 2.28 does).
+TEST_CASE("image: a JPEG that runs out of entropy-coded bits is an error, not undefined behaviour",
+          "[image]") {
+  const std::filesystem::path file =
+      std::filesystem::path(MINIDL_FUZZ_CORPUS_DIR) / "image" / "jpeg_out_of_bits.jpg";
+  REQUIRE(std::filesystem::exists(file));
+  // With zero bits the block decodes to garbage and the next marker is missing: a clear error.
+  CHECK_THROWS_WITH(load_image(file),
+                    Contains("jpeg_out_of_bits.jpg") && Contains("not an image stb can read"));
+}
+
 TEST_CASE("image: draw_box outlines and draw_text writes the font's pixels", "[image]") {
   Image im(6, 6, 3, 0);
   const Rgb red{255, 0, 0};
