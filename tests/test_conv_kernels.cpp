@@ -2,10 +2,12 @@
 // at 1 to 4 threads, over shapes that take each way of cutting the work: column tiles by memory
 // and by thread count, blocks of filters, per-thread dW copies, blocks of dW rows, blocks of dx
 // channels, the 1x1 paths (gemm, and the loop for few channels), strides that skip input rows. Each
-// kernel must also keep to its workspace.
+// kernel must also keep to its workspace. The shifted-view kernels (conv_shift.h), which
+// conv2d_forward/backward choose only for few channels, are run on every stride-1 case.
 #include <cmath>
 
 #include "core/cpu/conv_reference.h"
+#include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
 #include "support/helpers.h"
 
@@ -64,13 +66,19 @@ struct ThreadsGuard {
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> c = {
-      {"3 channels, 130x130, 3x3 pad 1 (column tiles cut per thread)",
+      {"3 channels, 130x130, 3x3 pad 1, 48 filters (column tiles cut per thread)",
+       conv(1, 3, 130, 130, 48, 3, 3, 1, 1)},
+      {"16 channels, 100x100, 40 filters (two tiles by memory; 10 bands of shifted views)",
+       conv(1, 16, 100, 100, 40, 3, 3, 1, 1)},
+      {"3 channels, 130x130, 4 filters (shifted views: many bands, padded)",
        conv(1, 3, 130, 130, 4, 3, 3, 1, 1)},
-      {"16 channels, 100x100 (two tiles by memory)", conv(1, 16, 100, 100, 8, 3, 3, 1, 1)},
+      {"a batch of 4, 16 channels, 8 filters, no padding (shifted views in place)",
+       conv(4, 16, 20, 18, 8, 3, 3, 1, 0)},
+      {"a batch of 2, 3x2 kernel at stride 1, pad 1", conv(2, 4, 9, 11, 5, 3, 2, 1, 1)},
       {"7x7 output, 64 channels (blocks of filters, dW rows, dx channels)",
        conv(1, 64, 7, 7, 32, 3, 3, 1, 1)},
       {"8x16 outputs (at 4 threads: two tiles, blocks of filters, one shared col matrix)",
-       conv(1, 8, 8, 16, 6, 3, 3, 1, 1)},
+       conv(1, 8, 8, 16, 48, 3, 3, 1, 1)},
       {"a batch of 3, 3x2 kernel, stride 2, pad 1", conv(3, 5, 9, 11, 6, 3, 2, 2, 1)},
       {"stride 3 leaves input rows unused", conv(2, 2, 11, 10, 3, 2, 2, 3, 0), false},
       {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0)},
@@ -80,7 +88,7 @@ const std::vector<Case>& cases() {
       {"1x1 on 1 channel, no bias", conv(2, 1, 33, 35, 4, 1, 1, 1, 0), false},
       {"1x1 on 4 channels", conv(1, 4, 50, 50, 3, 1, 1, 1, 0)},
       {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2)},
-      {"a batch of 5 7x7 outputs (whole images side by side)", conv(5, 24, 7, 7, 12, 3, 3, 1, 1)},
+      {"a batch of 5 7x7 outputs (whole images side by side)", conv(5, 24, 7, 7, 30, 3, 3, 1, 1)},
       {"a batch of 8 10x10 outputs, no padding", conv(8, 4, 12, 12, 6, 3, 3, 1, 0), false},
       {"padding larger than the kernel's half", conv(2, 3, 6, 5, 4, 3, 3, 1, 3)},
   };
@@ -143,11 +151,48 @@ TEST_CASE("conv kernels: backward matches the reference at 1-4 threads, each gra
   }
 }
 
+TEST_CASE("conv kernels: the shifted-view kernels match the reference on every stride-1 case",
+          "[conv][kernels]") {
+  ThreadsGuard restore;
+  int seed = 200;
+  int ran = 0;
+  for (const Case& c : cases()) {
+    const ConvParams& g = c.g;
+    if (!cpu::conv_shift_applies(g)) continue;
+    ++ran;
+    const int64_t nx = g.N * g.C * g.H * g.W, nw = g.F * g.K(), ny = g.N * g.F * g.P();
+    const auto x = random_vec(nx, ++seed), W = random_vec(nw, ++seed), b = random_vec(g.F, ++seed),
+               gy = random_vec(ny, ++seed);
+    std::vector<float> y_ref(ny), dx_ref(nx), dW_ref(nw), db_ref(g.F);
+    cpu::conv2d_forward_reference(g, x.data(), W.data(), c.bias ? b.data() : nullptr, y_ref.data());
+    cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
+                                   db_ref.data());
+    for (int threads = 1; threads <= 4; ++threads) {
+      INFO(c.what << ", " << threads << " threads");
+      set_num_threads(threads);
+      std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f);
+      Workspace wf(cpu::conv_shift_forward_workspace(g)), wx(cpu::conv_shift_dx_workspace(g)),
+          ww(cpu::conv_shift_dW_workspace(g));
+      cpu::conv_shift_forward(g, x.data(), W.data(), c.bias ? b.data() : nullptr, y.data(),
+                              wf.data());
+      cpu::conv_shift_dx(g, W.data(), gy.data(), dx.data(), wx.data());
+      cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), ww.data());
+      CHECK(max_rel_diff(y, y_ref) < 1e-5);
+      CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
+      CHECK(max_rel_diff(dW, dW_ref) < 1e-4);
+      CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
+    }
+  }
+  CHECK(ran >= 10);  // the table holds that many stride-1 cases
+}
+
 TEST_CASE("conv kernels: dW summed over the batch is the same on every run", "[conv][kernels]") {
-  // Per-thread copies of dW are added in thread order, so the rounding never changes.
+  // Per-thread copies of dW are added in thread order, so the rounding never changes. 8 filters
+  // take the shifted views, 48 the im2col kernels.
   ThreadsGuard restore;
   set_num_threads(2);
-  const ConvParams g = conv(6, 4, 30, 30, 8, 3, 3, 1, 1);
+  const int64_t F = GENERATE(8, 48);
+  const ConvParams g = conv(6, 4, 30, 30, F, 3, 3, 1, 1);
   const auto x = random_vec(g.N * g.C * g.H * g.W, 1), W = random_vec(g.F * g.K(), 2),
              gy = random_vec(g.N * g.F * g.P(), 3);
   Workspace ws(cpu::conv2d_backward_workspace(g, false, true));

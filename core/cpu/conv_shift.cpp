@@ -1,0 +1,262 @@
+// The backward of a stride-1 convolution by shifted views (see conv_shift.h). With x padded to
+// Hp x Wp and gy widened to rows of Wp (zeros in columns OW..Wp-1), column p = oh * Wp + ow of
+// gy meets column p + kh * Wp + kw of x for every kernel offset, so that, for L = (OH-1) Wp + OW,
+//   dW[:, :, kh, kw] (F, C) = gy (F, L) x[:, kh Wp + kw : +L]^T (C, L)^T
+//   dx[:, kh Wp + kw : +L] (C, L) += W[:, :, kh, kw]^T (C, F) gy (F, L)
+// The output rows are cut into bands whose gy and x rows stay in L2 while the KH * KW gemms read
+// them; the widened columns add zeros, the padding's rows and columns are dropped at the end.
+#include "core/cpu/conv_shift.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/cpu/kernels.h"
+#include "core/cpu/parallel.h"
+
+namespace minidl::cpu {
+
+namespace {
+
+// A band's gy and x rows together hold about this many floats (256 KB, within L2).
+constexpr int64_t kBandFloats = 1 << 16;
+// Per-group copies of dW (for summing over images and bands without locks) up to this many floats.
+constexpr int64_t kAccFloats = 1 << 22;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The geometry shared by dW and dx.
+struct Shift {
+  int64_t Hp, Wp, KK;
+  int64_t R, bands;  // output rows per band, and bands per image
+  int64_t chans;     // channels per block (dx items and dW's channel blocks)
+  int64_t blocks;    // channel blocks
+  int64_t groups;    // dW: groups of (image, band) items, each summed into its own copy of dW
+  bool padded;       // pad > 0: x is copied into padded bands, dx is summed in a padded plane
+  // Band j: output rows [oh0, oh0 + r).
+  int64_t oh0(int64_t j) const { return j * R; }
+  int64_t rows(const ConvParams& g, int64_t j) const { return std::min(R, g.OH - j * R); }
+  int64_t L(const ConvParams& g, int64_t r) const { return (r - 1) * Wp + g.OW; }
+};
+
+Shift make_shift(const ConvParams& g, bool for_dW) {
+  const int64_t T = max_threads();
+  Shift s;
+  s.Hp = g.H + 2 * g.pad;
+  s.Wp = g.W + 2 * g.pad;
+  s.KK = g.KH * g.KW;
+  s.padded = g.pad > 0;
+  s.R = std::clamp<int64_t>(kBandFloats / ((g.F + g.C) * s.Wp), 1, g.OH);
+  s.bands = ceil_div(g.OH, s.R);
+  if (for_dW) {
+    const int64_t items = g.N * s.bands;
+    s.groups = std::min(T, items);
+    s.blocks = 1;
+    if (s.groups * g.F * g.C * s.KK > kAccFloats || s.groups < T) {  // split channels instead
+      s.groups = 1;
+      s.blocks = std::min(T, g.C);
+    }
+  } else {
+    s.groups = 1;
+    s.blocks = g.N % T == 0 || g.N >= 4 * T ? 1 : std::min(g.C, T / std::gcd(g.N, T));
+  }
+  s.chans = ceil_div(g.C, s.blocks);
+  s.blocks = ceil_div(g.C, s.chans);
+  return s;
+}
+
+// Floats of one thread's band buffers: gy rows (F, R, Wp), and for dW with padding x rows
+// (chans, R + KH - 1, Wp), for dx with padding a padded dx plane (chans, Hp, Wp).
+int64_t band_floats(const ConvParams& g, const Shift& s, bool for_dW) {
+  const int64_t gy = g.F * s.R * s.Wp;
+  if (!s.padded) return gy;
+  return gy + s.chans * (for_dW ? (s.R + g.KH - 1) * s.Wp : s.Hp * s.Wp);
+}
+
+// out (F, r, Wp) = rows [oh0, oh0 + r) of image n's gy, zeros in columns OW..Wp-1; the planes
+// are R * Wp apart.
+void widen_gy(const ConvParams& g, const Shift& s, const float* gy_n, int64_t oh0, int64_t r,
+              float* out) {
+  for (int64_t f = 0; f < g.F; ++f)
+    for (int64_t i = 0; i < r; ++i) {
+      const float* src = gy_n + (f * g.OH + oh0 + i) * g.OW;
+      float* dst = out + (f * s.R + i) * s.Wp;
+      std::copy(src, src + g.OW, dst);
+      std::fill(dst + g.OW, dst + s.Wp, 0.f);
+    }
+}
+
+// out (c1 - c0, rows, Wp) = rows [row0, row0 + rows) of channels [c0, c1) of image x_n padded.
+void pad_x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, int64_t c1,
+                int64_t row0, int64_t rows, float* out) {
+  for (int64_t c = c0; c < c1; ++c)
+    for (int64_t i = 0; i < rows; ++i) {
+      float* dst = out + ((c - c0) * rows + i) * s.Wp;
+      const int64_t h = row0 + i - g.pad;
+      if (h < 0 || h >= g.H) {
+        std::fill(dst, dst + s.Wp, 0.f);
+        continue;
+      }
+      const float* src = x_n + (c * g.H + h) * g.W;
+      std::fill(dst, dst + g.pad, 0.f);
+      std::copy(src, src + g.W, dst + g.pad);
+      std::fill(dst + g.pad + g.W, dst + s.Wp, 0.f);
+    }
+}
+
+}  // namespace
+
+bool conv_shift_applies(const ConvParams& g) {
+  return g.stride == 1 && !g.is_1x1() && g.N > 0 && g.F > 0 && g.C > 0 && g.P() > 0;
+}
+
+// Floats of one thread's forward buffers: y rows (F, R, Wp), and with padding x rows (C, R + KH
+// - 1, Wp).
+int64_t forward_band_floats(const ConvParams& g, const Shift& s) {
+  return g.F * s.R * s.Wp + (s.padded ? g.C * (s.R + g.KH - 1) * s.Wp : 0);
+}
+
+int64_t conv_shift_forward_workspace(const ConvParams& g) {
+  return g.F * g.K() + max_threads() * forward_band_floats(g, make_shift(g, true));
+}
+
+int64_t conv_shift_dW_workspace(const ConvParams& g) {
+  const Shift s = make_shift(g, true);
+  return s.groups * s.blocks * s.KK * g.F * s.chans + max_threads() * band_floats(g, s, true);
+}
+
+int64_t conv_shift_dx_workspace(const ConvParams& g) {
+  const Shift s = make_shift(g, false);
+  return g.F * g.K() + max_threads() * band_floats(g, s, false);
+}
+
+// Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
+void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
+  const int64_t F = g.F, C = g.C, KK = g.KH * g.KW;
+  parallel_for(F, std::max<int64_t>(1, (1 << 15) / g.K()), [&](int64_t f0, int64_t f1) {
+    for (int64_t f = f0; f < f1; ++f)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t k = 0; k < KK; ++k) Wt[(k * F + f) * C + c] = W[(f * C + c) * KK + k];
+  });
+}
+
+// Items (image, band): y's band (F, r, Wp) = sum over offsets of Wt[k] (F, C) times x's band at
+// that offset, in a widened band, copied out with the bias.
+void conv_shift_forward(const ConvParams& g, const float* x, const float* W, const float* b,
+                        float* y, float* ws) {
+  const Shift s = make_shift(g, true);
+  const int64_t F = g.F, C = g.C, band = forward_band_floats(g, s);
+  float* Wt = ws;
+  float* buffers = ws + F * g.K();
+  move_kernel_axis(g, W, Wt);
+  parallel_items(g.N * s.bands, [&](int64_t item, int slot) {
+    const int64_t n = item / s.bands, j = item % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
+    float* yb = buffers + slot * band;  // (F, R, Wp)
+    float* xb = yb + F * s.R * s.Wp;
+    const float* xs = x + n * C * g.H * g.W + oh0 * g.W;  // unpadded: x in place
+    int64_t ldx = g.H * g.W;
+    if (s.padded) {
+      pad_x_rows(g, s, x + n * C * g.H * g.W, 0, C, oh0, r + g.KH - 1, xb);
+      xs = xb;
+      ldx = (r + g.KH - 1) * s.Wp;
+    }
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t k = kh * g.KW + kw;
+        gemm(false, false, F, s.L(g, r), C, 1.f, Wt + k * F * C, C, xs + kh * s.Wp + kw, ldx,
+             k == 0 ? 0.f : 1.f, yb, s.R * s.Wp);
+      }
+    for (int64_t f = 0; f < F; ++f) {
+      const float bias = b ? b[f] : 0.f;
+      for (int64_t i = 0; i < r; ++i) {
+        const float* src = yb + (f * s.R + i) * s.Wp;
+        float* dst = y + ((n * F + f) * g.OH + oh0 + i) * g.OW;
+        for (int64_t w = 0; w < g.OW; ++w) dst[w] = src[w] + bias;
+      }
+    }
+  });
+}
+
+// Items (group q, channel block b): group q sums the (image, band) items q, q + groups, ... in
+// that order into acc (KK, F, chans) for its block; the accs are then added into dW in group order.
+void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws) {
+  const Shift s = make_shift(g, true);
+  const int64_t F = g.F, C = g.C, KK = s.KK, acc_floats = KK * F * s.chans;
+  const int64_t items = g.N * s.bands, band = band_floats(g, s, true);
+  float* accs = ws;  // (groups, blocks) accs of acc_floats each
+  float* buffers = ws + s.groups * s.blocks * acc_floats;
+  parallel_items(s.groups * s.blocks, [&](int64_t item, int slot) {
+    const int64_t q = item / s.blocks, b = item % s.blocks;
+    const int64_t c0 = b * s.chans, cc = std::min(s.chans, C - c0);
+    float* acc = accs + item * acc_floats;
+    float* gyb = buffers + slot * band;
+    float* xb = gyb + F * s.R * s.Wp;
+    std::fill(acc, acc + acc_floats, 0.f);
+    for (int64_t i = q; i < items; i += s.groups) {
+      const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
+      widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
+      const float* xs = x + (n * C + c0) * g.H * g.W + oh0 * g.W;  // unpadded: x in place
+      int64_t ldx = g.H * g.W;
+      if (s.padded) {
+        pad_x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r + g.KH - 1, xb);
+        xs = xb;
+        ldx = (r + g.KH - 1) * s.Wp;
+      }
+      for (int64_t kh = 0; kh < g.KH; ++kh)
+        for (int64_t kw = 0; kw < g.KW; ++kw)
+          gemm(false, true, F, cc, s.L(g, r), 1.f, gyb, s.R * s.Wp, xs + kh * s.Wp + kw, ldx, 1.f,
+               acc + (kh * g.KW + kw) * F * cc, cc);
+    }
+  });
+  parallel_for(F, std::max<int64_t>(1, (1 << 15) / (g.K() * s.groups)),
+               [&](int64_t f0, int64_t f1) {
+                 for (int64_t f = f0; f < f1; ++f)
+                   for (int64_t c = 0; c < C; ++c) {
+                     const int64_t b = c / s.chans, cc = std::min(s.chans, C - b * s.chans);
+                     for (int64_t k = 0; k < KK; ++k) {
+                       const int64_t at = (k * F + f) * cc + (c - b * s.chans);
+                       float sum = 0.f;
+                       for (int64_t q = 0; q < s.groups; ++q)
+                         sum += accs[(q * s.blocks + b) * acc_floats + at];
+                       dW[(f * C + c) * KK + k] = sum;
+                     }
+                   }
+               });
+}
+
+// Items (image, channel block): the block's dx (in a padded plane when pad > 0) summed band by
+// band, then copied out without the padding.
+void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws) {
+  const Shift s = make_shift(g, false);
+  const int64_t F = g.F, C = g.C, K = g.K(), band = band_floats(g, s, false);
+  float* Wt = ws;
+  float* buffers = ws + F * K;
+  move_kernel_axis(g, W, Wt);
+  parallel_items(g.N * s.blocks, [&](int64_t item, int slot) {
+    const int64_t n = item / s.blocks, c0 = (item % s.blocks) * s.chans;
+    const int64_t cc = std::min(s.chans, C - c0);
+    float* gyb = buffers + slot * band;
+    float* d = dx + (n * C + c0) * g.H * g.W;  // unpadded: summed in dx itself
+    int64_t ldd = g.H * g.W;
+    if (s.padded) {
+      d = gyb + F * s.R * s.Wp;
+      ldd = s.Hp * s.Wp;
+    }
+    for (int64_t c = 0; c < cc; ++c) std::fill(d + c * ldd, d + c * ldd + s.Hp * s.Wp, 0.f);
+    for (int64_t j = 0; j < s.bands; ++j) {
+      const int64_t oh0 = s.oh0(j), r = s.rows(g, j);
+      widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
+      for (int64_t kh = 0; kh < g.KH; ++kh)
+        for (int64_t kw = 0; kw < g.KW; ++kw)
+          gemm(true, false, cc, s.L(g, r), F, 1.f, Wt + (kh * g.KW + kw) * F * C + c0, C, gyb,
+               s.R * s.Wp, 1.f, d + (oh0 + kh) * s.Wp + kw, ldd);
+    }
+    if (s.padded)
+      for (int64_t c = 0; c < cc; ++c)
+        for (int64_t h = 0; h < g.H; ++h) {
+          const float* src = d + c * ldd + (h + g.pad) * s.Wp + g.pad;
+          std::copy(src, src + g.W, dx + ((n * C + c0 + c) * g.H + h) * g.W);
+        }
+  });
+}
+
+}  // namespace minidl::cpu
