@@ -186,6 +186,46 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on every s
   CHECK(ran >= 10);  // the table holds that many stride-1 cases
 }
 
+TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 random shapes",
+          "[conv][kernels]") {
+  // Stride 1 with kernels from 1x1 (padded) to 4x3, padding 0-3 (also wider than the kernel),
+  // images from 1x1, 1-3 threads: bands, channel blocks and groups in every combination.
+  ThreadsGuard restore;
+  Generator gen(77);
+  const auto pick = [&](int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(gen.below(static_cast<uint64_t>(hi - lo + 1)));
+  };
+  int ran = 0;
+  while (ran < 150) {
+    const int64_t N = pick(1, 3), C = pick(1, 6), F = pick(1, 6), H = pick(1, 11), W = pick(1, 11),
+                  KH = pick(1, 4), KW = pick(1, 3), pad = pick(0, 3);
+    const ConvParams g = conv(N, C, H, W, F, KH, KW, 1, pad);
+    if (g.OH <= 0 || g.OW <= 0 || !cpu::conv_shift_applies(g)) continue;
+    ++ran;
+    const int64_t nx = N * C * H * W, nw = F * g.K(), ny = N * F * g.P();
+    const auto x = random_vec(nx, 1000 + ran), Wv = random_vec(nw, 2000 + ran),
+               b = random_vec(F, 3000 + ran), gy = random_vec(ny, 4000 + ran);
+    std::vector<float> y_ref(ny), dx_ref(nx), dW_ref(nw), db_ref(F);
+    cpu::conv2d_forward_reference(g, x.data(), Wv.data(), b.data(), y_ref.data());
+    cpu::conv2d_backward_reference(g, x.data(), Wv.data(), gy.data(), dx_ref.data(), dW_ref.data(),
+                                   db_ref.data());
+    const int threads = static_cast<int>(pick(1, 3));
+    set_num_threads(threads);
+    INFO("N " << N << " C " << C << " F " << F << " " << H << "x" << W << " kernel " << KH << "x"
+              << KW << " pad " << pad << ", " << threads << " threads");
+    std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f);
+    Workspace wf(cpu::conv_shift_forward_workspace(g)), wx(cpu::conv_shift_dx_workspace(g)),
+        ww(cpu::conv_shift_dW_workspace(g));
+    cpu::conv_shift_forward(g, x.data(), Wv.data(), b.data(), y.data(), wf.data());
+    cpu::conv_shift_dx(g, Wv.data(), gy.data(), dx.data(), wx.data());
+    cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), ww.data());
+    CHECK(max_rel_diff(y, y_ref) < 1e-5);
+    CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
+    CHECK(max_rel_diff(dW, dW_ref) < 1e-5);
+    CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
+  }
+}
+
 TEST_CASE("conv kernels: dW summed over the batch is the same on every run", "[conv][kernels]") {
   // Per-thread copies of dW are added in thread order, so the rounding never changes. 8 filters
   // take the shifted views, 48 the im2col kernels.
