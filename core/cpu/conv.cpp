@@ -32,7 +32,7 @@ constexpr int64_t kShallowCols = 1024;
 constexpr int64_t kAccFloats = 1 << 22;
 // A stride-1 convolution with at least kShiftMinC input channels and at most kShiftMaxFC input
 // plus output channels uses conv_shift.h (no im2col): measured with 2 threads on the humble and
-// tiny layers with so few channels, its backward runs at 1.3-2.4x the speed of the kernels here
+// tiny layers with so few channels, its backward runs at 1.2-2.4x the speed of the kernels here
 // (dx and dW alike) and its forward at 1.0-1.8x; with 96 or more channels, or one input channel
 // and a 5x5 kernel, the kernels here were the faster.
 constexpr int64_t kShiftMinC = 3, kShiftMaxFC = 48;
