@@ -75,6 +75,10 @@ const std::vector<Case>& cases() {
       {"a batch of 4, 16 channels, 8 filters, no padding (shifted views in place)",
        conv(4, 16, 20, 18, 8, 3, 3, 1, 0)},
       {"a batch of 2, 3x2 kernel at stride 1, pad 1", conv(2, 4, 9, 11, 5, 3, 2, 1, 1)},
+      {"200x40, no padding (shifted views: two bands read in place)",
+       conv(1, 4, 200, 40, 6, 3, 3, 1, 0)},
+      {"one-row images, 1x3 kernel", conv(2, 3, 1, 9, 4, 1, 3, 1, 0)},
+      {"one-column images, 3x1 kernel", conv(2, 3, 9, 1, 4, 3, 1, 1, 0)},
       {"7x7 output, 64 channels (blocks of filters, dW rows, dx channels)",
        conv(1, 64, 7, 7, 32, 3, 3, 1, 1)},
       {"8x16 outputs (at 4 threads: two tiles, blocks of filters, one shared col matrix)",
@@ -189,7 +193,8 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on every s
 TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 random shapes",
           "[conv][kernels]") {
   // Stride 1 with kernels from 1x1 (padded) to 4x3, padding 0-3 (also wider than the kernel),
-  // images from 1x1, 1-3 threads: bands, channel blocks and groups in every combination.
+  // images from 1x1 to 11x11 (one band each: the table above has the shapes with several bands),
+  // 1-3 threads: channel blocks and groups of dW items with any remainder.
   ThreadsGuard restore;
   Generator gen(77);
   const auto pick = [&](int64_t lo, int64_t hi) {

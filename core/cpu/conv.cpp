@@ -28,8 +28,6 @@ constexpr int64_t kMinCols = 64;
 constexpr int64_t kShallowK = 4;
 // ...and write y in blocks of this many columns of a row (4 KB, in L1 while they are summed).
 constexpr int64_t kShallowCols = 1024;
-// Per-thread copies of dW (for summing over the batch without locks) up to this many floats.
-constexpr int64_t kAccFloats = 1 << 22;
 // A stride-1 convolution with at least kShiftMinC input channels and at most kShiftMaxFC input
 // plus output channels uses conv_shift.h (no im2col): measured with 2 threads on the humble and
 // tiny layers with so few channels, its backward runs at 1.2-2.4x the speed of the kernels here
@@ -37,7 +35,6 @@ constexpr int64_t kAccFloats = 1 << 22;
 // and a 5x5 kernel, the kernels here were the faster.
 constexpr int64_t kShiftMinC = 3, kShiftMaxFC = 48;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 bool use_shift(const ConvParams& g) {
   return conv_shift_applies(g) && g.C >= kShiftMinC && g.F + g.C <= kShiftMaxFC;
 }
@@ -398,7 +395,8 @@ BackwardPlan backward_plan(const ConvParams& g) {
   BackwardPlan b;
   b.w_spans = make_spans(g.N, P, K, T, mem, mem);
   const int64_t items = b.w_spans.count(g.N);
-  b.dW_by_spans = T == 1 || ((items % T == 0 || items >= 4 * T) && (T - 1) * g.F * K <= kAccFloats);
+  b.dW_by_spans =
+      T == 1 || ((items % T == 0 || items >= 4 * T) && (T - 1) * g.F * K <= kConvAccFloats);
   if (b.dW_by_spans) {
     b.w_slot = span_slot(g, b.w_spans, K);
   } else {

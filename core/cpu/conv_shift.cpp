@@ -1,10 +1,13 @@
-// The backward of a stride-1 convolution by shifted views (see conv_shift.h). With x padded to
-// Hp x Wp and gy widened to rows of Wp (zeros in columns OW..Wp-1), column p = oh * Wp + ow of
-// gy meets column p + kh * Wp + kw of x for every kernel offset, so that, for L = (OH-1) Wp + OW,
-//   dW[:, :, kh, kw] (F, C) = gy (F, L) x[:, kh Wp + kw : +L]^T (C, L)^T
-//   dx[:, kh Wp + kw : +L] (C, L) += W[:, :, kh, kw]^T (C, F) gy (F, L)
+// Stride-1 convolutions by shifted views (see conv_shift.h and docs/convolution.md). With x padded
+// to Hp x Wp and gy widened to rows of Wp (zeros in columns OW..Wp-1), column p = oh * Wp + ow of
+// gy (and of y, widened the same way) meets column p + kh * Wp + kw of x for every kernel offset,
+// so that, for L = (OH-1) Wp + OW,
+//   y[:, 0:L] (F, L)               += W[:, :, kh, kw] (F, C) x[:, kh Wp + kw : +L] (C, L)
+//   dW[:, :, kh, kw] (F, C)        += gy (F, L) x[:, kh Wp + kw : +L]^T (L, C)
+//   dx[:, kh Wp + kw : +L] (C, L)  += W[:, :, kh, kw]^T (C, F) gy (F, L)
 // The output rows are cut into bands whose gy and x rows stay in L2 while the KH * KW gemms read
-// them; the widened columns add zeros, the padding's rows and columns are dropped at the end.
+// them; the widened columns of y are dropped, those of gy add zeros, and the padding's rows and
+// columns are dropped at the end.
 #include "core/cpu/conv_shift.h"
 
 #include <algorithm>
@@ -19,16 +22,13 @@ namespace {
 
 // A band's gy and x rows together hold about this many floats (256 KB, within L2).
 constexpr int64_t kBandFloats = 1 << 16;
-// Per-group copies of dW (for summing over images and bands without locks) up to this many floats.
-constexpr int64_t kAccFloats = 1 << 22;
+// The geometry of one pass: its bands, and how its items are cut.
+enum class Pass { Forward, dW, dx };
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// The geometry shared by dW and dx.
 struct Shift {
   int64_t Hp, Wp, KK;
   int64_t R, bands;  // output rows per band, and bands per image
-  int64_t chans;     // channels per block (dx items and dW's channel blocks)
+  int64_t chans;     // channels per block (dx items and dW's channel blocks; all C forward)
   int64_t blocks;    // channel blocks
   int64_t groups;    // dW: groups of (image, band) items, each summed into its own copy of dW
   bool padded;       // pad > 0: x is copied into padded bands, dx is summed in a padded plane
@@ -38,7 +38,7 @@ struct Shift {
   int64_t L(const ConvParams& g, int64_t r) const { return (r - 1) * Wp + g.OW; }
 };
 
-Shift make_shift(const ConvParams& g, bool for_dW) {
+Shift make_shift(const ConvParams& g, Pass pass) {
   const int64_t T = max_threads();
   Shift s;
   s.Hp = g.H + 2 * g.pad;
@@ -47,16 +47,14 @@ Shift make_shift(const ConvParams& g, bool for_dW) {
   s.padded = g.pad > 0;
   s.R = std::clamp<int64_t>(kBandFloats / ((g.F + g.C) * s.Wp), 1, g.OH);
   s.bands = ceil_div(g.OH, s.R);
-  if (for_dW) {
-    const int64_t items = g.N * s.bands;
-    s.groups = std::min(T, items);
-    s.blocks = 1;
-    if (s.groups * g.F * g.C * s.KK > kAccFloats || s.groups < T) {  // split channels instead
+  s.groups = s.blocks = 1;
+  if (pass == Pass::dW) {
+    s.groups = std::min(T, g.N * s.bands);
+    if (s.groups * g.F * g.C * s.KK > kConvAccFloats || s.groups < T) {  // split channels instead
       s.groups = 1;
       s.blocks = std::min(T, g.C);
     }
-  } else {
-    s.groups = 1;
+  } else if (pass == Pass::dx) {
     s.blocks = g.N % T == 0 || g.N >= 4 * T ? 1 : std::min(g.C, T / std::gcd(g.N, T));
   }
   s.chans = ceil_div(g.C, s.blocks);
@@ -64,12 +62,12 @@ Shift make_shift(const ConvParams& g, bool for_dW) {
   return s;
 }
 
-// Floats of one thread's band buffers: gy rows (F, R, Wp), and for dW with padding x rows
-// (chans, R + KH - 1, Wp), for dx with padding a padded dx plane (chans, Hp, Wp).
-int64_t band_floats(const ConvParams& g, const Shift& s, bool for_dW) {
-  const int64_t gy = g.F * s.R * s.Wp;
-  if (!s.padded) return gy;
-  return gy + s.chans * (for_dW ? (s.R + g.KH - 1) * s.Wp : s.Hp * s.Wp);
+// Floats of one thread's buffers: y or gy rows (F, R, Wp) and, with padding, x rows (chans,
+// R + KH - 1, Wp) forward and for dW, a padded dx plane (chans, Hp, Wp) for dx.
+int64_t band_floats(const ConvParams& g, const Shift& s, Pass pass) {
+  const int64_t rows = g.F * s.R * s.Wp;
+  if (!s.padded) return rows;
+  return rows + s.chans * (pass == Pass::dx ? s.Hp * s.Wp : (s.R + g.KH - 1) * s.Wp);
 }
 
 // out (F, r, Wp) = rows [oh0, oh0 + r) of image n's gy, zeros in columns OW..Wp-1; the planes
@@ -103,32 +101,6 @@ void pad_x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c
     }
 }
 
-}  // namespace
-
-bool conv_shift_applies(const ConvParams& g) {
-  return g.stride == 1 && !g.is_1x1() && g.N > 0 && g.F > 0 && g.C > 0 && g.P() > 0;
-}
-
-// Floats of one thread's forward buffers: y rows (F, R, Wp), and with padding x rows (C, R + KH
-// - 1, Wp).
-int64_t forward_band_floats(const ConvParams& g, const Shift& s) {
-  return g.F * s.R * s.Wp + (s.padded ? g.C * (s.R + g.KH - 1) * s.Wp : 0);
-}
-
-int64_t conv_shift_forward_workspace(const ConvParams& g) {
-  return g.F * g.K() + max_threads() * forward_band_floats(g, make_shift(g, true));
-}
-
-int64_t conv_shift_dW_workspace(const ConvParams& g) {
-  const Shift s = make_shift(g, true);
-  return s.groups * s.blocks * s.KK * g.F * s.chans + max_threads() * band_floats(g, s, true);
-}
-
-int64_t conv_shift_dx_workspace(const ConvParams& g) {
-  const Shift s = make_shift(g, false);
-  return g.F * g.K() + max_threads() * band_floats(g, s, false);
-}
-
 // Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
 void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   const int64_t F = g.F, C = g.C, KK = g.KH * g.KW;
@@ -139,12 +111,32 @@ void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   });
 }
 
+}  // namespace
+
+bool conv_shift_applies(const ConvParams& g) {
+  return g.stride == 1 && !g.is_1x1() && g.N > 0 && g.F > 0 && g.C > 0 && g.OH > 0 && g.OW > 0;
+}
+
+int64_t conv_shift_forward_workspace(const ConvParams& g) {
+  return g.F * g.K() + max_threads() * band_floats(g, make_shift(g, Pass::Forward), Pass::Forward);
+}
+
+int64_t conv_shift_dW_workspace(const ConvParams& g) {
+  const Shift s = make_shift(g, Pass::dW);
+  return s.groups * s.blocks * s.KK * g.F * s.chans + max_threads() * band_floats(g, s, Pass::dW);
+}
+
+int64_t conv_shift_dx_workspace(const ConvParams& g) {
+  const Shift s = make_shift(g, Pass::dx);
+  return g.F * g.K() + max_threads() * band_floats(g, s, Pass::dx);
+}
+
 // Items (image, band): y's band (F, r, Wp) = sum over offsets of Wt[k] (F, C) times x's band at
 // that offset, in a widened band, copied out with the bias.
 void conv_shift_forward(const ConvParams& g, const float* x, const float* W, const float* b,
                         float* y, float* ws) {
-  const Shift s = make_shift(g, true);
-  const int64_t F = g.F, C = g.C, band = forward_band_floats(g, s);
+  const Shift s = make_shift(g, Pass::Forward);
+  const int64_t F = g.F, C = g.C, band = band_floats(g, s, Pass::Forward);
   float* Wt = ws;
   float* buffers = ws + F * g.K();
   move_kernel_axis(g, W, Wt);
@@ -179,9 +171,9 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
 // Items (group q, channel block b): group q sums the (image, band) items q, q + groups, ... in
 // that order into acc (KK, F, chans) for its block; the accs are then added into dW in group order.
 void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws) {
-  const Shift s = make_shift(g, true);
+  const Shift s = make_shift(g, Pass::dW);
   const int64_t F = g.F, C = g.C, KK = s.KK, acc_floats = KK * F * s.chans;
-  const int64_t items = g.N * s.bands, band = band_floats(g, s, true);
+  const int64_t items = g.N * s.bands, band = band_floats(g, s, Pass::dW);
   float* accs = ws;  // (groups, blocks) accs of acc_floats each
   float* buffers = ws + s.groups * s.blocks * acc_floats;
   parallel_items(s.groups * s.blocks, [&](int64_t item, int slot) {
@@ -226,8 +218,8 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
 // Items (image, channel block): the block's dx (in a padded plane when pad > 0) summed band by
 // band, then copied out without the padding.
 void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws) {
-  const Shift s = make_shift(g, false);
-  const int64_t F = g.F, C = g.C, K = g.K(), band = band_floats(g, s, false);
+  const Shift s = make_shift(g, Pass::dx);
+  const int64_t F = g.F, C = g.C, K = g.K(), band = band_floats(g, s, Pass::dx);
   float* Wt = ws;
   float* buffers = ws + F * K;
   move_kernel_axis(g, W, Wt);

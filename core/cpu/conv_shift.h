@@ -1,17 +1,30 @@
-// The backward of a stride-1 convolution without im2col ("shifted views"): for each kernel offset
-// (kh, kw), the inputs that meet the outputs are one plain matrix of the padded image, offset by
-// kh * row + kw, so dW and dx are KH * KW gemms on data that stays in cache. Internal; conv.cpp
-// chooses between these and its im2col kernels.
+// Stride-1 convolutions without im2col ("shifted views"): for each kernel offset (kh, kw), the
+// inputs that meet the outputs are one plain matrix of the padded image, offset by kh * row + kw,
+// so the forward pass, dW and dx are each KH * KW gemms on data that stays in cache (derived in
+// docs/convolution.md). Internal; conv.cpp chooses between these and its im2col kernels.
 #pragma once
 
 #include "core/kernel_types.h"
 
 namespace minidl::cpu {
 
-/// True when g has stride 1 (the only case these kernels handle) and is not a plain 1x1.
+/// ceil(a / b) for a >= 0, b > 0 (shared by the convolution kernels).
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+/// The convolution kernels keep per-thread (or per-group) copies of dW, for summing over the
+/// batch without locks, only up to this many floats in all.
+constexpr int64_t kConvAccFloats = 1 << 22;
+
+/// True when the kernels below handle g: stride 1, not a plain 1x1 (pad 0), and N, F, C and the
+/// output size all > 0.
 bool conv_shift_applies(const ConvParams& g);
 
-/// Floats of scratch memory the kernels below need for g (conv_shift_applies(g)).
+// Each kernel below requires conv_shift_applies(g) and a workspace ws of the size its _workspace
+// function returned at the same thread count (minidl::set_num_threads). The results equal the
+// plain sums up to rounding for finite inputs; with an Inf or NaN in x (dW) or in W (dx), entries
+// that the plain sums keep finite can become NaN, because the widened columns multiply parts of
+// x and W by zeros.
+
+/// Floats of scratch memory the kernels below need for g.
 int64_t conv_shift_forward_workspace(const ConvParams& g);
 int64_t conv_shift_dW_workspace(const ConvParams& g);
 int64_t conv_shift_dx_workspace(const ConvParams& g);

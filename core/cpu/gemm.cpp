@@ -31,10 +31,12 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 void gemm_one_thread(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                      const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                      int64_t ldc) {
-  // OpenBLAS on one thread, set once on every thread that multiplies: in OpenBLAS's OpenMP build,
-  // openblas_set_num_threads sets only the calling thread's count, so a pool worker (or a user's
-  // own thread) would otherwise start a team of its own per product.
-  thread_local const bool one_blas_thread = (openblas_set_num_threads(1), true);
+  // OpenBLAS on one thread: core/device.cpp set it once for the process, which is enough for
+  // the pthreads build, but in OpenBLAS's OpenMP build openblas_set_num_threads sets only the
+  // calling thread's count, so there it is set once on every thread that multiplies (a pool
+  // worker, or a user's own thread), which would otherwise start an OpenMP team per product.
+  thread_local const bool one_blas_thread =
+      openblas_get_parallel() != 2 || (openblas_set_num_threads(1), true);
   (void)one_blas_thread;
   const auto i = [](int64_t v) { return static_cast<int>(v); };
   if (M == 1) {  // C (1, N) = alpha a op(B) + beta C, with a = op(A) (1, K)
