@@ -9,6 +9,7 @@
 #include "core/cpu/conv_reference.h"
 #include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
+#include "core/cpu/simd.h"
 #include "support/helpers.h"
 
 using namespace minidl;
@@ -228,6 +229,36 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 ran
     CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
     CHECK(max_rel_diff(dW, dW_ref) < 1e-5);
     CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
+  }
+}
+
+TEST_CASE("conv kernels: the 1x1 loop on few channels gives the same bits with and without AVX2",
+          "[conv][kernels]") {
+  // Both variants compile one loop (the same multiplies and adds in the same order); on a CPU
+  // without AVX2 both runs take the baseline and the check holds trivially.
+  ThreadsGuard restore;
+  struct SimdGuard {
+    ~SimdGuard() { cpu::set_avx2_allowed(true); }
+  } simd;
+  int seed = 300;
+  for (const int64_t C : {1, 2, 3, 4}) {
+    const ConvParams g = conv(3, C, 37, 41, 5, 1, 1, 1, 0);  // 1517 columns: a partial block
+    const auto x = random_vec(g.N * C * g.H * g.W, ++seed), W = random_vec(g.F * C, ++seed),
+               b = random_vec(g.F, ++seed);
+    std::vector<float> ref(static_cast<size_t>(g.N * g.F * g.P()));
+    cpu::conv2d_forward_reference(g, x.data(), W.data(), b.data(), ref.data());
+    for (int threads = 1; threads <= 2; ++threads) {
+      INFO(C << " channels, " << threads << " threads");
+      set_num_threads(threads);
+      std::vector<float> fast(ref.size(), -7.f), base(ref.size(), -7.f);
+      cpu::set_avx2_allowed(true);
+      cpu::conv2d_forward(g, x.data(), W.data(), b.data(), fast.data(), nullptr);
+      cpu::set_avx2_allowed(false);
+      cpu::conv2d_forward(g, x.data(), W.data(), b.data(), base.data(), nullptr);
+      cpu::set_avx2_allowed(true);
+      CHECK(fast == base);
+      CHECK(max_rel_diff(base, ref) < 1e-5);
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
+#include "core/cpu/simd.h"
 
 namespace minidl::cpu {
 
@@ -244,32 +245,60 @@ ForwardPlan forward_plan(const ConvParams& g) {
 }
 
 // y_n[f, p] = b[f] + sum_k W[f, k] x_n[k, p] for a 1x1 convolution with K <= kShallowK (such as
-// one on the 3 colour channels of the input): so few products per output that the time goes into
-// writing y, and gemm would write it twice (the bias first, then gemm adding to it with beta = 1,
-// in OpenBLAS's small-matrix kernel that reads C). Here each block of y is written once, in one
-// pass over its K rows of x (K is a template argument, so that the sum is unrolled and the loop
-// over p vectorised).
+// one on the 3 colour channels of the input). There are so few products per output that gemm
+// would spend its time writing y twice (the bias first, then adding to it with beta = 1 in
+// OpenBLAS's small-matrix kernel, which reads C). Here each block of y is written once, in one
+// pass over its K rows of x; K is a template argument, so that the sum is unrolled and the loop
+// over p vectorised. The loop itself is the rest of the time, so it has an AVX2 variant: on
+// humble's first layer at batch 8, 0.03-0.05 ms instead of 0.08-0.09 ms with SSE (median of 300
+// calls, 2 threads).
+//
+// shallow_block: rows f of y_n's block of pc columns (y_b = y_n + p0, x_b = x_n + p0, rows P
+// apart).
+template <int K>
+[[gnu::always_inline]] inline void shallow_block(const float* x_b, const float* W, const float* b,
+                                                 int64_t F, int64_t P, int64_t pc, float* y_b) {
+  for (int64_t f = 0; f < F; ++f) {
+    float* __restrict o = y_b + f * P;
+    float w[K];
+    std::copy(W + f * K, W + f * K + K, w);
+    const float bias = b ? b[f] : 0.f;
+    for (int64_t p = 0; p < pc; ++p) {
+      float s = bias;
+      for (int k = 0; k < K; ++k) s += w[k] * x_b[k * P + p];
+      o[p] = s;
+    }
+  }
+}
+// The same loop compiled for SSE (the build's baseline) and for AVX2 (chosen at run time): the
+// same multiplies and adds in the same order, so both give the same bits.
+template <int K>
+void shallow_block_base(const float* x_b, const float* W, const float* b, int64_t F, int64_t P,
+                        int64_t pc, float* y_b) {
+  shallow_block<K>(x_b, W, b, F, P, pc, y_b);
+}
+#if defined(__x86_64__) || defined(__i386__)
+template <int K>
+[[gnu::target("avx2")]] void shallow_block_avx2(const float* x_b, const float* W, const float* b,
+                                                int64_t F, int64_t P, int64_t pc, float* y_b) {
+  shallow_block<K>(x_b, W, b, F, P, pc, y_b);
+}
+#endif
+
 template <int K>
 void conv1x1_shallow(const ConvParams& g, const float* x, const float* W, const float* b,
                      float* y) {
+  auto block = shallow_block_base<K>;
+#if defined(__x86_64__) || defined(__i386__)
+  if (avx2_allowed()) block = shallow_block_avx2<K>;
+#endif
   const int64_t F = g.F, P = g.P(), blocks = ceil_div(P, kShallowCols);
   parallel_for(g.N * blocks, std::max<int64_t>(1, kParallelMin / (F * kShallowCols)),
                [&](int64_t i0, int64_t i1) {
                  for (int64_t i = i0; i < i1; ++i) {
                    const int64_t n = i / blocks, p0 = (i % blocks) * kShallowCols;
-                   const int64_t pc = std::min(kShallowCols, P - p0);
-                   const float* x_n = x + n * K * P + p0;
-                   for (int64_t f = 0; f < F; ++f) {
-                     float* __restrict o = y + (n * F + f) * P + p0;
-                     float w[K];
-                     std::copy(W + f * K, W + f * K + K, w);
-                     const float bias = b ? b[f] : 0.f;
-                     for (int64_t p = 0; p < pc; ++p) {
-                       float s = bias;
-                       for (int k = 0; k < K; ++k) s += w[k] * x_n[k * P + p];
-                       o[p] = s;
-                     }
-                   }
+                   block(x + n * K * P + p0, W, b, F, P, std::min(kShallowCols, P - p0),
+                         y + n * F * P + p0);
                  }
                });
 }
