@@ -100,6 +100,29 @@ const std::vector<Case>& cases() {
   return c;
 }
 
+// Runs the shifted-view kernels (conv_shift.h) on g at the current thread count, on inputs drawn
+// from seed, and checks them against the reference loop and their workspaces' guard bands.
+void check_shift_kernels(const ConvParams& g, bool bias, uint64_t seed, double dW_tol) {
+  const int64_t nx = g.N * g.C * g.H * g.W, nw = g.F * g.K(), ny = g.N * g.F * g.P();
+  const auto x = random_vec(nx, seed), W = random_vec(nw, seed + 1), b = random_vec(g.F, seed + 2),
+             gy = random_vec(ny, seed + 3);
+  const float* bp = bias ? b.data() : nullptr;
+  std::vector<float> y_ref(ny), dx_ref(nx), dW_ref(nw), db_ref(g.F);
+  cpu::conv2d_forward_reference(g, x.data(), W.data(), bp, y_ref.data());
+  cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
+                                 db_ref.data());
+  std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f);
+  Workspace wf(cpu::conv_shift_forward_workspace(g)), wx(cpu::conv_shift_dx_workspace(g)),
+      ww(cpu::conv_shift_dW_workspace(g));
+  cpu::conv_shift_forward(g, x.data(), W.data(), bp, y.data(), wf.data());
+  cpu::conv_shift_dx(g, W.data(), gy.data(), dx.data(), wx.data());
+  cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), ww.data());
+  CHECK(max_rel_diff(y, y_ref) < 1e-5);
+  CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
+  CHECK(max_rel_diff(dW, dW_ref) < dW_tol);
+  CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
+}
+
 }  // namespace
 
 TEST_CASE("conv kernels: forward matches the reference at 1-4 threads", "[conv][kernels]") {
@@ -159,33 +182,16 @@ TEST_CASE("conv kernels: backward matches the reference at 1-4 threads, each gra
 TEST_CASE("conv kernels: the shifted-view kernels match the reference on every stride-1 case",
           "[conv][kernels]") {
   ThreadsGuard restore;
-  int seed = 200;
+  uint64_t seed = 200;
   int ran = 0;
   for (const Case& c : cases()) {
-    const ConvParams& g = c.g;
-    if (!cpu::conv_shift_applies(g)) continue;
+    if (!cpu::conv_shift_applies(c.g)) continue;
     ++ran;
-    const int64_t nx = g.N * g.C * g.H * g.W, nw = g.F * g.K(), ny = g.N * g.F * g.P();
-    const auto x = random_vec(nx, ++seed), W = random_vec(nw, ++seed), b = random_vec(g.F, ++seed),
-               gy = random_vec(ny, ++seed);
-    std::vector<float> y_ref(ny), dx_ref(nx), dW_ref(nw), db_ref(g.F);
-    cpu::conv2d_forward_reference(g, x.data(), W.data(), c.bias ? b.data() : nullptr, y_ref.data());
-    cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
-                                   db_ref.data());
+    seed += 4;
     for (int threads = 1; threads <= 4; ++threads) {
       INFO(c.what << ", " << threads << " threads");
       set_num_threads(threads);
-      std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f);
-      Workspace wf(cpu::conv_shift_forward_workspace(g)), wx(cpu::conv_shift_dx_workspace(g)),
-          ww(cpu::conv_shift_dW_workspace(g));
-      cpu::conv_shift_forward(g, x.data(), W.data(), c.bias ? b.data() : nullptr, y.data(),
-                              wf.data());
-      cpu::conv_shift_dx(g, W.data(), gy.data(), dx.data(), wx.data());
-      cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), ww.data());
-      CHECK(max_rel_diff(y, y_ref) < 1e-5);
-      CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
-      CHECK(max_rel_diff(dW, dW_ref) < 1e-4);
-      CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
+      check_shift_kernels(c.g, c.bias, seed, 1e-4);
     }
   }
   CHECK(ran >= 10);  // the table holds that many stride-1 cases
@@ -208,27 +214,11 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 ran
     const ConvParams g = conv(N, C, H, W, F, KH, KW, 1, pad);
     if (g.OH <= 0 || g.OW <= 0 || !cpu::conv_shift_applies(g)) continue;
     ++ran;
-    const int64_t nx = N * C * H * W, nw = F * g.K(), ny = N * F * g.P();
-    const auto x = random_vec(nx, 1000 + ran), Wv = random_vec(nw, 2000 + ran),
-               b = random_vec(F, 3000 + ran), gy = random_vec(ny, 4000 + ran);
-    std::vector<float> y_ref(ny), dx_ref(nx), dW_ref(nw), db_ref(F);
-    cpu::conv2d_forward_reference(g, x.data(), Wv.data(), b.data(), y_ref.data());
-    cpu::conv2d_backward_reference(g, x.data(), Wv.data(), gy.data(), dx_ref.data(), dW_ref.data(),
-                                   db_ref.data());
     const int threads = static_cast<int>(pick(1, 3));
     set_num_threads(threads);
     INFO("N " << N << " C " << C << " F " << F << " " << H << "x" << W << " kernel " << KH << "x"
               << KW << " pad " << pad << ", " << threads << " threads");
-    std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f);
-    Workspace wf(cpu::conv_shift_forward_workspace(g)), wx(cpu::conv_shift_dx_workspace(g)),
-        ww(cpu::conv_shift_dW_workspace(g));
-    cpu::conv_shift_forward(g, x.data(), Wv.data(), b.data(), y.data(), wf.data());
-    cpu::conv_shift_dx(g, Wv.data(), gy.data(), dx.data(), wx.data());
-    cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), ww.data());
-    CHECK(max_rel_diff(y, y_ref) < 1e-5);
-    CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
-    CHECK(max_rel_diff(dW, dW_ref) < 1e-5);
-    CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
+    check_shift_kernels(g, true, 1000 + 4 * static_cast<uint64_t>(ran), 1e-5);
   }
 }
 
