@@ -212,7 +212,7 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 ran
     const int64_t N = pick(1, 3), C = pick(1, 6), F = pick(1, 6), H = pick(1, 11), W = pick(1, 11),
                   KH = pick(1, 4), KW = pick(1, 3), pad = pick(0, 3);
     const ConvParams g = conv(N, C, H, W, F, KH, KW, 1, pad);
-    if (g.OH <= 0 || g.OW <= 0 || !cpu::conv_shift_applies(g)) continue;
+    if (!cpu::conv_shift_applies(g)) continue;  // no output, or a plain 1x1
     ++ran;
     const int threads = static_cast<int>(pick(1, 3));
     set_num_threads(threads);

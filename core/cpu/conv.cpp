@@ -396,14 +396,14 @@ void conv2d_forward(const ConvParams& g, const float* x, const float* W, const f
 namespace {
 
 struct BackwardPlan {
-  bool dW_by_spans;    // per-group copies of dW over spans; else blocks of rows
-  Spans w_spans;       // the spans of either dW scheme
-  Blocks w_rows;       // the rows of dW's blocks of rows
-  int64_t w_slot = 0;  // per-thread scratch floats for dW: col (+ gy of a grouped span)
-  Blocks x_chans;      // channels per dx item
-  Spans x_spans;       // the spans of dx
-  int64_t x_slot = 0;  // per-thread scratch floats for dx
-  bool shift = false;  // conv_shift.h's kernels instead of all of the above
+  bool dW_by_spans = false;  // per-group copies of dW over spans; else blocks of rows
+  Spans w_spans;             // the spans of either dW scheme
+  Blocks w_rows;             // the rows of dW's blocks of rows
+  int64_t w_slot = 0;        // per-thread scratch floats for dW: col (+ gy of a grouped span)
+  Blocks x_chans;            // channels per dx item
+  Spans x_spans;             // the spans of dx
+  int64_t x_slot = 0;        // per-thread scratch floats for dx
+  bool shift = false;        // conv_shift.h's kernels instead of all of the above
   int64_t workspace(const ConvParams& g, bool dx, bool dW, int64_t T) const {
     const int64_t accs = dW && dW_by_spans ? (T - 1) * g.F * g.K() : 0;
     const int64_t w = shift ? conv_shift_dW_workspace(g) : T * w_slot + accs;
@@ -422,6 +422,8 @@ BackwardPlan backward_plan(const ConvParams& g) {
   const int64_t T = max_threads(), K = g.K(), P = g.P(), KK = g.KH * g.KW;
   const bool mem = !g.is_1x1();
   BackwardPlan b;
+  b.shift = use_shift(g);
+  if (b.shift) return b;  // none of the rest is used
   b.w_spans = make_spans(g.N, P, K, T, mem, mem);
   const int64_t items = b.w_spans.count(g.N);
   b.dW_by_spans =
@@ -439,7 +441,6 @@ BackwardPlan backward_plan(const ConvParams& g) {
   b.x_chans = split(g.C, units % T == 0 || units >= 4 * T ? 1 : T / std::gcd(units, T));
   if (b.x_spans.group == 1) b.x_spans = make_spans(1, P, b.x_chans.size * KK, 1, mem, false);
   b.x_slot = span_slot(g, b.x_spans, b.x_chans.size * KK);
-  b.shift = use_shift(g);
   return b;
 }
 

@@ -22,9 +22,12 @@ namespace {
 
 // A band's gy and x rows together hold about this many floats (256 KB, within L2).
 constexpr int64_t kBandFloats = 1 << 16;
-// The geometry of one pass: its bands, and how its items are cut.
+// Below this many elements, threads cost more than they give.
+constexpr int64_t kParallelMin = 1 << 15;
+
 enum class Pass { Forward, dW, dx };
 
+// The geometry of one pass: its bands, and how its items are cut.
 struct Shift {
   int64_t Hp, Wp, KK;
   int64_t R, bands;  // output rows per band, and bands per image
@@ -101,10 +104,23 @@ void pad_x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c
     }
 }
 
+// Rows [oh0, oh0 + r + KH - 1) of channels [c0, c1) of image x_n, padded, as a matrix of rows
+// of Wp: x_n itself when there is no padding, else a copy into buf.
+struct XRows {
+  const float* data;
+  int64_t ld;  // between channels
+};
+XRows x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, int64_t c1,
+             int64_t oh0, int64_t r, float* buf) {
+  if (!s.padded) return {x_n + c0 * g.H * g.W + oh0 * g.W, g.H * g.W};
+  pad_x_rows(g, s, x_n, c0, c1, oh0, r + g.KH - 1, buf);
+  return {buf, (r + g.KH - 1) * s.Wp};
+}
+
 // Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
 void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   const int64_t F = g.F, C = g.C, KK = g.KH * g.KW;
-  parallel_for(F, std::max<int64_t>(1, (1 << 15) / g.K()), [&](int64_t f0, int64_t f1) {
+  parallel_for(F, std::max<int64_t>(1, kParallelMin / g.K()), [&](int64_t f0, int64_t f1) {
     for (int64_t f = f0; f < f1; ++f)
       for (int64_t c = 0; c < C; ++c)
         for (int64_t k = 0; k < KK; ++k) Wt[(k * F + f) * C + c] = W[(f * C + c) * KK + k];
@@ -144,17 +160,11 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
     const int64_t n = item / s.bands, j = item % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
     float* yb = buffers + slot * band;  // (F, R, Wp)
     float* xb = yb + F * s.R * s.Wp;
-    const float* xs = x + n * C * g.H * g.W + oh0 * g.W;  // unpadded: x in place
-    int64_t ldx = g.H * g.W;
-    if (s.padded) {
-      pad_x_rows(g, s, x + n * C * g.H * g.W, 0, C, oh0, r + g.KH - 1, xb);
-      xs = xb;
-      ldx = (r + g.KH - 1) * s.Wp;
-    }
+    const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, 0, C, oh0, r, xb);
     for (int64_t kh = 0; kh < g.KH; ++kh)
       for (int64_t kw = 0; kw < g.KW; ++kw) {
         const int64_t k = kh * g.KW + kw;
-        gemm(false, false, F, s.L(g, r), C, 1.f, Wt + k * F * C, C, xs + kh * s.Wp + kw, ldx,
+        gemm(false, false, F, s.L(g, r), C, 1.f, Wt + k * F * C, C, xr.data + kh * s.Wp + kw, xr.ld,
              k == 0 ? 0.f : 1.f, yb, s.R * s.Wp);
       }
     for (int64_t f = 0; f < F; ++f) {
@@ -186,20 +196,14 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
     for (int64_t i = q; i < items; i += s.groups) {
       const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
       widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
-      const float* xs = x + (n * C + c0) * g.H * g.W + oh0 * g.W;  // unpadded: x in place
-      int64_t ldx = g.H * g.W;
-      if (s.padded) {
-        pad_x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r + g.KH - 1, xb);
-        xs = xb;
-        ldx = (r + g.KH - 1) * s.Wp;
-      }
+      const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r, xb);
       for (int64_t kh = 0; kh < g.KH; ++kh)
         for (int64_t kw = 0; kw < g.KW; ++kw)
-          gemm(false, true, F, cc, s.L(g, r), 1.f, gyb, s.R * s.Wp, xs + kh * s.Wp + kw, ldx, 1.f,
-               acc + (kh * g.KW + kw) * F * cc, cc);
+          gemm(false, true, F, cc, s.L(g, r), 1.f, gyb, s.R * s.Wp, xr.data + kh * s.Wp + kw, xr.ld,
+               1.f, acc + (kh * g.KW + kw) * F * cc, cc);
     }
   });
-  parallel_for(F, std::max<int64_t>(1, (1 << 15) / (g.K() * s.groups)),
+  parallel_for(F, std::max<int64_t>(1, kParallelMin / (g.K() * s.groups)),
                [&](int64_t f0, int64_t f1) {
                  for (int64_t f = f0; f < f1; ++f)
                    for (int64_t c = 0; c < C; ++c) {
