@@ -310,6 +310,8 @@ TensorFile load_tensors(const fs::path& path) {
   } catch (const json::parse_error& e) {
     throw Error(
         detail::cat(where, ": bad JSON header at byte ", e.byte, " of ", N, ": ", e.what()));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double (out_of_range)
+    throw Error(detail::cat(where, ": bad JSON header: ", e.what()));
   }
   MINIDL_CHECK(header.is_object(), where, ": the JSON header must be an object, got ",
                header.type_name());
