@@ -1,9 +1,9 @@
-// Tutorial 4 (docs/tutorials/4-humble-yolo.md): the Keras "humble YOLO" article end to end on the
-// CPU: its dataset (the words "chat" and "rat" in the cells of a 2x2 grid of a 64x64 image, from
-// apps/yolo_v1's generator), its network (apps/yolo_v1's "humble" model) and its loss
-// (humble_yolo_loss.h; --constant-iou detaches its IoU), trained with Adam; then VOC mAP@0.5 on
-// held-out images and a PNG of the predictions. Exits non-zero when the loss does not fall or
-// --min-map is not reached.
+// Tutorial 4 (docs/tutorials/4-humble-yolo.md): the article "Humble YOLO implementation in Keras"
+// on the CPU. From the article: the task (the words "chat" and "rat" on a 2x2 grid), the layout of
+// a cell's row, the network and the loss (humble_yolo_loss.h). Ours: the images (apps/yolo_v1's
+// words generator), the training setup (Adam, batch, epochs, sizes), the mAP and the drawing.
+// --example prints the loss, as printed and corrected, on the article's data file.
+// Exits non-zero when the loss does not fall or --min-map is not reached.
 #include <minidl/minidl.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +19,8 @@
 #include "humble_yolo_loss.h"
 
 using namespace minidl;
+using tutorial::HumbleIou;
+using tutorial::HumbleWh;
 
 namespace {
 
@@ -31,23 +33,35 @@ struct Batch {
   std::vector<Image> images;
 };
 
-// The article's target: cell k = row * 2 + col holds [one-hot class (3 slots, 2 used), x, y, w, h,
-// 1] for the word whose centre it contains; x, y in grid units (the cell's offset included, as the
-// loss expects), w, h in cell units (the same unit, so the loss's IoU compares like with like).
+// One cell's target in the article's units: x, y in cells (offset included), w, h in images.
+// A cell without a word is written as the article's data file writes one: class slot 2, the
+// whole cell as its box, confidence 0 (the loss reads none of it).
+void write_cell(float* r, int col, int row, const Box* box) {
+  std::fill(r, r + kRow, 0.f);
+  if (!box) {
+    r[2] = 1.f;
+    r[3] = col + 0.5f, r[4] = row + 0.5f, r[5] = 1.f / kGrid, r[6] = 1.f / kGrid;
+    return;
+  }
+  r[box->cls] = 1.f;
+  r[3] = box->cx * kGrid, r[4] = box->cy * kGrid, r[5] = box->w, r[6] = box->h;
+  r[7] = 1.f;
+}
+
 Batch make_batch(int n, Generator& gen) {
   Batch b;
-  std::vector<float> x(static_cast<size_t>(n) * 3 * kSize * kSize), y(n * kCells * kRow, 0.f);
+  std::vector<float> x(static_cast<size_t>(n) * 3 * kSize * kSize), y(n * kCells * kRow);
   for (int i = 0; i < n; ++i) {
     yolo::GeneratedImage g = yolo::render_words(kSize, gen);
     to_chw(g.image, kSize, x.data() + static_cast<size_t>(i) * 3 * kSize * kSize);
-    for (const Box& box : g.boxes) {
+    const Box* in_cell[kCells] = {};
+    for (const Box& box : g.boxes) {  // the generator puts at most one word in a cell
       const int col = std::min(kGrid - 1, static_cast<int>(box.cx * kGrid));
       const int row = std::min(kGrid - 1, static_cast<int>(box.cy * kGrid));
-      float* r = &y[(i * kCells + row * kGrid + col) * kRow];
-      r[box.cls] = 1.f;
-      r[3] = box.cx * kGrid, r[4] = box.cy * kGrid, r[5] = box.w * kGrid, r[6] = box.h * kGrid;
-      r[7] = 1.f;
+      in_cell[row * kGrid + col] = &box;
     }
+    for (int k = 0; k < kCells; ++k)
+      write_cell(&y[(i * kCells + k) * kRow], k % kGrid, k / kGrid, in_cell[k]);
     b.boxes.push_back(g.boxes);
     b.images.push_back(std::move(g.image));
   }
@@ -57,14 +71,11 @@ Batch make_batch(int n, Generator& gen) {
 }
 
 // The article's rows [c0 c1 c2, x y w h conf] (N, 4, 8) in minidl's YOLOv1 layout
-// [x y w h conf, c0 c1] (N, 2, 2, 7), with w, h from cell to image units, so that minidl::decode
-// reads them: a box ((col + x) / 2, (row + y) / 2, w, h) per cell and class, scored as YOLO scores
-// a class, the confidence times the class score. (The article's loss trains the confidence only
-// where there is an object, but the class scores everywhere: towards 0 in empty cells.)
+// [x y w h conf, c0 c1] (N, 2, 2, 7), which minidl::decode reads: a box ((col + x) / 2,
+// (row + y) / 2, w, h) per cell and class, scored as YOLO scores a class, the confidence times
+// the class score. The article's loss trains neither of them in a cell without a word.
 std::vector<std::vector<Detection>> detect(const Tensor& y_pred, float threshold) {
-  Tensor pred = concat({y_pred.slice(-1, 3, 5), y_pred.slice(-1, 5, 7) / static_cast<float>(kGrid),
-                        y_pred.slice(-1, 7, 8), y_pred.slice(-1, 0, 2)},
-                       -1);
+  Tensor pred = concat({y_pred.slice(-1, 3, 8), y_pred.slice(-1, 0, 2)}, -1);
   YoloV1Options o;
   o.S = kGrid, o.B = 1, o.C = 2, o.sqrt_wh = false;
   return decode(reshape(pred, {-1, kGrid, kGrid, 7}), o, threshold);
@@ -72,8 +83,8 @@ std::vector<std::vector<Detection>> detect(const Tensor& y_pred, float threshold
 
 // The first `count` images side by side, each enlarged `zoom` times (every pixel a zoom x zoom
 // square: sharp letters, and a PNG a quarter the size of a bilinear enlargement), with the true
-// boxes in grey and the predictions drawn by the yolo_v1 app's draw_detections (class colour, name,
-// score).
+// boxes in grey and the predictions drawn by the yolo_v1 app's draw_detections (class colour,
+// name, score).
 Image draw_predictions(const Batch& b, const std::vector<std::vector<Detection>>& dets, int count,
                        int zoom) {
   const int side = kSize * zoom, gap = 4;
@@ -96,15 +107,81 @@ Image draw_predictions(const Batch& b, const std::vector<std::vector<Detection>>
   return sheet;
 }
 
+// The mean predicted row of the held-out cells with a word and of those without: shows what the
+// network has learnt to tell apart (the article's loss never trains a cell without a word).
+void print_mean_rows(const Tensor& y_true, const Tensor& y_pred) {
+  std::vector<float> p = y_pred.to_vector(), t = y_true.to_vector();
+  double total[2][kRow] = {};
+  int count[2] = {};
+  for (size_t c = 0; c < p.size() / kRow; ++c) {
+    const int word = t[c * kRow + 7] > 0.5f;
+    for (int j = 0; j < kRow; ++j) total[word][j] += p[c * kRow + j];
+    ++count[word];
+  }
+  for (int word : {1, 0}) {
+    std::printf("mean prediction, %-13s", word ? "word cells:" : "empty cells:");
+    const char* names[kRow] = {"c0", "c1", "c2", "x", "y", "w", "h", "conf"};
+    for (int j = 0; j < kRow; ++j)
+      std::printf(" %s %.3f", names[j], count[word] ? total[word][j] / count[word] : 0.0);
+    std::printf("\n");
+  }
+}
+
+// The page's worked example: the article's data file as targets, with our predictions.
+void print_example() {
+  // The data file, in pixels of a 64 x 64 image (cells of 32): class slots, x y w h, confidence.
+  // Cells in the file's order (0,0), (1,0), (0,1), (1,1), i.e. k = row * 2 + column.
+  const float file[kCells][8] = {{0, 1, 0, 14, 22, 18, 10, 1},
+                                 {1, 0, 0, 35, 23, 24, 10, 1},
+                                 {0, 0, 1, 16, 48, 32, 32, 0},
+                                 {1, 0, 0, 52, 35, 24, 10, 1}};
+  std::vector<float> t;
+  for (const auto& r : file)
+    t.insert(t.end(), {r[0], r[1], r[2], r[3] / 32, r[4] / 32, r[5] / 64, r[6] / 64, r[7]});
+  Tensor y_true = from_vector(t, {1, kCells, kRow});
+  // Our predictions: sigmoid outputs, x and y inside the cell.
+  Tensor y_pred = from_vector({0.2f, 0.7f, 0.4f, 0.55f, 0.6f,  0.25f, 0.16f, 0.6f,  //
+                               0.6f, 0.3f, 0.1f, 0.15f, 0.75f, 0.36f, 0.25f, 0.5f,  //
+                               0.3f, 0.2f, 0.9f, 0.5f,  0.5f,  0.3f,  0.3f,  0.4f,  //
+                               0.9f, 0.1f, 0.0f, 0.45f, 0.12f, 0.49f, 0.09f, 0.8f},
+                              {1, kCells, kRow});
+  for (HumbleWh wh : {HumbleWh::as_printed, HumbleWh::corrected}) {
+    std::printf("%s\n", wh == HumbleWh::as_printed ? "as printed (y_true_wh reads the predictions):"
+                                                   : "corrected (y_true_wh reads the targets):");
+    tutorial::HumbleYoloTerms d = tutorial::humble_yolo_terms(y_true, y_pred, wh);
+    std::vector<float> c = d.clss.to_vector(), xy = d.xy.to_vector(), sz = d.wh.to_vector(),
+                       cf = d.conf.to_vector(), iou = d.iou.to_vector();
+    for (int k = 0; k < kCells; ++k)
+      std::printf("  cell (%d,%d)  class %.5f  xy %.5f  wh %.5f  conf %.5f  IoU %.5f  d %.5f\n",
+                  k % kGrid, k / kGrid, c[k], xy[k], sz[k], cf[k], iou[k],
+                  c[k] + xy[k] + sz[k] + cf[k]);
+    std::printf("  Keras' loss, the mean over 1 image x 4 cells: %.5f\n",
+                mean(tutorial::humble_yolo_loss(y_true, y_pred, wh)).item());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"humble_yolo: the Keras humble YOLO (dataset, network, loss) trained on the CPU"};
+  CLI::App app{
+      "humble_yolo: the network and loss of \"Humble YOLO implementation in Keras\", "
+      "trained on the CPU on images of the words chat and rat"};
   int train_images = 512, test_images = 64, epochs = 5, batch = 32, threads = 0;
   float lr = 1e-3f, min_map = 0.f;
-  bool constant_iou = false;
+  std::string loss_name = "corrected";
+  bool constant_iou = false, example = false, summary_only = false;
   uint64_t seed = 1;
   std::string out = "humble_yolo_predictions.png";
+  app.add_flag("--example", example,
+               "print the loss, as printed and corrected, on the article's data file, and exit");
+  app.add_flag("--summary", summary_only, "print the network's layers and parameters, and exit");
+  app.add_option("--loss", loss_name,
+                 "the article's loss as printed (its size term reads the predictions) or corrected")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"as-printed", "corrected"}));
+  app.add_flag("--constant-iou", constant_iou,
+               "ours: train the confidence towards a constant IoU instead of differentiating "
+               "through it (Keras, with the article's code)");
   app.add_option("--train", train_images, "training images")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -121,9 +198,6 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", seed, "random seed (data and weights)")->capture_default_str();
-  app.add_flag("--constant-iou", constant_iou,
-               "train the confidence towards a constant IoU (darknet) instead of differentiating "
-               "through it (the article)");
   app.add_option("--threads", threads, "CPU threads (0: MINIDL_NUM_THREADS or all cores)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -135,13 +209,24 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
+    if (example) {
+      print_example();
+      return 0;
+    }
+    const HumbleWh wh = loss_name == "as-printed" ? HumbleWh::as_printed : HumbleWh::corrected;
+    const HumbleIou iou = constant_iou ? HumbleIou::constant : HumbleIou::differentiated;
     Generator gen(seed);
+    if (summary_only) {
+      std::shared_ptr<Sequential> m = yolo::make_model(yolo::reference_config("humble", 3), gen);
+      std::printf("%s", summary(*m, {1, 3, kSize, kSize}).c_str());
+      return 0;
+    }
     Batch train = make_batch(train_images, gen), test = make_batch(test_images, gen);
     // The article's network, as the yolo_v1 app defines it: 2x2 grid, 1 box, 3 class slots.
     std::shared_ptr<Sequential> model = yolo::make_model(yolo::reference_config("humble", 3), gen);
     Adam opt(model->parameters(), lr);
-    std::printf("%s", summary(*model, {1, 3, kSize, kSize}).c_str());
-    std::printf("%d training and %d held-out images\n", train_images, test_images);
+    std::printf("%d training and %d held-out images; loss %s%s\n", train_images, test_images,
+                loss_name.c_str(), constant_iou ? ", constant IoU" : "");
 
     auto held_out_map = [&]() {
       NoGradGuard no_grad;
@@ -149,11 +234,10 @@ int main(int argc, char** argv) {
       return yolo::evaluate_map(detect(y, 0.005f), test.boxes, 2).map_all_point;
     };
     std::printf("held-out mAP@0.5 before training: %.3f\n", held_out_map());
-    const tutorial::HumbleIou iou =
-        constant_iou ? tutorial::HumbleIou::constant : tutorial::HumbleIou::differentiated;
-    auto loss_of = [iou](const Tensor& y_true, const Tensor& y_pred) {
+    // Keras reduces the (batch, cells) values to their mean; so does this loop.
+    auto loss_of = [wh, iou](const Tensor& y_true, const Tensor& y_pred) {
       Tensor y = reshape(y_pred, {-1, kCells, kRow});
-      return mean(tutorial::humble_yolo_loss(y_true, y, kGrid, kGrid, 1, iou));
+      return mean(tutorial::humble_yolo_loss(y_true, y, wh, iou));
     };
     float first = 0.f, last = 0.f;
     std::vector<int64_t> order(train_images);
@@ -187,8 +271,11 @@ int main(int argc, char** argv) {
     NoGradGuard no_grad;
     model->eval();
     Tensor y_pred = reshape((*model)(test.x), {-1, kCells, kRow});
-    std::printf("held-out loss %.4f\n",
-                mean(tutorial::humble_yolo_loss(test.y_true, y_pred)).item());
+    tutorial::HumbleYoloTerms t = tutorial::humble_yolo_terms(test.y_true, y_pred, wh, iou);
+    std::printf("held-out loss %.4f (class %.4f, xy %.4f, wh %.4f, conf %.4f)\n",
+                loss_of(test.y_true, y_pred).item(), mean(t.clss).item(), mean(t.xy).item(),
+                mean(t.wh).item(), mean(t.conf).item());
+    print_mean_rows(test.y_true, y_pred);
     yolo::MapResult m = yolo::evaluate_map(detect(y_pred, 0.005f), test.boxes, 2);
     std::printf("held-out mAP@0.5: %.3f (chat %.3f, rat %.3f; VOC2010+ all-point AP)\n",
                 m.map_all_point, m.classes[0].ap_all_point, m.classes[1].ap_all_point);

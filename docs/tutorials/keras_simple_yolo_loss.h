@@ -1,39 +1,29 @@
-// Tutorial 2 (docs/tutorials/2-custom-loss.md): the Keras SimpleYoloLoss rebuilt line for line
-// from minidl's public ops; autograd differentiates it. tests/test_tutorial_losses.cpp checks it
-// on values worked out by hand, docs/tutorials/keras_simple_yolo_loss.py in plain Python.
+// Tutorial 2 (docs/tutorials/2-custom-loss.md): the SimpleYoloLoss of the article "Keras custom
+// loss function for YOLO", rewritten term for term with minidl's public ops; autograd
+// differentiates it. tests/test_tutorial_2_keras_yolo_loss.cpp checks it against values worked out
+// by hand; docs/tutorials/keras_simple_yolo_loss_check.py recomputes them from Keras' documented
+// semantics in plain Python.
 #pragma once
 
 #include <minidl/minidl.h>
 
 namespace minidl::tutorial {
 
-// Keras: SimpleYoloLoss (codemia.io, "Keras custom loss function for YOLO").
 // Rows [x, y, w, h, objectness, class_0, class_1, ...]; y_true, y_pred of shape (B, R, 5 + C).
-//
-// Only the opening of that article could be consulted (class SimpleYoloLoss(tf.keras.losses.Loss),
-// __init__(lambda_box=5.0, lambda_noobj=0.5), the row layout and true_box = y_true[..., 0:4]);
-// the body of call() below is our reconstruction in the article's idiom, with Keras' own
-// semantics for its building blocks:
-//   obj        = y_true[..., 4]                        noobj = 1 - obj            (B, R)
-//   box_loss   = lambda_box   * sum_R obj   * sum_4 (true_box - pred_box)^2
-//   obj_loss   =                sum_R obj   * BCE(true_obj, pred_obj)
-//   noobj_loss = lambda_noobj * sum_R noobj * BCE(true_obj, pred_obj)
-//   class_loss =                sum_R obj   * CCE(true_cls, pred_cls)
-//   call() returns box + obj + noobj + class per sample, (B); Keras' default reduction
-//   ("sum_over_batch_size") then takes the mean over the batch.
-// BCE is keras.losses.binary_crossentropy on probabilities: p = clip(p, 1e-7, 1 - 1e-7),
-// -(t log p + (1 - t) log(1 - p)), mean over the last axis (here of size 1).
-// CCE is keras.losses.categorical_crossentropy on probabilities: p = p / sum(p, last axis),
-// p = clip(p, 1e-7, 1 - 1e-7), -sum(t log p, last axis).
+// The article's call(), with obj = y_true[..., 4:5] (B, R, 1), 1 where a row holds an object:
+//   box_loss   = sum over every axis of (true_box - pred_box)^2 * obj
+//   obj_loss   = sum over every axis of (true_obj - pred_obj)^2 * obj
+//   noobj_loss = sum over every axis of (true_obj - pred_obj)^2 * (1 - obj)
+//   cls_loss   = sum over every axis of CCE(true_cls, pred_cls) * obj without its last axis
+//   loss       = lambda_box * box_loss + obj_loss + lambda_noobj * noobj_loss + cls_loss
+// with lambda_box = 5 and lambda_noobj = 0.5. Every sum runs over the batch too, and the Keras
+// reduction that follows ("sum_over_batch_size") divides by the number of values call() returns,
+// one: so the loss is a sum over the batch, not a mean.
+// CCE is keras.losses.categorical_crossentropy(from_logits=False) along the last axis:
+// p = p / sum(p), p = clip(p, 1e-7, 1 - 1e-7), -sum(t log p).
 
 /// keras.backend.epsilon(), the clip Keras applies to probabilities.
 inline constexpr float kKerasEpsilon = 1e-7f;
-
-/// keras.losses.binary_crossentropy(y_true, y_pred) on probabilities: (..., K) -> (...).
-inline Tensor keras_binary_crossentropy(const Tensor& y_true, const Tensor& y_pred) {
-  Tensor p = clamp(y_pred, kKerasEpsilon, 1.f - kKerasEpsilon);
-  return mean(-(y_true * log(p) + (1.f - y_true) * log(1.f - p)), {-1});
-}
 
 /// keras.losses.categorical_crossentropy(y_true, y_pred) on probabilities: (..., C) -> (...).
 inline Tensor keras_categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred) {
@@ -42,12 +32,12 @@ inline Tensor keras_categorical_crossentropy(const Tensor& y_true, const Tensor&
   return -sum(y_true * log(p), {-1});
 }
 
-/// The four terms and their total, each already reduced as Keras reduces (mean over the batch).
+/// The loss and the four sums of call(), before their weights: each a 0-d tensor.
 struct SimpleYoloLossTerms {
   Tensor total, box, obj, noobj, cls;
 };
 
-/// y_true, y_pred (B, R, 5 + C). Returns 0-d tensors; total is differentiable in y_pred.
+/// y_true, y_pred (B, R, 5 + C). total is differentiable in y_pred.
 inline SimpleYoloLossTerms keras_simple_yolo_loss(const Tensor& y_true, const Tensor& y_pred,
                                                   float lambda_box = 5.f,
                                                   float lambda_noobj = 0.5f) {
@@ -56,18 +46,17 @@ inline SimpleYoloLossTerms keras_simple_yolo_loss(const Tensor& y_true, const Te
   Tensor true_obj = y_true.slice(-1, 4, 5), pred_obj = y_pred.slice(-1, 4, 5);  // (B, R, 1)
   Tensor true_cls = y_true.slice(-1, 5, D), pred_cls = y_pred.slice(-1, 5, D);  // (B, R, C)
 
-  Tensor obj = true_obj.select(-1, 0);  // (B, R)
-  Tensor noobj = 1.f - obj;
+  Tensor box_loss = sum(square(true_box - pred_box) * true_obj);  // (B, R, 1) broadcasts over 4
 
-  Tensor box_loss = lambda_box * sum(obj * sum(square(true_box - pred_box), {-1}), {-1});  // (B)
-  Tensor bce = keras_binary_crossentropy(true_obj, pred_obj);                              // (B, R)
-  Tensor obj_loss = sum(obj * bce, {-1});
-  Tensor noobj_loss = lambda_noobj * sum(noobj * bce, {-1});
-  Tensor class_loss = sum(obj * keras_categorical_crossentropy(true_cls, pred_cls), {-1});
+  Tensor obj_loss = sum(square(true_obj - pred_obj) * true_obj);
+  Tensor noobj_loss = sum(square(true_obj - pred_obj) * (1.f - true_obj));
 
-  // Keras' "sum_over_batch_size": the mean of what call() returns, here over the batch.
-  return {mean(box_loss + obj_loss + noobj_loss + class_loss), mean(box_loss), mean(obj_loss),
-          mean(noobj_loss), mean(class_loss)};
+  Tensor cls_loss =
+      sum(keras_categorical_crossentropy(true_cls, pred_cls) * squeeze(true_obj, -1));  // (B, R)
+
+  Tensor total = lambda_box * box_loss + obj_loss + lambda_noobj * noobj_loss + cls_loss;
+  // Keras' "sum_over_batch_size" would divide by the number of values: total is one value.
+  return {total, box_loss, obj_loss, noobj_loss, cls_loss};
 }
 
 }  // namespace minidl::tutorial
