@@ -4,6 +4,9 @@
 
 #include <cstdint>
 
+// UnaryOp and BinaryOp: generated from the table of elementwise ops, beside their formulas.
+#include "core/cpu/elementwise_math.h"
+
 namespace minidl {
 
 constexpr int kMaxDims = 8;
@@ -14,15 +17,6 @@ struct Layout {
   int ndim = 0;
   int64_t shape[kMaxDims] = {};
   int64_t stride[kMaxDims] = {};
-};
-
-enum class UnaryOp {
-  Neg, Exp, Log, Sqrt, Square, Abs, Sigmoid, Tanh, Relu,
-  LeakyRelu,  // a = slope
-  Clamp,      // a = lo, b = hi
-  PowScalar,  // a = exponent
-  AddScalar,  // a = addend
-  MulScalar,  // a = factor
 };
 
 /// The YOLOv1 loss's configuration as the kernels see it (see losses/yolo_v1_loss.h).
@@ -46,9 +40,10 @@ struct AdamStep {
   float step_size, inv_sqrt_bc2;
 };
 
-/// The sizes of one 2-D convolution, layout NCHW: x (N, C, H, W), W (F, C, KH, KW), y (N, F, OH, OW)
-/// with OH = (H + 2 pad - KH) / stride + 1 (OW alike). In the gemm view an image's col matrix is
-/// (K, P) with K = C*KH*KW rows and P = OH*OW columns, W is (F, K) and y_n is (F, P).
+/// The sizes of one 2-D convolution, layout NCHW: x (N, C, H, W), W (F, C, KH, KW) and
+/// y (N, F, OH, OW) with OH = (H + 2 pad - KH) / stride + 1 (OW alike). In the gemm view an
+/// image's col matrix is (K, P) with K = C*KH*KW rows and P = OH*OW columns, W is (F, K) and y_n
+/// is (F, P).
 struct ConvParams {
   int64_t N, C, H, W, F, KH, KW, OH, OW, stride, pad;
   int64_t K() const { return C * KH * KW; }
@@ -58,7 +53,5 @@ struct ConvParams {
 };
 
 enum class ReduceOp { Sum, Max, Min };
-
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Minimum, Maximum, Eq, Ne, Lt, Le, Gt, Ge };
 
 }  // namespace minidl

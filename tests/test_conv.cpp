@@ -1,9 +1,14 @@
 // Tests for conv2d and max_pool2d: forward on hand-computed inputs, a naive loop reference,
-// gradient checks (a table of rows) and argument errors.
+// gradient checks (a table of rows) and argument errors. Each conv2d case runs twice: with the
+// fast CPU kernels and with the reference that MINIDL_CONV=reference selects
+// (core/cpu/conv_plan.h).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <string>
 
+#include "core/cpu/conv_plan.h"
 #include "support/helpers.h"
 #include "support/op_cases.h"
 
@@ -41,6 +46,28 @@ Tensor naive_conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t s
   return from_vector(y, {N, F, OH, OW});
 }
 
+// Sets the CPU convolution kernels for the rest of a test case, and restores the mode in force
+// before it (the environment's, MINIDL_CONV) when the case ends, also when a check throws.
+struct ConvModeGuard {
+  cpu::ConvMode saved = cpu::conv_mode();
+  explicit ConvModeGuard(cpu::ConvMode mode) { cpu::set_conv_mode(mode); }
+  ~ConvModeGuard() { cpu::set_conv_mode(saved); }
+  static const char* name(cpu::ConvMode mode) {
+    return mode == cpu::ConvMode::Fast ? "fast" : "reference";
+  }
+};
+
+}  // namespace
+
+// Runs the rest of the test case twice: once with the fast kernels, once with the reference (a
+// Catch2 generator); every failure says which.
+#define WITH_EACH_CONV_MODE()                                                                 \
+  const cpu::ConvMode conv_kernels = GENERATE(cpu::ConvMode::Fast, cpu::ConvMode::Reference); \
+  const ConvModeGuard conv_kernels_guard(conv_kernels);                                       \
+  INFO("CPU conv kernels: " << ConvModeGuard::name(conv_kernels))
+
+namespace {
+
 // The 3x3 image used by several hand-computed cases:  1 2 3 / 4 5 6 / 7 8 9.
 Tensor x9(bool grad = false) { return T({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}, grad); }
 // The 2x2 kernel  1 2 / 3 4.
@@ -51,6 +78,7 @@ Tensor w4(bool grad = false) { return T({1, 2, 3, 4}, {1, 1, 2, 2}, grad); }
 // ---- conv2d forward -----------------------------------------------------------------------------
 
 TEST_CASE("conv: 1-channel 3x3 input, 2x2 kernel, stride 1 and 2, by hand", "[conv]") {
+  WITH_EACH_CONV_MODE();
   // stride 1: y00 = 1*1 + 2*2 + 4*3 + 5*4 = 37, y01 = 2*1 + 3*2 + 5*3 + 6*4 = 47,
   //           y10 = 4*1 + 5*2 + 7*3 + 8*4 = 67, y11 = 5*1 + 6*2 + 8*3 + 9*4 = 77.
   CHECK_CLOSE(conv2d(x9(), w4()), {37, 47, 67, 77}, {1, 1, 2, 2});
@@ -59,6 +87,7 @@ TEST_CASE("conv: 1-channel 3x3 input, 2x2 kernel, stride 1 and 2, by hand", "[co
 }
 
 TEST_CASE("conv: padding 1 with stride 1 and stride 2, by hand", "[conv]") {
+  WITH_EACH_CONV_MODE();
   // padded input is 5x5, output (5 - 2) / 1 + 1 = 4. Window (oh, ow) covers x rows oh-1..oh and
   // cols ow-1..ow; y = sum W[kh][kw] x[oh-1+kh][ow-1+kw] with zeros outside.
   //   row 0 (only kh = 1: 3 4 on x row 0): 4*1=4, 3*1+4*2=11, 3*2+4*3=18, 3*3=9
@@ -72,6 +101,7 @@ TEST_CASE("conv: padding 1 with stride 1 and stride 2, by hand", "[conv]") {
 }
 
 TEST_CASE("conv: two channels, two filters, a batch of two, with bias, by hand", "[conv]") {
+  WITH_EACH_CONV_MODE();
   // image 0: c0 = 1 2 / 3 4, c1 = 5 6 / 7 8;   image 1: c0 = 0 1 / 0 1, c1 = 2 0 / 0 2
   Tensor x = T({1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 1, 2, 0, 0, 2}, {2, 2, 2, 2}, true);
   // filter 0: c0 = 1 0 / 0 1, c1 = 0 1 / 1 0;   filter 1: c0 = all 1, c1 = all -1
@@ -93,6 +123,7 @@ TEST_CASE("conv: two channels, two filters, a batch of two, with bias, by hand",
 }
 
 TEST_CASE("conv: backward of the 3x3 / 2x2 case by hand, only the grads asked for", "[conv]") {
+  WITH_EACH_CONV_MODE();
   SECTION("x, W and b") {
     Tensor x = x9(true), W = w4(true), b = T({0.25f}, {1}, true);
     sum(conv2d(x, W, b)).backward();
@@ -118,6 +149,7 @@ TEST_CASE("conv: backward of the 3x3 / 2x2 case by hand, only the grads asked fo
 }
 
 TEST_CASE("conv: random inputs against a naive loop reference", "[conv]") {
+  WITH_EACH_CONV_MODE();
   struct Cfg {
     Shape x, w;
     bool bias;
@@ -141,6 +173,7 @@ TEST_CASE("conv: random inputs against a naive loop reference", "[conv]") {
 }
 
 TEST_CASE("conv: the 1x1 path equals a channel mix computed with elementwise ops", "[conv]") {
+  WITH_EACH_CONV_MODE();
   const int64_t N = 2, C = 3, H = 4, Wd = 5, F = 4;
   Tensor x = R({N, C, H, Wd}, 1, false), W = R({F, C, 1, 1}, 2, false), b = R({F}, 3, false);
   // y[n, f, h, w] = sum_c W[f, c] x[n, c, h, w] + b[f]: broadcast multiply, then sum over c.
@@ -154,6 +187,7 @@ TEST_CASE("conv: the 1x1 path equals a channel mix computed with elementwise ops
 }
 
 TEST_CASE("conv: gradient checks", "[conv]") {
+  WITH_EACH_CONV_MODE();
   auto conv = [](int64_t s, int64_t p) {
     return [s, p](const Ins& in) { return conv2d(in[0], in[1], in[2], s, p); };
   };
@@ -342,6 +376,7 @@ TEST_CASE("pool: gradient checks away from ties", "[pool]") {
 }
 
 TEST_CASE("conv: an empty batch gives an empty output and empty gradients", "[conv][pool]") {
+  WITH_EACH_CONV_MODE();
   Tensor x = T({}, {0, 2, 5, 5}, true), W = R({3, 2, 3, 3}, 5), b = R({3}, 6);
   Tensor y = max_pool2d(conv2d(x, W, b, 1, 1), 2);  // (0, 3, 5, 5) -> (0, 3, 2, 2)
   CHECK(y.shape() == Shape{0, 3, 2, 2});
@@ -349,6 +384,41 @@ TEST_CASE("conv: an empty batch gives an empty output and empty gradients", "[co
   CHECK(x.grad().shape() == Shape{0, 2, 5, 5});
   CHECK_CLOSE(W.grad(), std::vector<float>(3 * 2 * 3 * 3, 0.f), {3, 2, 3, 3});  // nothing to sum
   CHECK_CLOSE(b.grad(), {0, 0, 0}, {3});
+}
+
+// ---- choosing the kernels
+// ------------------------------------------------------------------------
+
+TEST_CASE("conv: MINIDL_CONV values: fast (or unset) and reference; anything else is an error",
+          "[conv]") {
+  using Mode = cpu::ConvMode;
+  CHECK(cpu::conv_mode_from_env(nullptr) == Mode::Fast);
+  CHECK(cpu::conv_mode_from_env("fast") == Mode::Fast);
+  CHECK(cpu::conv_mode_from_env("reference") == Mode::Reference);
+  CHECK_THROWS_WITH(cpu::conv_mode_from_env("Reference"),
+                    "MINIDL_CONV='Reference' is not one of: fast, reference");
+  CHECK_THROWS_WITH(cpu::conv_mode_from_env(""), "MINIDL_CONV='' is not one of: fast, reference");
+}
+
+// ctest runs this case with MINIDL_CONV unset (the mode is then Fast), with MINIDL_CONV=reference
+// (conv.reference_kernels, with every other [conv] case) and with an invalid value
+// (conv.rejects_a_bad_MINIDL_CONV, alone): see tests/conv_reference.cmake.
+TEST_CASE("conv: MINIDL_CONV in the environment chooses the CPU kernels", "[conv]") {
+  const char* env = std::getenv("MINIDL_CONV");
+  const std::string value = env ? env : "";
+  INFO("MINIDL_CONV " << (env ? "= '" + value + "'" : "unset"));
+  if (!env || value == "fast") {
+    CHECK(cpu::conv_mode() == cpu::ConvMode::Fast);
+  } else if (value == "reference") {
+    CHECK(cpu::conv_mode() == cpu::ConvMode::Reference);
+  } else {  // the first convolution reports it, and so does every later one
+    for (int call = 0; call < 2; ++call)
+      CHECK_THROWS_WITH(conv2d(x9(), w4()),
+                        "MINIDL_CONV='" + value + "' is not one of: fast, reference");
+  }
+  // Either way the result is the one worked out by hand in the first test case.
+  if (!env || value == "fast" || value == "reference")
+    CHECK_CLOSE(conv2d(x9(), w4()), {37, 47, 67, 77}, {1, 1, 2, 2});
 }
 
 // ---- argument errors ----------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 // and by thread count, blocks of filters, per-thread dW copies, blocks of dW rows, blocks of dx
 // channels, the 1x1 paths (gemm, and the loop for few channels), strides that skip input rows. Each
 // kernel must also keep to its workspace. The shifted-view kernels (conv_shift.h), which
-// conv2d_forward/backward choose only for few channels, are run on every stride-1 case.
+// conv2d_forward/backward choose only for few channels, are run on every stride-1 case. The cases
+// that call conv2d_forward/backward set the fast kernels whatever MINIDL_CONV says, except the
+// last, which checks that the reference mode runs the reference.
 #include <cmath>
 
+#include "core/cpu/conv_plan.h"
 #include "core/cpu/conv_reference.h"
 #include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
@@ -63,6 +66,13 @@ struct Workspace {
 struct ThreadsGuard {
   int saved = num_threads();
   ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+// Sets the CPU convolution kernels for a test case and restores the mode in force when it ends.
+struct ConvModeGuard {
+  cpu::ConvMode saved = cpu::conv_mode();
+  explicit ConvModeGuard(cpu::ConvMode mode) { cpu::set_conv_mode(mode); }
+  ~ConvModeGuard() { cpu::set_conv_mode(saved); }
 };
 
 const std::vector<Case>& cases() {
@@ -126,6 +136,7 @@ void check_shift_kernels(const ConvParams& g, bool bias, uint64_t seed, double d
 }  // namespace
 
 TEST_CASE("conv kernels: forward matches the reference at 1-4 threads", "[conv][kernels]") {
+  const ConvModeGuard fast(cpu::ConvMode::Fast);
   ThreadsGuard restore;
   int seed = 0;
   for (const Case& c : cases()) {
@@ -148,6 +159,7 @@ TEST_CASE("conv kernels: forward matches the reference at 1-4 threads", "[conv][
 
 TEST_CASE("conv kernels: backward matches the reference at 1-4 threads, each gradient alone too",
           "[conv][kernels]") {
+  const ConvModeGuard fast(cpu::ConvMode::Fast);
   ThreadsGuard restore;
   int seed = 100;
   for (const Case& c : cases()) {
@@ -224,6 +236,7 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 ran
 
 TEST_CASE("conv kernels: the 1x1 loop on few channels gives the same bits with and without AVX2",
           "[conv][kernels]") {
+  const ConvModeGuard fast(cpu::ConvMode::Fast);
   // Both variants compile one loop (the same multiplies and adds in the same order); on a CPU
   // without AVX2 both runs take the baseline and the check holds trivially.
   ThreadsGuard restore;
@@ -253,6 +266,7 @@ TEST_CASE("conv kernels: the 1x1 loop on few channels gives the same bits with a
 }
 
 TEST_CASE("conv kernels: dW summed over the batch is the same on every run", "[conv][kernels]") {
+  const ConvModeGuard fast(cpu::ConvMode::Fast);
   // Per-thread copies of dW are added in thread order, so the rounding never changes. 8 filters
   // take the shifted views, 48 the im2col kernels.
   ThreadsGuard restore;
@@ -268,5 +282,43 @@ TEST_CASE("conv kernels: dW summed over the batch is the same on every run", "[c
     cpu::conv2d_backward(g, x.data(), W.data(), gy.data(), nullptr, again.data(), nullptr,
                          ws.data());
     CHECK(again == first);
+  }
+}
+
+TEST_CASE("conv kernels: in reference mode every call runs the reference, bit for bit",
+          "[conv][kernels]") {
+  // What MINIDL_CONV=reference selects: conv2d_forward / conv2d_backward give exactly what the
+  // reference functions give (the same code at the same thread count), and need no workspace.
+  ThreadsGuard restore;
+  set_num_threads(2);
+  int64_t fast_workspace = 0;
+  {
+    const ConvModeGuard fast(cpu::ConvMode::Fast);
+    for (const Case& c : cases()) fast_workspace += cpu::conv2d_forward_workspace(c.g);
+  }
+  CHECK(fast_workspace > 0);  // so the zeros below are the reference's
+  const ConvModeGuard reference(cpu::ConvMode::Reference);
+  int seed = 400;
+  for (const Case& c : cases()) {
+    INFO(c.what);
+    const ConvParams& g = c.g;
+    const int64_t nx = g.N * g.C * g.H * g.W, nw = g.F * g.K(), ny = g.N * g.F * g.P();
+    const auto x = random_vec(nx, ++seed), W = random_vec(nw, ++seed), b = random_vec(g.F, ++seed),
+               gy = random_vec(ny, ++seed);
+    const float* bp = c.bias ? b.data() : nullptr;
+    CHECK(cpu::conv2d_forward_workspace(g) == 0);
+    CHECK(cpu::conv2d_backward_workspace(g, true, true) == 0);
+    std::vector<float> y_ref(ny), dx_ref(nx), dW_ref(nw), db_ref(g.F);
+    cpu::conv2d_forward_reference(g, x.data(), W.data(), bp, y_ref.data());
+    cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
+                                   db_ref.data());
+    std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f), db(g.F, 9.f);
+    cpu::conv2d_forward(g, x.data(), W.data(), bp, y.data(), nullptr);
+    cpu::conv2d_backward(g, x.data(), W.data(), gy.data(), dx.data(), dW.data(), db.data(),
+                         nullptr);
+    CHECK(y == y_ref);
+    CHECK(dx == dx_ref);
+    CHECK(dW == dW_ref);
+    CHECK(db == db_ref);
   }
 }

@@ -1,6 +1,14 @@
 // Tests of the elementwise ops: forward values on small hand-computed inputs (broadcasting,
 // non-contiguous operands, scalar forms and operators), comparisons and where, error messages,
-// and a table of finite-difference gradient checks kept away from kinks and domain edges.
+// and a table of finite-difference gradient checks kept away from kinks and domain edges. The
+// kernels of every UnaryOp and BinaryOp are checked at one point each against a table with one
+// row per op, which must grow with the op tables (core/cpu/elementwise_math.h).
+#include <cmath>
+#include <iterator>
+#include <utility>
+#include <vector>
+
+#include "core/cpu/kernels.h"
 #include "support/op_cases.h"
 
 using namespace minidl;
@@ -26,7 +34,7 @@ TEST_CASE("elementwise: mul broadcasts (2,1)*(1,3)", "[elementwise]") {
 
 TEST_CASE("elementwise: a scalar () broadcasts with (2,2)", "[elementwise]") {
   Tensor s = scalar(12.f), b = T({1, 2, 3, 4}, {2, 2});
-  CHECK_CLOSE(div(s, b), {12, 6, 4, 3}, {2, 2});      // 12/1, 12/2, 12/3, 12/4
+  CHECK_CLOSE(div(s, b), {12, 6, 4, 3}, {2, 2});       // 12/1, 12/2, 12/3, 12/4
   CHECK_CLOSE(sub(b, s), {-11, -10, -9, -8}, {2, 2});  // b - 12
   CHECK_CLOSE(s * b, {12, 24, 36, 48}, {2, 2});
   CHECK_CLOSE(s + scalar(1.f), {13}, {});
@@ -35,9 +43,8 @@ TEST_CASE("elementwise: a scalar () broadcasts with (2,2)", "[elementwise]") {
 TEST_CASE("elementwise: add broadcasts (4,1,3) with (2,1) to (4,2,3)", "[elementwise]") {
   // a[i,0,k] = 3i + k; b[j,0] = 100 (j+1) => y[i,j,k] = 3i + k + 100 (j+1)
   Tensor a = arange(0, 12).reshape({4, 1, 3}), b = T({100, 200}, {2, 1});
-  CHECK_CLOSE(a + b,
-              {100, 101, 102, 200, 201, 202, 103, 104, 105, 203, 204, 205,
-               106, 107, 108, 206, 207, 208, 109, 110, 111, 209, 210, 211},
+  CHECK_CLOSE(a + b, {100, 101, 102, 200, 201, 202, 103, 104, 105, 203, 204, 205,
+                      106, 107, 108, 206, 207, 208, 109, 110, 111, 209, 210, 211},
               {4, 2, 3});
 }
 
@@ -56,8 +63,8 @@ TEST_CASE("elementwise: sub, div, pow, minimum, maximum", "[elementwise]") {
 }
 
 TEST_CASE("elementwise: binary ops read non-contiguous operands", "[elementwise]") {
-  Tensor at = arange(0, 6).reshape({3, 2}).transpose(0, 1);         // [[0,2,4],[1,3,5]]
-  Tensor bs = arange(0, 12).reshape({2, 6}).slice(1, 0, 6, 2);       // [[0,2,4],[6,8,10]]
+  Tensor at = arange(0, 6).reshape({3, 2}).transpose(0, 1);     // [[0,2,4],[1,3,5]]
+  Tensor bs = arange(0, 12).reshape({2, 6}).slice(1, 0, 6, 2);  // [[0,2,4],[6,8,10]]
   Tensor e = expand(T({1, 2, 3}, {3}), {2, 3});                 // [[1,2,3],[1,2,3]]
   REQUIRE_FALSE(at.is_contiguous());
   REQUIRE_FALSE(bs.is_contiguous());
@@ -67,15 +74,15 @@ TEST_CASE("elementwise: binary ops read non-contiguous operands", "[elementwise]
   CHECK_CLOSE(bs - e, {-1, 0, 1, 5, 6, 7}, {2, 3});
   // permuted (2,3,4) -> (4,2,3): p[i,j,k] = x[j,k,i] = 12j + 4k + i; plus 1
   Tensor p = arange(0, 24).reshape({2, 3, 4}).permute({2, 0, 1});
-  CHECK_CLOSE(p + scalar(1.f),
-              {1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23, 4, 8, 12, 16, 20, 24},
+  CHECK_CLOSE(p + scalar(1.f), {1, 5, 9,  13, 17, 21, 2, 6, 10, 14, 18, 22,
+                                3, 7, 11, 15, 19, 23, 4, 8, 12, 16, 20, 24},
               {4, 2, 3});
   // unary ops on views: (at)^2 and sqrt of the even columns of [[0..5],[6..11]] squared
   CHECK_CLOSE(square(at), {0, 4, 16, 1, 9, 25}, {2, 3});
   CHECK_CLOSE(sqrt(square(bs)), {0, 2, 4, 6, 8, 10}, {2, 3});
 }
 
-// ---- scalar forms, operators and unary ops ---------------------------------------------------------
+// ---- scalar forms, operators and unary ops ------------------------------------------------------
 
 TEST_CASE("elementwise: scalar forms and operators", "[elementwise]") {
   Tensor x = T({1, 2, 4}, {3});
@@ -139,7 +146,74 @@ TEST_CASE("elementwise: hand-computed gradients at kinks and domain edges", "[el
   CHECK_CLOSE(pb.grad(), {0, 5.5451774f}, {2});
 }
 
-// ---- where and comparisons -----------------------------------------------------------------------
+// ---- every op of the tables, through the kernels ------------------------------------------------
+
+TEST_CASE("elementwise: every UnaryOp writes its value and its derivative, by hand",
+          "[elementwise]") {
+  struct Row {
+    UnaryOp op;
+    float x, a, b;
+    float y, dydx;  // worked out by hand (or with Python's math module, to 10 digits)
+  };
+  const Row rows[] = {
+      {UnaryOp::Neg, 0.5f, 0, 0, -0.5f, -1},
+      {UnaryOp::Exp, 0.5f, 0, 0, 1.6487212707f, 1.6487212707f},  // e^0.5, its own derivative
+      {UnaryOp::Log, 0.5f, 0, 0, -0.6931471806f, 2},             // ln 0.5; 1 / 0.5
+      {UnaryOp::Sqrt, 0.25f, 0, 0, 0.5f, 1},                     // 1 / (2 * 0.5)
+      {UnaryOp::Square, -1.5f, 0, 0, 2.25f, -3},
+      {UnaryOp::Abs, -2, 0, 0, 2, -1},
+      {UnaryOp::Sigmoid, -1, 0, 0, 0.2689414214f, 0.1966119332f},  // 1/(1+e); s(1-s)
+      {UnaryOp::Tanh, 0.5f, 0, 0, 0.4621171573f, 0.7864477330f},   // tanh 0.5; 1 - tanh² 0.5
+      {UnaryOp::Relu, 1.5f, 0, 0, 1.5f, 1},
+      {UnaryOp::LeakyRelu, -2, 0.1f, 0, -0.2f, 0.1f},  // slope 0.1 below 0
+      {UnaryOp::Clamp, 3, -1, 2, 2, 0},                // clamped to hi = 2: no gradient
+      {UnaryOp::PowScalar, 4, 1.5f, 0, 8, 3},          // 4^1.5 = 8; 1.5 * 4^0.5 = 3
+      {UnaryOp::AddScalar, 0.5f, 2, 0, 2.5f, 1},
+      {UnaryOp::MulScalar, 0.5f, -3, 0, -1.5f, -3},
+  };
+  // A new UnaryOp without a row here does not compile.
+  static_assert(std::size(rows) == kUnaryOpCount);
+  const int64_t n = 37;  // more than one vector of the loops, and a remainder
+  for (const Row& r : rows) {
+    INFO("UnaryOp " << static_cast<int>(r.op) << " at x = " << r.x);
+    const std::vector<float> x(n, r.x), gy(n, 1.f);
+    std::vector<float> y(n, NAN), dx(n, NAN);  // NaN: an element the kernel never wrote
+    cpu::unary(r.op, n, x.data(), y.data(), r.a, r.b);
+    cpu::unary_backward(r.op, n, x.data(), y.data(), gy.data(), dx.data(), r.a, r.b);
+    for (int64_t i = 0; i < n; ++i) {
+      CHECK(y[i] == Approx(r.y).epsilon(1e-6).margin(1e-7));
+      CHECK(dx[i] == Approx(r.dydx).epsilon(1e-6).margin(1e-7));
+    }
+  }
+}
+
+TEST_CASE("elementwise: every BinaryOp writes its value, by hand", "[elementwise]") {
+  const std::pair<BinaryOp, float> rows[] = {
+      // op(2, 3)
+      {BinaryOp::Add, 5}, {BinaryOp::Sub, -1},    {BinaryOp::Mul, 6},     {BinaryOp::Div, 2.f / 3},
+      {BinaryOp::Pow, 8}, {BinaryOp::Minimum, 2}, {BinaryOp::Maximum, 3}, {BinaryOp::Eq, 0},
+      {BinaryOp::Ne, 1},  {BinaryOp::Lt, 1},      {BinaryOp::Le, 1},      {BinaryOp::Gt, 0},
+      {BinaryOp::Ge, 0},
+  };
+  static_assert(std::size(rows) == kBinaryOpCount);  // a new BinaryOp needs a row
+  const int64_t n = 37;
+  Layout l;
+  l.ndim = 1;
+  l.shape[0] = n;
+  l.stride[0] = 1;
+  Layout b_bcast = l;  // b broadcast from one element: the strided loop
+  b_bcast.stride[0] = 0;
+  const std::vector<float> a(n, 2.f), b(n, 3.f);
+  for (const auto& [op, expected] : rows)
+    for (const Layout* lb : {&l, &b_bcast}) {
+      INFO("BinaryOp " << static_cast<int>(op) << (lb == &l ? ", contiguous" : ", broadcast b"));
+      std::vector<float> y(n, NAN);
+      cpu::binary(op, l, a.data(), l, b.data(), *lb, y.data());
+      for (float v : y) CHECK(v == Approx(expected).epsilon(1e-6));
+    }
+}
+
+// ---- where and comparisons ----------------------------------------------------------------------
 
 TEST_CASE("elementwise: where in all three forms", "[elementwise]") {
   Tensor m = T({1, 0, 1}, {3}), a = T({1, 2, 3}, {3}), b = T({10, 20, 30}, {3});
@@ -148,7 +222,8 @@ TEST_CASE("elementwise: where in all three forms", "[elementwise]") {
   CHECK_CLOSE(where(m, 5.f, b), {5, 20, 5}, {3});
   // mask (2,1), a (3), b (): [[1,2,3],[-1,-1,-1]]
   CHECK_CLOSE(where(T({1, 0}, {2, 1}), a, scalar(-1.f)), {1, 2, 3, -1, -1, -1}, {2, 3});
-  CHECK_THROWS_WITH(where(T({1, 0}, {2}), a, b), Contains("where") && Contains("(2)") && Contains("(3)"));
+  CHECK_THROWS_WITH(where(T({1, 0}, {2}), a, b),
+                    Contains("where") && Contains("(2)") && Contains("(3)"));
 }
 
 TEST_CASE("elementwise: where sends the gradient to the chosen side, none to the mask",
@@ -203,7 +278,7 @@ TEST_CASE("elementwise: comparisons return 0/1 masks without grad", "[elementwis
   CHECK_THROWS_WITH(eq(T({1, 2}, {2}), T({1, 2, 3}, {3})), Contains("eq"));
 }
 
-// ---- errors ---------------------------------------------------------------------------------------
+// ---- errors -------------------------------------------------------------------------------------
 
 TEST_CASE("elementwise: shape mismatches name the op and both shapes", "[elementwise]") {
   Tensor a = ones({2, 3}), b = ones({4});
@@ -217,7 +292,7 @@ TEST_CASE("elementwise: shape mismatches name the op and both shapes", "[element
   CHECK_THROWS_AS(add(ones({2, 3}), ones({3, 2})), Error);
 }
 
-// ---- gradient checks ------------------------------------------------------------------------------
+// ---- gradient checks ----------------------------------------------------------------------------
 
 namespace {
 // +-0.5 offsets that keep abs, minimum and maximum away from their kinks: x * 0.2 + S stays within
@@ -244,32 +319,58 @@ TEST_CASE("elementwise: gradcheck of binary ops with broadcasting", "[elementwis
       {"pow (2,3)^(3)", {{2, 3}, {3}}, [](auto& x) { return pow(x[0], x[1]); }, 0.5f, 2.f},
       {"pow (2,1)^(1,3)", {{2, 1}, {1, 3}}, [](auto& x) { return pow(x[0], x[1]); }, 0.5f, 2.f},
       {"pow ()^(2,2)", {{}, {2, 2}}, [](auto& x) { return pow(x[0], x[1]); }, 0.5f, 2.f},
-      {"minimum (2,3)", {{2, 3}, {2, 3}},
+      {"minimum (2,3)",
+       {{2, 3}, {2, 3}},
        [](auto& x) { return minimum(x[0] * 0.2f + S(), x[1] * 0.2f - S()); }},
-      {"maximum (2,3)", {{2, 3}, {2, 3}},
+      {"maximum (2,3)",
+       {{2, 3}, {2, 3}},
        [](auto& x) { return maximum(x[0] * 0.2f + S(), x[1] * 0.2f - S()); }},
-      {"minimum (2,1) with (1,3)", {{2, 1}, {1, 3}},
-       [](auto& x) { return minimum(x[0] * 0.2f + T({0.5f, -0.5f}, {2, 1}), x[1] * 0.2f); }},
-      {"maximum (2,1) with (1,3)", {{2, 1}, {1, 3}},
-       [](auto& x) { return maximum(x[0] * 0.2f + T({0.5f, -0.5f}, {2, 1}), x[1] * 0.2f); }},
+      {"minimum (2,1) with (1,3)",
+       {{2, 1}, {1, 3}},
+       [](auto& x) {
+         return minimum(x[0] * 0.2f + T({0.5f, -0.5f}, {2, 1}), x[1] * 0.2f);
+       }},
+      {"maximum (2,1) with (1,3)",
+       {{2, 1}, {1, 3}},
+       [](auto& x) {
+         return maximum(x[0] * 0.2f + T({0.5f, -0.5f}, {2, 1}), x[1] * 0.2f);
+       }},
   });
 }
 
-TEST_CASE("elementwise: gradcheck of binary ops on non-contiguous views", "[elementwise][gradcheck]") {
+TEST_CASE("elementwise: gradcheck of binary ops on non-contiguous views",
+          "[elementwise][gradcheck]") {
   run_gradcheck_table({
-      {"add transposed (3,2)^T + (2,3)", {{3, 2}, {2, 3}},
+      {"add transposed (3,2)^T + (2,3)",
+       {{3, 2}, {2, 3}},
        [](auto& x) { return x[0].transpose(0, 1) + x[1]; }},
-      {"mul sliced (2,6)[:, ::2] * (2,3)", {{2, 6}, {2, 3}},
+      {"mul sliced (2,6)[:, ::2] * (2,3)",
+       {{2, 6}, {2, 3}},
        [](auto& x) { return x[0].slice(1, 0, 6, 2) * x[1]; }},
-      {"div permuted (2,3,4)->(4,2,3)", {{2, 3, 4}, {4, 2, 3}},
-       [](auto& x) { return x[0].permute({2, 0, 1}) / x[1]; }, 0.5f, 2.f},
-      {"mul expanded (3)->(2,3)", {{3}, {2, 3}},
-       [](auto& x) { return expand(x[0], {2, 3}) * x[1]; }},
-      {"sub expanded (2,1)->(2,3) - transposed", {{2, 1}, {3, 2}},
-       [](auto& x) { return expand(x[0], {2, 3}) - x[1].transpose(0, 1); }},
-      {"pow sliced ^ transposed", {{4, 3}, {3, 2}},
-       [](auto& x) { return pow(x[0].slice(0, 1, 4, 2), x[1].transpose(0, 1)); }, 0.5f, 2.f},
-      {"where: transposed mask and a, sliced b", {{3, 2}, {2, 6}},
+      {"div permuted (2,3,4)->(4,2,3)",
+       {{2, 3, 4}, {4, 2, 3}},
+       [](auto& x) {
+         return x[0].permute({2, 0, 1}) / x[1];
+       },
+       0.5f,
+       2.f},
+      {"mul expanded (3)->(2,3)",
+       {{3}, {2, 3}},
+       [](auto& x) {
+         return expand(x[0], {2, 3}) * x[1];
+       }},
+      {"sub expanded (2,1)->(2,3) - transposed",
+       {{2, 1}, {3, 2}},
+       [](auto& x) {
+         return expand(x[0], {2, 3}) - x[1].transpose(0, 1);
+       }},
+      {"pow sliced ^ transposed",
+       {{4, 3}, {3, 2}},
+       [](auto& x) { return pow(x[0].slice(0, 1, 4, 2), x[1].transpose(0, 1)); },
+       0.5f,
+       2.f},
+      {"where: transposed mask and a, sliced b",
+       {{3, 2}, {2, 6}},
        [](auto& x) {
          return where(M().transpose(0, 1).contiguous().transpose(0, 1), x[0].transpose(0, 1),
                       x[1].slice(1, 1, 6, 2));
@@ -293,7 +394,9 @@ TEST_CASE("elementwise: gradcheck of scalar forms and unary ops", "[elementwise]
       {"sqrt", {{2, 3}}, [](auto& x) { return sqrt(x[0]); }, 0.5f, 2.f},
       {"square", {{2, 3}}, [](auto& x) { return square(x[0]); }},
       {"abs away from 0", {{2, 3}}, [](auto& x) { return abs(x[0] * 0.3f + S()); }},
-      {"clamp away from bounds", {{2, 3}}, [](auto& x) { return clamp(x[0] * 0.1f + C(), -0.5f, 0.5f); }},
+      {"clamp away from bounds",
+       {{2, 3}},
+       [](auto& x) { return clamp(x[0] * 0.1f + C(), -0.5f, 0.5f); }},
       {"pow scalar 3", {{2, 3}}, [](auto& x) { return pow(x[0], 3.f); }},
       {"pow scalar 0.5", {{2, 3}}, [](auto& x) { return pow(x[0], 0.5f); }, 0.5f, 2.f},
       {"pow scalar -1.5", {{2, 3}}, [](auto& x) { return pow(x[0], -1.5f); }, 0.5f, 2.f},
@@ -302,7 +405,10 @@ TEST_CASE("elementwise: gradcheck of scalar forms and unary ops", "[elementwise]
       {"where (m, a, b)", {{2, 3}, {2, 3}}, [](auto& x) { return where(M(), x[0], x[1]); }},
       {"where (m, a, 0)", {{2, 3}}, [](auto& x) { return where(M(), x[0], 0.f); }},
       {"where (m, 1.5, b)", {{2, 3}}, [](auto& x) { return where(M(), 1.5f, x[0]); }},
-      {"where (2,1) (3) ()", {{3}, {}},
-       [](auto& x) { return where(T({1, 0}, {2, 1}), x[0], x[1]); }},
+      {"where (2,1) (3) ()",
+       {{3}, {}},
+       [](auto& x) {
+         return where(T({1, 0}, {2, 1}), x[0], x[1]);
+       }},
   });
 }

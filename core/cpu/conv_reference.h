@@ -1,6 +1,7 @@
 // The plain convolution kernels (per image: im2col, then one gemm over all threads): the readable
-// reference that tests/test_conv_kernels.cpp holds the fast kernels of core/cpu/kernels.h to.
-// CPU only (no CUDA twins); defined in core/cpu/conv.cpp. Internal.
+// reference that tests/test_conv_kernels.cpp holds the fast kernels of core/cpu/kernels.h to, and
+// what conv2d_forward / conv2d_backward run for every call under MINIDL_CONV=reference
+// (conv_plan.h). CPU only (no CUDA twins); defined in core/cpu/conv_reference.cpp. Internal.
 #pragma once
 
 #include "core/kernel_types.h"
@@ -11,7 +12,7 @@ namespace minidl::cpu {
 void conv2d_forward_reference(const ConvParams& p, const float* x, const float* W, const float* b,
                               float* y);
 /// As conv2d_backward, without a workspace.
-void conv2d_backward_reference(const ConvParams& p, const float* x, const float* W,
-                               const float* gy, float* dx, float* dW, float* db);
+void conv2d_backward_reference(const ConvParams& p, const float* x, const float* W, const float* gy,
+                               float* dx, float* dW, float* db);
 
 }  // namespace minidl::cpu

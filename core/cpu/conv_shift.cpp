@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/cpu/conv_plan.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
 
@@ -22,8 +23,6 @@ namespace {
 
 // A band's gy and x rows together hold about this many floats (256 KB, within L2).
 constexpr int64_t kBandFloats = 1 << 16;
-// Below this many elements, threads cost more than they give.
-constexpr int64_t kParallelMin = 1 << 15;
 
 enum class Pass { Forward, dW, dx };
 
@@ -120,7 +119,7 @@ XRows x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, 
 // Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
 void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   const int64_t F = g.F, C = g.C, KK = g.KH * g.KW;
-  parallel_for(F, std::max<int64_t>(1, kParallelMin / g.K()), [&](int64_t f0, int64_t f1) {
+  parallel_for(F, std::max<int64_t>(1, kConvParallelMin / g.K()), [&](int64_t f0, int64_t f1) {
     for (int64_t f = f0; f < f1; ++f)
       for (int64_t c = 0; c < C; ++c)
         for (int64_t k = 0; k < KK; ++k) Wt[(k * F + f) * C + c] = W[(f * C + c) * KK + k];
@@ -203,7 +202,7 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
                1.f, acc + (kh * g.KW + kw) * F * cc, cc);
     }
   });
-  parallel_for(F, std::max<int64_t>(1, kParallelMin / (g.K() * s.groups)),
+  parallel_for(F, std::max<int64_t>(1, kConvParallelMin / (g.K() * s.groups)),
                [&](int64_t f0, int64_t f1) {
                  for (int64_t f = f0; f < f1; ++f)
                    for (int64_t c = 0; c < C; ++c) {

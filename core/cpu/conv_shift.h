@@ -1,18 +1,12 @@
 // Stride-1 convolutions without im2col ("shifted views"): for each kernel offset (kh, kw), the
 // inputs that meet the outputs are one plain matrix of the padded image, offset by kh * row + kw,
 // so the forward pass, dW and dx are each KH * KW gemms on data that stays in cache (derived in
-// docs/convolution.md). Internal; conv.cpp chooses between these and its im2col kernels.
+// docs/convolution.md). Internal; conv_plan.h says when conv.cpp runs them.
 #pragma once
 
 #include "core/kernel_types.h"
 
 namespace minidl::cpu {
-
-/// ceil(a / b) for a >= 0, b > 0 (shared by the convolution kernels).
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-/// The convolution kernels keep per-thread (or per-group) copies of dW, for summing over the
-/// batch without locks, only up to this many floats in all.
-constexpr int64_t kConvAccFloats = 1 << 22;
 
 /// True when the kernels below handle g: stride 1, not a plain 1x1 (pad 0), and N, F, C and the
 /// output size all > 0.

@@ -1,5 +1,5 @@
-// CPU elementwise kernels: loops over the scalar formulas of core/cpu/elementwise_math.h (each
-// unary op's forward beside its derivative), which cuda/elementwise.cu shares.
+// CPU elementwise kernels: loops over the scalar formulas of core/cpu/elementwise_math.h (the
+// table of ops: each unary op's forward beside its derivative), which cuda/elementwise.cu shares.
 #include <array>
 #include <initializer_list>
 #include <type_traits>
@@ -32,59 +32,30 @@ int64_t numel(const Layout& l) {
   return n;
 }
 
-}  // namespace
-
-namespace {
-
 // Calls fn(std::integral_constant<UnaryOp, op>{}) for the run-time op, so that each loop below is
 // compiled once per op with the formula's switch folded away (and vectorised where it can be).
+// The cases come from the table (MINIDL_UNARY_OPS), so every op has one.
 template <class Fn>
 void with_unary(UnaryOp op, Fn&& fn) {
-  using U = UnaryOp;
-#define MINIDL_CASE(o) \
-  case U::o:           \
-    return fn(std::integral_constant<U, U::o>{})
   switch (op) {
-    MINIDL_CASE(Neg);
-    MINIDL_CASE(Exp);
-    MINIDL_CASE(Log);
-    MINIDL_CASE(Sqrt);
-    MINIDL_CASE(Square);
-    MINIDL_CASE(Abs);
-    MINIDL_CASE(Sigmoid);
-    MINIDL_CASE(Tanh);
-    MINIDL_CASE(Relu);
-    MINIDL_CASE(LeakyRelu);
-    MINIDL_CASE(Clamp);
-    MINIDL_CASE(PowScalar);
-    MINIDL_CASE(AddScalar);
-    MINIDL_CASE(MulScalar);
-  }
+#define MINIDL_CASE(name, ...) \
+  case UnaryOp::name:          \
+    return fn(std::integral_constant<UnaryOp, UnaryOp::name>{});
+    MINIDL_UNARY_OPS(MINIDL_CASE)
 #undef MINIDL_CASE
+  }
 }
 
+// The same for BinaryOp (MINIDL_BINARY_OPS).
 template <class Fn>
 void with_binary(BinaryOp op, Fn&& fn) {
-  using B = BinaryOp;
-#define MINIDL_CASE(o) \
-  case B::o:           \
-    return fn(std::integral_constant<B, B::o>{})
   switch (op) {
-    MINIDL_CASE(Add);
-    MINIDL_CASE(Sub);
-    MINIDL_CASE(Mul);
-    MINIDL_CASE(Div);
-    MINIDL_CASE(Pow);
-    MINIDL_CASE(Minimum);
-    MINIDL_CASE(Maximum);
-    MINIDL_CASE(Eq);
-    MINIDL_CASE(Ne);
-    MINIDL_CASE(Lt);
-    MINIDL_CASE(Le);
-    MINIDL_CASE(Gt);
-    MINIDL_CASE(Ge);
-  }
+#define MINIDL_CASE(name, ...) \
+  case BinaryOp::name:         \
+    return fn(std::integral_constant<BinaryOp, BinaryOp::name>{});
+    MINIDL_BINARY_OPS(MINIDL_CASE)
 #undef MINIDL_CASE
+  }
 }
 
 }  // namespace

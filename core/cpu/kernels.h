@@ -48,7 +48,7 @@ void softmax(int64_t outer, int64_t K, int64_t inner, const float* x, float* y, 
 void softmax_backward(int64_t outer, int64_t K, int64_t inner, const float* y, const float* gy,
                       float* dx, bool log);
 
-// ---- convolution (conv.cpp) ------------------------------------------------------------------------
+// ---- convolution (conv.cpp dispatches to conv_im2col, conv_shift, conv_1x1, conv_reference) ----
 /// col (C*KH*KW, OH*OW) from one image x (C, H, W), zero padding `pad`.
 void im2col(const float* x, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW, int64_t stride,
             int64_t pad, int64_t OH, int64_t OW, float* col);

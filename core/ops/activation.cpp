@@ -1,6 +1,6 @@
-// Activations: sigmoid, tanh, relu and leaky_relu through the UnaryOp kernels (each derivative sits
-// beside its forward formula in core/cpu/elementwise.cpp), and softmax / log_softmax along an axis
-// through the kernels in core/cpu/softmax.cpp.
+// Activations: sigmoid, tanh, relu and leaky_relu through the UnaryOp kernels (their formulas and
+// derivatives are their lines of MINIDL_UNARY_OPS in core/cpu/elementwise_math.h), and softmax /
+// log_softmax along an axis through the kernels in core/cpu/softmax.cpp.
 #include "core/ops/activation.h"
 
 #include "core/cpu/kernels.h"
@@ -49,13 +49,10 @@ Tensor softmax_op(const char* name, const Tensor& x, int64_t axis, bool log) {
 
 }  // namespace
 
-// σ(x) = 1 / (1 + e^-x);  dσ/dx = σ (1 - σ)
+// dx = gy * op'(x) through the unary_backward kernel (detail::unary_op); op' is in the table.
 Tensor sigmoid(const Tensor& x) { return detail::unary_op("sigmoid", UnaryOp::Sigmoid, x); }
-// d tanh(x)/dx = 1 - tanh²(x)
 Tensor tanh(const Tensor& x) { return detail::unary_op("tanh", UnaryOp::Tanh, x); }
-// d relu(x)/dx = [x > 0] (0 at x = 0)
 Tensor relu(const Tensor& x) { return detail::unary_op("relu", UnaryOp::Relu, x); }
-// d/dx = 1 where x > 0, slope elsewhere
 Tensor leaky_relu(const Tensor& x, float slope) {
   return detail::unary_op("leaky_relu", UnaryOp::LeakyRelu, x, slope);
 }

@@ -1,5 +1,8 @@
-// Elementwise ops: forward through the kernels in core/cpu/elementwise.cpp, and each op's
-// backward beside it. Broadcasting is undone in backward by sum_to (the sum over stretched axes).
+// Elementwise ops: forward through the kernels in core/cpu/elementwise.cpp, whose formulas are the
+// table of ops in core/cpu/elementwise_math.h. The unary ops' derivatives are in that table too
+// (detail::unary_op records dx = gy * op'(x)); each binary op's backward is here, beside its
+// front end, as tensor expressions. Broadcasting is undone in backward by sum_to (the sum over
+// stretched axes).
 #include "core/ops/elementwise.h"
 
 #include "core/cpu/kernels.h"
@@ -52,16 +55,18 @@ Tensor add(const Tensor& a, const Tensor& b) {
 // d(a - b) = da - db
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("sub", BinaryOp::Sub, a, b);
-  return record("sub", y, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& gy, const Needs& n) {
-    return Grads{sum_to(gy, sa), n[1] ? sum_to(neg(gy), sb) : Tensor()};
-  });
+  return record("sub", y, {a, b},
+                [sa = a.shape(), sb = b.shape()](const Tensor& gy, const Needs& n) {
+                  return Grads{sum_to(gy, sa), n[1] ? sum_to(neg(gy), sb) : Tensor()};
+                });
 }
 
 // d(a b) = b da + a db
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("mul", BinaryOp::Mul, a, b);
   return record("mul", y, {a, b}, [a, b](const Tensor& gy, const Needs& n) {
-    return Grads{n[0] ? sum_to(gy * b, a.shape()) : Tensor(), n[1] ? sum_to(gy * a, b.shape()) : Tensor()};
+    return Grads{n[0] ? sum_to(gy * b, a.shape()) : Tensor(),
+                 n[1] ? sum_to(gy * a, b.shape()) : Tensor()};
   });
 }
 
@@ -99,18 +104,31 @@ Tensor min_max(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) 
 }
 }  // namespace
 
-Tensor minimum(const Tensor& a, const Tensor& b) { return min_max("minimum", BinaryOp::Minimum, a, b); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return min_max("maximum", BinaryOp::Maximum, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return min_max("minimum", BinaryOp::Minimum, a, b);
+}
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return min_max("maximum", BinaryOp::Maximum, a, b);
+}
 
-Tensor add(const Tensor& x, float s) { return detail::unary_op("add_scalar", UnaryOp::AddScalar, x, s); }
-Tensor sub(const Tensor& x, float s) { return detail::unary_op("sub_scalar", UnaryOp::AddScalar, x, -s); }
-Tensor mul(const Tensor& x, float s) { return detail::unary_op("mul_scalar", UnaryOp::MulScalar, x, s); }
+Tensor add(const Tensor& x, float s) {
+  return detail::unary_op("add_scalar", UnaryOp::AddScalar, x, s);
+}
+Tensor sub(const Tensor& x, float s) {
+  return detail::unary_op("sub_scalar", UnaryOp::AddScalar, x, -s);
+}
+Tensor mul(const Tensor& x, float s) {
+  return detail::unary_op("mul_scalar", UnaryOp::MulScalar, x, s);
+}
 Tensor div(const Tensor& x, float s) {
   detail::check_defined("div_scalar", x);
-  MINIDL_CHECK(s != 0.f, "div: division by the scalar 0 (tensor of shape ", shape_str(x.shape()), ")");
+  MINIDL_CHECK(s != 0.f, "div: division by the scalar 0 (tensor of shape ", shape_str(x.shape()),
+               ")");
   return detail::unary_op("div_scalar", UnaryOp::MulScalar, x, 1.f / s);
 }
-Tensor pow(const Tensor& x, float p) { return detail::unary_op("pow_scalar", UnaryOp::PowScalar, x, p); }
+Tensor pow(const Tensor& x, float p) {
+  return detail::unary_op("pow_scalar", UnaryOp::PowScalar, x, p);
+}
 
 Tensor neg(const Tensor& x) { return detail::unary_op("neg", UnaryOp::Neg, x); }
 Tensor exp(const Tensor& x) { return detail::unary_op("exp", UnaryOp::Exp, x); }
@@ -130,18 +148,19 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   detail::check_defined(name, a, "first input");
   detail::check_defined(name, b, "second input");
   detail::check_same_device(name, {mask, a, b});
-  Shape out = detail::broadcast_shapes(name, detail::broadcast_shapes(name, mask.shape(), a.shape()),
-                                       b.shape());
+  Shape out = detail::broadcast_shapes(
+      name, detail::broadcast_shapes(name, mask.shape(), a.shape()), b.shape());
   Tensor y = Tensor::empty(out, a.device());
   Layout lo = detail::layout_of(y), lm = detail::broadcast_layout(mask, out),
          la = detail::broadcast_layout(a, out), lb = detail::broadcast_layout(b, out);
   MINIDL_DISPATCH(a.device(), where, lo, mask.data(), lm, a.data(), la, b.data(), lb, y.data());
   Tensor m = mask.detach();
-  return record(name, y, {m, a, b}, [m, sa = a.shape(), sb = b.shape()](const Tensor& gy, const Needs& n) {
-    Tensor zero = scalar(0.f, gy.device());
-    return Grads{Tensor(), n[1] ? sum_to(where(m, gy, zero), sa) : Tensor(),
-                 n[2] ? sum_to(where(m, zero, gy), sb) : Tensor()};
-  });
+  return record(name, y, {m, a, b},
+                [m, sa = a.shape(), sb = b.shape()](const Tensor& gy, const Needs& n) {
+                  Tensor zero = scalar(0.f, gy.device());
+                  return Grads{Tensor(), n[1] ? sum_to(where(m, gy, zero), sa) : Tensor(),
+                               n[2] ? sum_to(where(m, zero, gy), sb) : Tensor()};
+                });
 }
 Tensor where(const Tensor& mask, const Tensor& a, float b) {
   return where(mask, a, scalar_like("where", b, a));

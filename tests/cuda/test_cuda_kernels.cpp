@@ -1,6 +1,7 @@
 // Every CUDA kernel against its CPU twin on the same random inputs: strided and broadcast layouts,
 // sizes around the block size, empty tensors. CUDA builds only (cmake/cuda.cmake defines
 // MINIDL_TEST_CUDA_KERNELS); without a GPU each test prints MINIDL_SKIP and ctest skips it.
+#include "support/gpu.h"
 #include "support/helpers.h"
 
 #if MINIDL_TEST_CUDA_KERNELS
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -16,14 +18,9 @@
 #include "cuda/runtime.h"
 
 using namespace minidl;
+using namespace minidl::test;
 
 namespace {
-
-bool skip_without_gpu() {
-  if (cuda_available()) return false;
-  WARN("MINIDL_SKIP: no GPU (" << cuda_device_info() << ")");
-  return true;
-}
 
 std::vector<float> random_vec(int64_t n, uint64_t seed, float lo = -1.f, float hi = 1.f) {
   Generator g(seed);
@@ -164,6 +161,7 @@ TEST_CASE("cuda: unary and unary_backward match the CPU for every UnaryOp", "[cu
       {UnaryOp::Relu, 0, 0, -3, 3},         {UnaryOp::LeakyRelu, 0.1f, 0, -3, 3},
       {UnaryOp::Clamp, -0.5f, 0.7f, -2, 2}, {UnaryOp::PowScalar, 2.5f, 0, 0.01f, 4},
       {UnaryOp::AddScalar, 1.5f, 0, -3, 3}, {UnaryOp::MulScalar, -2.f, 0, -3, 3}};
+  static_assert(std::size(cases) == kUnaryOpCount, "a row for every UnaryOp");
   for (const Case& c : cases) {
     for (int64_t n : {0, 1, 257, 4099}) {
       INFO("UnaryOp " << static_cast<int>(c.op) << ", n = " << n);
@@ -204,6 +202,7 @@ TEST_CASE("cuda: binary and where match the CPU with broadcast and strided opera
                           BinaryOp::Pow, BinaryOp::Minimum, BinaryOp::Maximum, BinaryOp::Eq,
                           BinaryOp::Ne,  BinaryOp::Lt,      BinaryOp::Le,      BinaryOp::Gt,
                           BinaryOp::Ge};
+  static_assert(std::size(ops) == kBinaryOpCount, "every BinaryOp");
   int seed = 40;
   for (const Shapes& s : shapes) {
     // positive operands keep pow and div finite; rounding to quarters makes ties for Eq / Le / Ge
