@@ -1,5 +1,5 @@
-// Module: parameter registration and naming, train/eval, device moves, and the error-prefixing
-// call operator. See module.h.
+// Module: parameter and buffer registration and naming, train/eval, device moves, and the
+// error-prefixing call operator. See module.h.
 #include "layers/module.h"
 
 #include <unordered_set>
@@ -35,26 +35,38 @@ int64_t Module::num_parameters() const {
   return n;
 }
 
+std::vector<NamedTensor> Module::buffers() const {
+  std::vector<NamedTensor> out = buffers_;
+  for (const auto& [child_name, child] : children_)
+    for (auto& [name, t] : child->buffers()) out.emplace_back(child_name + "." + name, t);
+  std::unordered_set<const TensorImpl*> seen;
+  std::erase_if(out, [&](const NamedTensor& nt) { return !seen.insert(nt.second.impl()).second; });
+  return out;
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& [name, child] : children_) child->train(on);
 }
 
 void Module::to(Device device) {
-  auto params = parameters();
-  // Copy first, commit after: a failed copy leaves every parameter untouched.
+  // Parameters first, then buffers (which have no gradient).
+  auto tensors = parameters();
+  const size_t n_params = tensors.size();
+  for (auto& b : buffers()) tensors.push_back(b);
+  // Copy first, commit after: a failed copy leaves every tensor untouched.
   std::vector<Tensor> data, grads;
-  for (const auto& [name, p] : params) {
+  for (const auto& [name, p] : tensors) {
     data.push_back(p.detach().to(device).contiguous());
     Tensor g = p.grad();
     grads.push_back(g.defined() ? g.detach().to(device) : Tensor());
   }
-  for (size_t i = 0; i < params.size(); ++i) {
-    TensorImpl* impl = params[i].second.impl();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TensorImpl* impl = tensors[i].second.impl();
     impl->storage = data[i].storage();
     impl->strides = data[i].strides();
     impl->offset = data[i].offset();
-    params[i].second.set_grad(grads[i]);
+    if (i < n_params) tensors[i].second.set_grad(grads[i]);
   }
 }
 
@@ -67,8 +79,24 @@ Tensor Module::register_parameter(const std::string& name, Tensor t) {
   for (const auto& [n, p] : params_)
     MINIDL_CHECK(n != name, "register_parameter: a parameter named '", name,
                  "' is already registered");
+  for (const auto& [n, b] : buffers_)
+    MINIDL_CHECK(n != name, "register_parameter: a buffer named '", name,
+                 "' is already registered");
   t.requires_grad_(true);
   params_.emplace_back(name, t);
+  return t;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor t) {
+  MINIDL_CHECK(t.defined(), "register_buffer: buffer '", name, "' is undefined");
+  MINIDL_CHECK(t.is_leaf(), "register_buffer: buffer '", name, "' is the result of an op");
+  for (const auto& [n, p] : params_)
+    MINIDL_CHECK(n != name, "register_buffer: a parameter named '", name,
+                 "' is already registered");
+  for (const auto& [n, b] : buffers_)
+    MINIDL_CHECK(n != name, "register_buffer: a buffer named '", name, "' is already registered");
+  t.requires_grad_(false);
+  buffers_.emplace_back(name, t);
   return t;
 }
 

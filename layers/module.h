@@ -50,19 +50,24 @@ class Module {
   std::vector<NamedTensor> parameters() const;
   /// Total number of parameter elements (this module and its children).
   int64_t num_parameters() const;
+  /// Buffers: state that forward() keeps but no optimizer trains (BatchNorm2d's running mean and
+  /// variance). Named and ordered like parameters(); never counted by num_parameters(). to()
+  /// moves them with the parameters.
+  std::vector<NamedTensor> buffers() const;
   /// The direct children, in registration order.
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
     return children_;
   }
 
-  /// Sets training mode (Dropout active) on this module and all children; eval() = train(false).
+  /// Sets training mode (Dropout active, BatchNorm2d on batch statistics) on this module and all
+  /// children; eval() = train(false).
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  /// Moves every parameter (and its gradient) to `device` in place: the storage behind each
-  /// parameter's TensorImpl is replaced, so every existing handle (the layer's own, an
-  /// optimizer's) sees the new device. All copies are made before any parameter changes, so a
+  /// Moves every parameter (and its gradient) and every buffer to `device` in place: the storage
+  /// behind each tensor's TensorImpl is replaced, so every existing handle (the layer's own, an
+  /// optimizer's) sees the new device. All copies are made before any tensor changes, so a
   /// failure (no CUDA) leaves the module as it was. Optimizer state follows on its next step().
   void to(Device device);
   /// Drops the gradient of every parameter (grad() becomes undefined).
@@ -72,11 +77,15 @@ class Module {
   /// Registers `t` under `name` and marks it requires_grad; returns the handle (shared with the
   /// caller's copy). Requires a leaf tensor and a name unique within this module.
   Tensor register_parameter(const std::string& name, Tensor t);
+  /// Registers `t` as a buffer under `name` (unique among this module's parameters and buffers);
+  /// it never requires grad. Returns the handle. Requires a leaf tensor.
+  Tensor register_buffer(const std::string& name, Tensor t);
   /// Registers a child module under `name` (unique within this module); returns it.
   std::shared_ptr<Module> register_module(const std::string& name, std::shared_ptr<Module> m);
 
  private:
   std::vector<NamedTensor> params_;
+  std::vector<NamedTensor> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

@@ -1,0 +1,634 @@
+// darknet .cfg and .weights files for the layers YOLOv1 uses. The arithmetic is darknet's, which is
+// not PyTorch's in a few places (each noted where it is used):
+//   [convolutional] pad=1 means padding = size / 2 (pad wins over an explicit padding=);
+//   [maxpool] padding defaults to size - 1, the output is (w + padding - size) / stride + 1 and
+//     the windows start at -padding / 2, so an odd padding adds its extra pixel on the right and
+//     bottom only;
+//   [local] pad=1 pads by one pixel;
+//   leaky means slope 0.1; batch norm divides by sqrt(var) + 1e-6 (BatchNormStyle::Darknet);
+//   a layer's defaults are darknet's: activation=logistic, filters=1, size=1, stride=1, pad=0.
+// Layers are numbered from 0, the first section after [net], as darknet prints them.
+#include "apps/yolo_v1/darknet.h"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace yolo {
+
+using minidl::Shape;
+using minidl::str;
+using minidl::Tensor;
+
+// .weights files are little-endian, like every machine darknet runs on; minidl writes and reads
+// host floats directly.
+static_assert(std::endian::native == std::endian::little,
+              "darknet .weights files are little-endian; this reader assumes a little-endian host");
+
+// ---- the .cfg file as text --------------------------------------------------------------------
+
+DarknetConfig parse_darknet_cfg_text(const std::string& text, const std::string& file) {
+  DarknetConfig cfg;
+  cfg.file = file;
+  std::istringstream in(text);
+  std::string raw;
+  int line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    // darknet's strip(): every space and tab goes, wherever it is ("hue = .1" is hue=.1).
+    std::string s;
+    for (char c : raw)
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') s += c;
+    if (s.empty() || s[0] == '#' || s[0] == ';') continue;
+    if (s[0] == '[') {
+      MINIDL_CHECK(s.size() > 2 && s.back() == ']', file, ":", line,
+                   ": a section header reads [type], got '", s, "'");
+      cfg.sections.push_back({s.substr(1, s.size() - 2), line, {}});
+      continue;
+    }
+    const size_t eq = s.find('=');
+    MINIDL_CHECK(eq != std::string::npos, file, ":", line,
+                 ": expected key=value or [section], got '", s, "'");
+    MINIDL_CHECK(!cfg.sections.empty(), file, ":", line, ": '", s,
+                 "' comes before the first [section]");
+    std::string key = s.substr(0, eq), value = s.substr(eq + 1);
+    MINIDL_CHECK(!key.empty(), file, ":", line, ": no key before '=' in '", s, "'");
+    MINIDL_CHECK(!value.empty(), file, ":", line, ": ", key, " has no value");
+    for (const DarknetOption& o : cfg.sections.back().options)
+      MINIDL_CHECK(o.key != key, file, ":", line, ": ", key, " is set twice in [",
+                   cfg.sections.back().type, "] (first at line ", o.line, ")");
+    cfg.sections.back().options.push_back({std::move(key), std::move(value), line});
+  }
+  return cfg;
+}
+
+DarknetConfig parse_darknet_cfg(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  MINIDL_CHECK(in, "cannot read '", path.string(), "': ", std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  MINIDL_CHECK(!in.bad(), "cannot read '", path.string(), "': read failed");
+  return parse_darknet_cfg_text(text.str(), path.string());
+}
+
+// ---- modules darknet needs beyond minidl's layers ---------------------------------------------
+
+namespace {
+
+// darknet's [maxpool]: output (w + padding - size) / stride + 1, window o starting at
+// o * stride - padding / 2, pixels outside the input never win. minidl's max_pool2d pads
+// symmetrically, so it runs with padding / 2 on each side; when that leaves the last window out
+// (an odd padding that darknet spends on the right and bottom), one extra column and row of the
+// lowest float go there first. That is at most one: the extra is at most padding mod 2.
+class DarknetMaxPool : public minidl::Module {
+ public:
+  DarknetMaxPool(int64_t size, int64_t stride, int64_t padding)
+      : size_(size), stride_(stride), padding_(padding) {}
+
+  Tensor forward(const Tensor& x) override {
+    MINIDL_CHECK(x.defined(), "input is undefined");
+    output_shape(x.shape());
+    const int64_t p = padding_ / 2;
+    Tensor y = x;
+    for (int64_t axis : {2, 3}) {
+      const int64_t n = y.shape()[axis], out = (n + padding_ - size_) / stride_ + 1;
+      const int64_t extra = std::max<int64_t>(0, (out - 1) * stride_ + size_ - 2 * p - n);
+      if (extra > 0) {
+        Shape s = y.shape();
+        s[axis] = extra;
+        y = minidl::concat({y, minidl::full(s, std::numeric_limits<float>::lowest(), y.device())},
+                           axis);
+      }
+    }
+    return minidl::max_pool2d(y, size_, stride_, p);
+  }
+
+  std::string name() const override {
+    return str("MaxPool2D(k", size_, ", s", stride_, ", darknet padding ", padding_, ")");
+  }
+
+  Shape output_shape(const Shape& s) override {
+    MINIDL_CHECK(s.size() == 4 && s[2] + padding_ >= size_ && s[3] + padding_ >= size_,
+                 "expects input (N, C, H, W) with H, W + ", padding_, " >= ", size_, ", got ",
+                 minidl::shape_str(s));
+    return {s[0], s[1], (s[2] + padding_ - size_) / stride_ + 1,
+            (s[3] + padding_ - size_) / stride_ + 1};
+  }
+
+ private:
+  int64_t size_, stride_, padding_;
+};
+
+// [detection] with softmax=1: darknet takes the softmax of each cell's class scores, the first
+// cells * classes outputs, and passes the rest through.
+class DetectionSoftmax : public minidl::Module {
+ public:
+  DetectionSoftmax(int64_t cells, int64_t classes) : cells_(cells), classes_(classes) {}
+
+  Tensor forward(const Tensor& x) override {
+    MINIDL_CHECK(x.defined(), "input is undefined");
+    output_shape(x.shape());
+    const int64_t n = x.shape()[0], k = cells_ * classes_;
+    Tensor probs = minidl::softmax(x.slice(1, 0, k).reshape({n, cells_, classes_}), -1);
+    return minidl::concat({probs.reshape({n, k}), x.slice(1, k, x.shape()[1])}, 1);
+  }
+
+  std::string name() const override { return str("DetectionSoftmax(", cells_, "x", classes_, ")"); }
+
+  Shape output_shape(const Shape& s) override {
+    MINIDL_CHECK(s.size() == 2 && s[1] >= cells_ * classes_,
+                 "expects input (N, >= ", cells_ * classes_, "), got ", minidl::shape_str(s));
+    return s;
+  }
+
+ private:
+  int64_t cells_, classes_;
+};
+
+// ---- reading a section's keys -----------------------------------------------------------------
+
+// The options of one section, checked against the keys its type accepts; values parsed strictly
+// (the whole value must be the number) with errors that name file:line.
+class Keys {
+ public:
+  Keys(const DarknetConfig& cfg, const DarknetSection& s, const std::vector<std::string>& known)
+      : cfg_(cfg), s_(s) {
+    for (const DarknetOption& o : s.options) {
+      if (std::find(known.begin(), known.end(), o.key) != known.end()) continue;
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(o.line, str("unknown key '", o.key, "' in [", s.type, "] (minidl reads: ", list, ")"));
+    }
+  }
+
+  [[noreturn]] void fail(int line, const std::string& why) const {
+    throw minidl::Error(str(cfg_.file, ":", line, ": ", why));
+  }
+  /// Fails at the line of `key` when set, else at the section's line.
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    const DarknetOption* o = find(key);
+    fail(o ? o->line : s_.line, why);
+  }
+
+  bool has(const std::string& key) const { return find(key) != nullptr; }
+
+  int64_t integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const {
+    const DarknetOption* o = find(key);
+    if (!o) return fallback;
+    int64_t v = 0;
+    if (!parse_int(o->value, v)) fail(o->line, str(key, "=", o->value, " is not a whole number"));
+    if (v < lo || v > hi)
+      fail(o->line, str(key, "=", o->value, " is out of range: must be in [", lo, ", ", hi, "]"));
+    return v;
+  }
+
+  bool flag(const std::string& key, bool fallback) const {
+    return integer(key, fallback ? 1 : 0, 0, 1) == 1;
+  }
+
+  float real(const std::string& key, float fallback, float lo, float hi,
+             bool hi_open = false) const {
+    const DarknetOption* o = find(key);
+    if (!o) return fallback;
+    float v = 0;
+    if (!parse_float(o->value, v)) fail(o->line, str(key, "=", o->value, " is not a number"));
+    if (!(v >= lo && (hi_open ? v < hi : v <= hi)))
+      fail(o->line, str(key, "=", o->value, " is out of range: must be in [", lo, ", ", hi,
+                        hi_open ? ")" : "]"));
+    return v;
+  }
+
+  std::string text(const std::string& key, const std::string& fallback,
+                   const std::vector<std::string>& allowed) const {
+    const DarknetOption* o = find(key);
+    if (!o) return fallback;
+    if (std::find(allowed.begin(), allowed.end(), o->value) != allowed.end()) return o->value;
+    std::string list;
+    for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    fail(o->line, str(key, "=", o->value, " is not supported (minidl reads: ", list, ")"));
+  }
+
+  /// A comma-separated list of numbers ("200,400,600").
+  template <class T>
+  std::vector<T> list(const std::string& key) const {
+    const DarknetOption* o = find(key);
+    std::vector<T> out;
+    if (!o) return out;
+    std::string_view rest = o->value;
+    while (true) {
+      const size_t comma = rest.find(',');
+      const std::string item(rest.substr(0, comma));
+      T v{};
+      bool ok;
+      if constexpr (std::is_integral_v<T>) {
+        int64_t i = 0;
+        ok = parse_int(item, i) && i >= std::numeric_limits<T>::min() &&
+             i <= std::numeric_limits<T>::max();
+        v = static_cast<T>(i);
+      } else {
+        ok = parse_float(item, v);
+      }
+      if (!ok) fail(o->line, str(key, "=", o->value, ": '", item, "' is not a number"));
+      out.push_back(v);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    return out;
+  }
+
+ private:
+  const DarknetOption* find(const std::string& key) const {
+    for (const DarknetOption& o : s_.options)
+      if (o.key == key) return &o;
+    return nullptr;
+  }
+
+  static bool parse_int(const std::string& s, int64_t& v) {
+    const char* b = s.data() + (s.size() > 1 && s[0] == '+' ? 1 : 0);
+    const char* e = s.data() + s.size();
+    auto [p, ec] = std::from_chars(b, e, v);
+    return ec == std::errc() && p == e;
+  }
+
+  // Decimal forms such as "0.5", ".5", "5e-4"; never nan or inf.
+  static bool parse_float(const std::string& s, float& v) {
+    const char* b = s.data() + (s.size() > 1 && s[0] == '+' ? 1 : 0);
+    const char* e = s.data() + s.size();
+    auto [p, ec] = std::from_chars(b, e, v);
+    return ec == std::errc() && p == e && std::isfinite(v);
+  }
+
+  const DarknetConfig& cfg_;
+  const DarknetSection& s_;
+};
+
+// Generous bounds that keep every size product far from overflow; darknet itself counts in int.
+constexpr int64_t kMaxSide = 1 << 16;    // width, height, channels, filters, outputs
+constexpr int64_t kMaxKernel = 1 << 10;  // size, stride, padding
+constexpr int64_t kMaxTensor = std::numeric_limits<int32_t>::max();  // floats in one tensor
+
+const std::vector<std::string> kActivations = {"leaky", "linear", "relu", "logistic"};
+
+// How a layer followed directly by `activation` draws its weights: He (for ReLU's slope 0, within
+// 0.5% of leaky's 0.1) before leaky or relu, Glorot otherwise. Decided here, not by Init::Auto,
+// so that Sequential does not draw a large layer twice (yolov1.cfg's [local] layer holds 115M
+// weights). Darknet's own networks are meant to be loaded from .weights files anyway.
+minidl::Init init_before(const std::string& activation) {
+  return activation == "leaky" || activation == "relu" ? minidl::Init::He : minidl::Init::Glorot;
+}
+
+// The module for an activation name; null for linear.
+std::shared_ptr<minidl::Module> activation_module(const std::string& name) {
+  if (name == "leaky") return std::make_shared<minidl::LeakyReLU>(0.1f);  // darknet's slope
+  if (name == "relu") return std::make_shared<minidl::ReLU>();
+  if (name == "logistic") return std::make_shared<minidl::Sigmoid>();
+  return nullptr;
+}
+
+// The tensors a .weights file holds for a layer, in file order (none for layers without weights).
+std::vector<Tensor> weight_tensors(const DarknetLayer& l) {
+  switch (l.type) {
+    case DarknetLayerType::Convolutional:
+      if (l.bn)  // darknet's "biases" of a batch-normalised convolution are batch norm's beta
+        return {l.bn->bias(), l.bn->weight(), l.bn->running_mean(), l.bn->running_var(),
+                l.conv->weight()};
+      return {l.conv->bias(), l.conv->weight()};
+    case DarknetLayerType::Connected:
+      return {l.dense->bias(), l.dense->weight()};
+    case DarknetLayerType::Local:
+      return {l.local->bias(), l.local->weight()};
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+const char* darknet_layer_name(DarknetLayerType type) {
+  switch (type) {
+    case DarknetLayerType::Convolutional:
+      return "convolutional";
+    case DarknetLayerType::MaxPool:
+      return "maxpool";
+    case DarknetLayerType::Local:
+      return "local";
+    case DarknetLayerType::Dropout:
+      return "dropout";
+    case DarknetLayerType::Connected:
+      return "connected";
+    case DarknetLayerType::Detection:
+      return "detection";
+  }
+  return "?";
+}
+
+int64_t DarknetNetwork::weight_floats() const {
+  int64_t n = 0;
+  for (const DarknetLayer& l : layers)
+    for (const Tensor& t : weight_tensors(l)) n += t.numel();
+  return n;
+}
+
+// ---- building the network ---------------------------------------------------------------------
+
+DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator& gen) {
+  const std::string& file = cfg.file;
+  MINIDL_CHECK(!cfg.sections.empty(), file, ": no sections (a .cfg starts with [net])");
+  const DarknetSection& first = cfg.sections[0];
+  MINIDL_CHECK(first.type == "net" || first.type == "network", file, ":", first.line,
+               ": the first section must be [net], got [", first.type, "]");
+
+  DarknetNetwork net;
+  net.file = file;
+  {
+    Keys k(cfg, first,
+           {"width", "height", "channels", "batch", "subdivisions", "learning_rate", "momentum",
+            "decay", "max_batches", "policy", "steps", "scales", "saturation", "exposure", "hue"});
+    for (const char* key : {"width", "height", "channels"})
+      if (!k.has(key)) k.fail(first.line, str("[", first.type, "] needs ", key));
+    net.width = k.integer("width", 0, 1, kMaxSide);
+    net.height = k.integer("height", 0, 1, kMaxSide);
+    net.channels = k.integer("channels", 0, 1, kMaxSide);
+    DarknetNetOptions& o = net.net;
+    o.batch = static_cast<int>(k.integer("batch", 1, 1, kMaxSide));
+    o.subdivisions = static_cast<int>(k.integer("subdivisions", 1, 1, kMaxSide));
+    o.max_batches = static_cast<int>(k.integer("max_batches", 0, 0, kMaxTensor));
+    const float inf = std::numeric_limits<float>::infinity();
+    o.learning_rate = k.real("learning_rate", o.learning_rate, 0.f, inf);
+    o.momentum = k.real("momentum", o.momentum, 0.f, 1.f);
+    o.decay = k.real("decay", o.decay, 0.f, inf);
+    o.saturation = k.real("saturation", o.saturation, 0.f, inf);
+    o.exposure = k.real("exposure", o.exposure, 0.f, inf);
+    o.hue = k.real("hue", o.hue, 0.f, 1.f);
+    o.policy = k.text("policy", o.policy, {"constant", "steps"});
+    o.steps = k.list<int>("steps");
+    o.scales = k.list<float>("scales");
+    if (o.policy == "steps" && (o.steps.empty() || o.steps.size() != o.scales.size()))
+      k.fail(k.has("steps") ? "steps" : "policy",
+             str("policy=steps needs steps and scales of one length, got ", o.steps.size(),
+                 " steps and ", o.scales.size(), " scales"));
+  }
+
+  net.model = std::make_shared<minidl::Sequential>();
+  Shape cur = {net.channels, net.height, net.width};  // per image: (C, H, W), or (n)
+  for (size_t i = 1; i < cfg.sections.size(); ++i) {
+    const DarknetSection& s = cfg.sections[i];
+    const int K = static_cast<int>(i) - 1;  // darknet's layer number
+    auto fail = [&](const std::string& why) {
+      throw minidl::Error(str(file, ":", s.line, ": layer ", K, " [", s.type, "]: ", why));
+    };
+    auto need_image = [&] {
+      if (cur.size() != 3) fail("needs an image input, but the layer before gives a vector");
+    };
+    auto check_size = [&](int64_t floats, const char* what) {
+      if (floats > kMaxTensor)
+        fail(str(what, " would hold ", floats, " floats (at most 2^31 - 1)"));
+    };
+    if (net.detection) fail("[detection] must be the last section");
+    DarknetLayer l;
+    l.line = s.line;
+    l.input = cur;
+    const std::string& t = s.type;
+    if (t == "convolutional" || t == "conv") {
+      Keys k(cfg, s,
+             {"batch_normalize", "filters", "size", "stride", "pad", "padding", "activation"});
+      need_image();
+      l.type = DarknetLayerType::Convolutional;
+      const int64_t n = k.integer("filters", 1, 1, kMaxSide);
+      const int64_t size = k.integer("size", 1, 1, kMaxKernel);
+      const int64_t stride = k.integer("stride", 1, 1, kMaxKernel);
+      int64_t padding = k.integer("padding", 0, 0, kMaxKernel);
+      if (k.flag("pad", false)) padding = size / 2;  // darknet: pad=1 overrides padding=
+      const bool bn = k.flag("batch_normalize", false);
+      l.activation = k.text("activation", "logistic", kActivations);
+      const int64_t C = cur[0], H = cur[1], W = cur[2];
+      if (H + 2 * padding < size || W + 2 * padding < size)
+        fail(str("the ", size, "x", size, " kernel does not fit the ", H, "x", W,
+                 " input padded by ", padding));
+      check_size(n * C * size * size, "the weights");
+      cur = {n, (H + 2 * padding - size) / stride + 1, (W + 2 * padding - size) / stride + 1};
+      check_size(cur[0] * cur[1] * cur[2], "the output");
+      auto seq = std::make_shared<minidl::Sequential>();
+      // With batch norm, darknet's convolution has no bias: batch norm's beta takes its place.
+      const minidl::Init init = bn ? minidl::Init::Glorot : init_before(l.activation);
+      l.conv = seq->emplace<minidl::Conv2D>(C, n, size, stride, padding, !bn, init, gen);
+      if (bn) l.bn = seq->emplace<minidl::BatchNorm2d>(n, minidl::BatchNormOptions::darknet());
+      if (auto act = activation_module(l.activation)) seq->add(act);
+      l.module = seq;
+    } else if (t == "maxpool" || t == "max") {
+      Keys k(cfg, s, {"size", "stride", "padding"});
+      need_image();
+      l.type = DarknetLayerType::MaxPool;
+      const int64_t stride = k.integer("stride", 1, 1, kMaxKernel);
+      const int64_t size = k.integer("size", stride, 1, kMaxKernel);  // darknet: size = stride
+      // darknet's default padding is size - 1. minidl takes at most that: more would make
+      // windows that lie wholly outside the input.
+      const int64_t padding = k.integer("padding", size - 1, 0, size - 1);
+      const int64_t H = cur[1], W = cur[2];
+      if (H + padding < size || W + padding < size)
+        fail(str("the ", size, "x", size, " window does not fit the ", H, "x", W,
+                 " input with padding ", padding));
+      cur = {cur[0], (H + padding - size) / stride + 1, (W + padding - size) / stride + 1};
+      l.module = std::make_shared<DarknetMaxPool>(size, stride, padding);
+    } else if (t == "local") {
+      Keys k(cfg, s, {"filters", "size", "stride", "pad", "activation"});
+      need_image();
+      l.type = DarknetLayerType::Local;
+      const int64_t n = k.integer("filters", 1, 1, kMaxSide);
+      const int64_t size = k.integer("size", 1, 1, kMaxKernel);
+      const int64_t stride = k.integer("stride", 1, 1, kMaxKernel);
+      const bool pad = k.flag("pad", false);
+      l.activation = k.text("activation", "logistic", kActivations);
+      // darknet's local layer counts its output as (h - 1) / stride + 1 with pad=1 but pads its
+      // input by exactly one pixel, which agree only for size 3.
+      if (pad && size != 3)
+        k.fail("pad", str("pad=1 with size=", size,
+                          ": darknet's local layer then pads by one "
+                          "pixel, which only fits size=3 (use size=3 or pad=0)"));
+      const int64_t padding = pad ? 1 : 0;
+      const int64_t C = cur[0], H = cur[1], W = cur[2];
+      if (H + 2 * padding < size || W + 2 * padding < size)
+        fail(str("the ", size, "x", size, " kernel does not fit the ", H, "x", W,
+                 " input padded by ", padding));
+      const int64_t OH = (H + 2 * padding - size) / stride + 1;
+      const int64_t OW = (W + 2 * padding - size) / stride + 1;
+      check_size(OH * OW * n * C * size * size, "the weights");
+      auto seq = std::make_shared<minidl::Sequential>();
+      l.local = seq->emplace<minidl::LocallyConnected2d>(C, n, H, W, size, stride, padding, true,
+                                                         init_before(l.activation), gen);
+      if (auto act = activation_module(l.activation)) seq->add(act);
+      l.module = seq;
+      cur = {n, OH, OW};
+    } else if (t == "dropout") {
+      Keys k(cfg, s, {"probability"});
+      l.type = DarknetLayerType::Dropout;
+      const float p = k.real("probability", 0.5f, 0.f, 1.f, true);
+      l.module = std::make_shared<minidl::Dropout>(p, gen);
+    } else if (t == "connected" || t == "conn") {
+      Keys k(cfg, s, {"output", "activation"});
+      l.type = DarknetLayerType::Connected;
+      const int64_t out = k.integer("output", 1, 1, kMaxTensor);
+      l.activation = k.text("activation", "logistic", kActivations);
+      const int64_t in = minidl::shape_numel(cur);
+      check_size(in * out, "the weights");
+      auto seq = std::make_shared<minidl::Sequential>();
+      if (cur.size() != 1) seq->emplace<minidl::Flatten>();  // (C, H, W) in darknet's order
+      l.dense = seq->emplace<minidl::Dense>(in, out, true, init_before(l.activation), gen);
+      if (auto act = activation_module(l.activation)) seq->add(act);
+      l.module = seq;
+      cur = {out};
+    } else if (t == "detection") {
+      Keys k(cfg, s,
+             {"classes", "coords", "rescore", "side", "num", "softmax", "sqrt", "jitter",
+              "object_scale", "noobject_scale", "class_scale", "coord_scale"});
+      l.type = DarknetLayerType::Detection;
+      DarknetDetection d;
+      d.line = s.line;
+      d.classes = static_cast<int>(k.integer("classes", 1, 1, kMaxSide));
+      d.coords = static_cast<int>(k.integer("coords", 1, 1, kMaxSide));
+      d.num = static_cast<int>(k.integer("num", 1, 1, kMaxSide));
+      d.side = static_cast<int>(k.integer("side", 7, 1, kMaxSide));
+      d.rescore = k.flag("rescore", false);
+      d.softmax = k.flag("softmax", false);
+      d.sqrt = k.flag("sqrt", false);
+      const float inf = std::numeric_limits<float>::infinity();
+      d.jitter = k.real("jitter", d.jitter, 0.f, 1.f);
+      d.object_scale = k.real("object_scale", 1.f, 0.f, inf);
+      d.noobject_scale = k.real("noobject_scale", 1.f, 0.f, inf);
+      d.class_scale = k.real("class_scale", 1.f, 0.f, inf);
+      d.coord_scale = k.real("coord_scale", 1.f, 0.f, inf);
+      const int64_t cells = int64_t{d.side} * d.side;
+      const int64_t expect = cells * ((1 + int64_t{d.coords}) * d.num + d.classes);
+      const int64_t got = minidl::shape_numel(cur);
+      if (expect != got)
+        fail(str("side*side*((1 + coords)*num + classes) = ", d.side, "*", d.side, "*((1 + ",
+                 d.coords, ")*", d.num, " + ", d.classes, ") = ", expect,
+                 " inputs expected, the layer before gives ", got));
+      if (d.softmax) l.module = std::make_shared<DetectionSoftmax>(cells, d.classes);
+      net.detection = d;
+    } else {
+      throw minidl::Error(str(file, ":", s.line, ": unknown section [", t,
+                              "] (minidl reads [net], [convolutional], [maxpool], [local], "
+                              "[dropout], [connected] and [detection])"));
+    }
+    l.output = cur;
+    if (l.module) net.model->add(l.module);
+    net.layers.push_back(std::move(l));
+  }
+  return net;
+}
+
+DarknetNetwork load_darknet_network(const std::filesystem::path& cfg, minidl::Generator& gen) {
+  return build_darknet_network(parse_darknet_cfg(cfg), gen);
+}
+
+// ---- .weights files ---------------------------------------------------------------------------
+
+namespace {
+
+std::string layer_label(const DarknetNetwork& net, size_t k) {
+  return str("layer ", k, " (", darknet_layer_name(net.layers[k].type), ")");
+}
+
+}  // namespace
+
+DarknetWeightsHeader load_darknet_weights(const std::filesystem::path& path, DarknetNetwork& net) {
+  const std::string file = path.string();
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(path, ec);
+  MINIDL_CHECK(!ec, "cannot read '", file, "': ", ec.message());
+  const int64_t have = static_cast<int64_t>(file_size);
+  std::ifstream in(path, std::ios::binary);
+  MINIDL_CHECK(in, "cannot read '", file, "': ", std::strerror(errno));
+  auto read = [&](void* dst, int64_t bytes) {
+    in.read(static_cast<char*>(dst), bytes);
+    MINIDL_CHECK(in.gcount() == bytes, "cannot read '", file, "': read failed");
+  };
+
+  DarknetWeightsHeader h;
+  MINIDL_CHECK(have >= 12, file, ": header: expected at least 16 bytes, file has ", have);
+  read(&h.major, 4);
+  read(&h.minor, 4);
+  read(&h.revision, 4);
+  // darknet: `seen` is a size_t from version 0.2 on (and an int before, or with the old
+  // transposed files' huge version numbers).
+  const bool seen64 = h.major * 10 + h.minor >= 2 && h.major < 1000 && h.minor < 1000;
+  const int64_t header = seen64 ? 20 : 16;
+  MINIDL_CHECK(have >= header, file, ": header: expected ", header, " bytes, file has ", have);
+  if (seen64) {
+    read(&h.seen, 8);
+  } else {
+    int32_t seen = 0;
+    read(&seen, 4);
+    h.seen = seen;
+  }
+  const bool transpose = h.major > 1000 || h.minor > 1000;
+
+  // The sizes first, so that a file that does not fit changes nothing.
+  int64_t end = header;
+  int last = -1;
+  for (size_t k = 0; k < net.layers.size(); ++k) {
+    int64_t floats = 0;
+    for (const Tensor& t : weight_tensors(net.layers[k])) floats += t.numel();
+    if (floats == 0) continue;
+    end += floats * 4;
+    last = static_cast<int>(k);
+    MINIDL_CHECK(end <= have, file, ": ", layer_label(net, k), ": expected ", end,
+                 " bytes, file has ", have);
+  }
+  if (end != have) {
+    if (last < 0)
+      throw minidl::Error(str(file, ": the network has no weights: expected ", end,
+                              " bytes (the header), file has ", have));
+    throw minidl::Error(str(file, ": ", layer_label(net, last), ": expected ", end,
+                            " bytes, file has ", have, " (", have - end,
+                            " bytes after the last layer with weights)"));
+  }
+
+  std::vector<std::pair<Tensor, std::vector<float>>> staged;
+  for (const DarknetLayer& l : net.layers) {
+    for (const Tensor& t : weight_tensors(l)) {
+      std::vector<float> v(static_cast<size_t>(t.numel()));
+      read(v.data(), t.numel() * 4);
+      if (transpose && l.type == DarknetLayerType::Connected && t.is_same(l.dense->weight())) {
+        // Stored (in, out); minidl's Dense holds (out, in) like darknet after its transpose.
+        const int64_t out = l.dense->out_features(), inn = l.dense->in_features();
+        std::vector<float> w(v.size());
+        for (int64_t r = 0; r < inn; ++r)
+          for (int64_t c = 0; c < out; ++c) w[c * inn + r] = v[r * out + c];
+        v.swap(w);
+      }
+      staged.emplace_back(t, std::move(v));
+    }
+  }
+  minidl::NoGradGuard no_grad;
+  for (auto& [t, v] : staged) t.copy_(minidl::from_vector(v, t.shape()).to(t.device()));
+  return h;
+}
+
+void save_darknet_weights(const std::filesystem::path& path, const DarknetNetwork& net,
+                          int64_t seen) {
+  const int32_t version[3] = {0, 2, 0};  // major, minor, revision: `seen` as int64 follows
+  std::string header(20, '\0');
+  std::memcpy(header.data(), version, 12);
+  std::memcpy(header.data() + 12, &seen, 8);
+  std::vector<std::vector<float>> data;
+  for (const DarknetLayer& l : net.layers)
+    for (const Tensor& t : weight_tensors(l)) data.push_back(t.to_vector());
+  std::vector<std::string_view> pieces = {header};
+  for (const auto& v : data)
+    pieces.emplace_back(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  minidl::write_file_atomic(path, pieces);
+}
+
+}  // namespace yolo
