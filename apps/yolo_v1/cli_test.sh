@@ -37,6 +37,20 @@ grep -q "^demo: mAP@0.5 on 4 held-out images" "$dir/out.log" || { cat "$dir/out.
 [ -s "$dir/demo/predictions.png" ] || fail "demo: no predictions.png"
 
 . "$(dirname "$0")/expect_error.sh"
+# --no-augment and --clip reach the run: they were once registered on a Flags that had gone out of
+# scope, so CLI11 wrote them into a dead stack frame and training ran augmented and unclipped.
+run "$bin" train --data "$dir/words" --arch humble --epochs 1 --batch 4 --out "$dir/noaug" --no-augment $fast
+grep -q ", augmentation off," "$dir/out.log" || { cat "$dir/out.log"; fail "--no-augment ignored"; }
+run "$bin" train --data "$dir/words" --arch humble --epochs 1 --batch 4 --out "$dir/aug" $fast
+grep -q ", augmentation on," "$dir/out.log" || { cat "$dir/out.log"; fail "augmentation default"; }
+cp -r "$dir/words" "$dir/edge" || fail "copy words"
+printf '0 1.05 0.5 0.2 0.2\n' >>"$dir/edge/train/labels/000000.txt"  # centre past the right edge
+expect_error "$bin" train --data "$dir/edge" --arch humble --epochs 1 --batch 4 --out "$dir/edge_keep" $fast
+grep -q "000000.txt:[0-9]*: centre (1.05, 0.5) is outside" "$dir/err.txt" || { cat "$dir/err.txt"; fail "edge error"; }
+run "$bin" train --data "$dir/edge" --arch humble --epochs 1 --batch 4 --out "$dir/edge_clip" --clip $fast
+grep -q "^--clip: 1 training boxes clipped" "$dir/out.log" || { cat "$dir/out.log"; fail "train --clip ignored"; }
+run "$bin" overfit --data "$dir/edge" --arch humble --images 4 --steps 1 --min-map 0 --out "$dir/edge_over" --clip $fast
+grep -q "^--clip: 1 training boxes clipped" "$dir/out.log" || { cat "$dir/out.log"; fail "overfit --clip ignored"; }
 expect_error "$bin" train --data "$dir/words" --out "$dir/run"       # a run is there: --resume
 expect_error "$bin" train --data "$dir/nowhere" --out "$dir/run2"
 expect_error "$bin" detect --model "$dir/nowhere" "$img"

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "apps/yolo_v1/detect.h"
+#include "apps/yolo_v1/eval.h"
 #include "apps/yolo_v1/generate.h"
 #include "apps/yolo_v1/overfit.h"
 #include "apps/yolo_v1/progress.h"
@@ -74,20 +75,19 @@ DemoResult run_demo(const DemoCommand& cmd, std::ostream& out) {
 
   // The last checkpoint, not the best: the best was chosen on these same held-out images.
   out << "[3/4] evaluating the last checkpoint on all " << gs.val << " held-out images\n";
-  LoadedModel lm = load_trained(RunFiles{run_dir}.last(), parse_device(t.device));
-  LoadOptions lo;
-  lo.input = lm.cfg.input, lo.C = lm.cfg.C;
-  const DetectionData val = load_split(*find_split(discover_dataset(data_dir), "val"), lo);
-  const Device device = parse_device(t.device);
-  const MapResult m = evaluate_model(*lm.model, lm.cfg, val, device);
-  out << format_map(m, lm.names);
+  EvalCommand e;
+  e.model = RunFiles{run_dir}.last(), e.data = data_dir, e.split = "val", e.device = t.device;
+  EvalSet held_out = load_eval_set(e);
+  const MapResult m = evaluate_set(held_out, out);
+  const LoadedModel& lm = held_out.model;
+  const DetectionData& val = held_out.data;
 
   DemoResult r;
   r.map_all = m.map_all_point, r.map_11 = m.map_11_point, r.held_out = static_cast<int>(val.size());
   const int n = std::min<int>(cmd.grid, static_cast<int>(val.size()));
   DetectOptions shown;
   shown.conf = cmd.conf;
-  const auto dets = detect_data(*lm.model, lm.cfg, val, device, shown);
+  const auto dets = detect_data(*lm.model, lm.cfg, val, held_out.device, shown);
   r.grid_png = cmd.out / "predictions.png";
   save_png(r.grid_png, prediction_grid(val, dets, lm.names, n, std::max(128, 3 * cmd.size)));
   out << "[4/4] predictions on " << n << " held-out images (score > " << cmd.conf

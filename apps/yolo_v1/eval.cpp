@@ -2,13 +2,12 @@
 #include "apps/yolo_v1/eval.h"
 
 #include "apps/yolo_v1/evaluate.h"
-#include "apps/yolo_v1/run_dir.h"
 
 namespace yolo {
 
 using namespace minidl;
 
-MapResult run_eval(const EvalCommand& cmd, std::ostream& out) {
+EvalSet load_eval_set(const EvalCommand& cmd) {
   const Device device = parse_device(cmd.device);
   LoadedModel lm = load_trained(cmd.model, device);
   const Dataset ds = discover_dataset(cmd.data);
@@ -16,8 +15,8 @@ MapResult run_eval(const EvalCommand& cmd, std::ostream& out) {
   if (!split) {
     std::string have;
     for (const Split& s : ds.splits) have += (have.empty() ? "" : ", ") + s.name;
-    throw Error(detail::cat("dataset '", cmd.data.string(), "' has no split '", cmd.split,
-                            "' (it has: ", have, ")"));
+    throw Error(str("dataset '", cmd.data.string(), "' has no split '", cmd.split,
+                    "' (it has: ", have, ")"));
   }
   if (!ds.names.empty())
     MINIDL_CHECK(static_cast<int>(ds.names.size()) == lm.cfg.C, "dataset '", cmd.data.string(),
@@ -26,13 +25,24 @@ MapResult run_eval(const EvalCommand& cmd, std::ostream& out) {
   LoadOptions lo;
   lo.input = lm.cfg.input, lo.C = lm.cfg.C, lo.mode = cmd.mode, lo.skip_bad = cmd.skip_bad;
   lo.limit = cmd.limit;
-  const DetectionData data = load_split(*split, lo);
-  for (const std::string& p : data.problems) out << "skipped: " << p << "\n";
-  out << "model " << lm.file.string() << " (" << lm.cfg.str() << "), " << data.size()
-      << " images of split '" << split->name << "' with " << data.objects << " objects\n";
-  const MapResult r = evaluate_model(*lm.model, lm.cfg, data, device);
+  DetectionData data = load_split(*split, lo);
+  return {std::move(lm), std::move(data), split->name, device};
+}
+
+MapResult evaluate_set(EvalSet& set, std::ostream& out) {
+  const LoadedModel& lm = set.model;
+  const MapResult r = evaluate_model(*lm.model, lm.cfg, set.data, set.device);
   out << format_map(r, lm.names) << std::flush;
   return r;
+}
+
+MapResult run_eval(const EvalCommand& cmd, std::ostream& out) {
+  EvalSet set = load_eval_set(cmd);
+  for (const std::string& p : set.data.problems) out << "skipped: " << p << "\n";
+  out << "model " << set.model.file.string() << " (" << set.model.cfg.str() << "), "
+      << set.data.size() << " images of split '" << set.split << "' with " << set.data.objects
+      << " objects\n";
+  return evaluate_set(set, out);
 }
 
 }  // namespace yolo

@@ -7,6 +7,7 @@
 
 #include "apps/yolo_v1/detection_data.h"
 #include "apps/yolo_v1/map.h"
+#include "apps/yolo_v1/run_dir.h"
 
 namespace yolo {
 
@@ -20,10 +21,25 @@ struct EvalCommand {
   int limit = 0;  // only the first N images (0: all)
 };
 
-/// Loads the model and the split (at the model's input size, checking labels against its C),
-/// detects with map_detect_options() and writes format_map's table with the class names to
-/// `out`. Throws minidl::Error when the split does not exist (naming those that do), the dataset's
-/// class count differs from the model's, or loading fails (see load_split, load_trained).
+/// A trained model and the dataset split it is evaluated on.
+struct EvalSet {
+  LoadedModel model;
+  DetectionData data;  // at the model's input size
+  std::string split;   // the split's name
+  minidl::Device device = minidl::Device::CPU;
+};
+
+/// Loads the model and the split (at the model's input size, checking labels against its C).
+/// Throws minidl::Error when the split does not exist (naming those that do), the dataset's class
+/// count differs from the model's, or loading fails (see load_split, load_trained).
+EvalSet load_eval_set(const EvalCommand& cmd);
+
+/// mAP@0.5 of the set's model on its images, detected with map_detect_options(); writes
+/// format_map's table with the class names to `out`.
+MapResult evaluate_set(EvalSet& set, std::ostream& out);
+
+/// load_eval_set, then the images skipped and a line naming the model and the split, then
+/// evaluate_set.
 MapResult run_eval(const EvalCommand& cmd, std::ostream& out);
 
 }  // namespace yolo

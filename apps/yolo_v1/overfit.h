@@ -13,6 +13,7 @@ struct OverfitCommand {
   int images = 10;     // the first N training images
   int steps = 150;     // optimizer steps, each on all the images at once
   float min_map = 0.9f;
+  OverfitCommand() { train.out = "runs/overfit"; }  // not train's runs/train
 };
 
 /// Replaces any run in cmd.train.out (its checkpoints, log, curves and names), then trains

@@ -1,8 +1,11 @@
-// The training loop of the yolo_v1 app (train.h).
+// The training loop of the yolo_v1 app (train.h): a Run is opened (options, data, model, optimiser,
+// log), trains one epoch at a time, and finishes with the result.
 #include "apps/yolo_v1/train.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "apps/yolo_v1/curves.h"
 #include "apps/yolo_v1/evaluate.h"
@@ -14,13 +17,31 @@ namespace yolo {
 
 using namespace minidl;
 
-std::string non_finite_terms(double total, const double t[5]) {
+LossTerms LossTerms::of(const YoloV1LossResult& r) {
+  return {r.xy.item(), r.wh.item(), r.obj.item(), r.noobj.item(), r.cls.item()};
+}
+
+LossTerms& LossTerms::operator+=(const LossTerms& t) {
+  xy += t.xy, wh += t.wh, obj += t.obj, noobj += t.noobj, cls += t.cls;
+  return *this;
+}
+
+LossTerms LossTerms::operator/(double n) const {
+  return {xy / n, wh / n, obj / n, noobj / n, cls / n};
+}
+
+std::string non_finite_terms(double total, const LossTerms& terms) {
   static const char* const names[5] = {"xy", "wh", "obj", "noobj", "cls"};
+  const std::array<double, 5> t = terms.values();
   std::string s;
   for (int k = 0; k < 5; ++k)
-    if (!std::isfinite(t[k])) s += detail::cat(s.empty() ? "" : ", ", names[k], " = ", t[k]);
-  if (!std::isfinite(total)) s += detail::cat(s.empty() ? "" : ", ", "total = ", total);
+    if (!std::isfinite(t[k])) s += str(s.empty() ? "" : ", ", names[k], " = ", t[k]);
+  if (!std::isfinite(total)) s += str(s.empty() ? "" : ", ", "total = ", total);
   return s;
+}
+
+std::string non_finite_terms(double total, const double t[5]) {
+  return non_finite_terms(total, LossTerms{t[0], t[1], t[2], t[3], t[4]});
 }
 
 namespace {
@@ -32,8 +53,7 @@ double meta_number(const Metadata& m, const std::string& key, const fs::path& fi
   try {
     return std::stod(it->second);
   } catch (const std::exception&) {
-    throw Error(
-        detail::cat(file.string(), ": metadata '", key, "' is '", it->second, "', not a number"));
+    throw Error(str(file.string(), ": metadata '", key, "' is '", it->second, "', not a number"));
   }
 }
 
@@ -60,211 +80,282 @@ Metadata state_metadata(const ModelConfig& cfg, const std::vector<std::string>& 
   Metadata m = config_metadata(cfg, names);
   m["yolo.epoch"] = std::to_string(s.epoch);
   m["yolo.best_epoch"] = std::to_string(s.best_epoch);
-  m["yolo.best_map"] = detail::cat(s.best_map);
-  m["yolo.val_map_all_point"] = detail::cat(s.map_all);
-  m["yolo.val_map_11_point"] = detail::cat(s.map_11);
+  m["yolo.best_map"] = str(s.best_map);
+  m["yolo.val_map_all_point"] = str(s.map_all);
+  m["yolo.val_map_11_point"] = str(s.map_11);
   m["yolo.seed"] = std::to_string(s.seed);
-  m["yolo.lambda_coord"] = detail::cat(s.lambda_coord);
-  m["yolo.lambda_noobj"] = detail::cat(s.lambda_noobj);
-  m["yolo.lambda_class"] = detail::cat(s.lambda_class);
+  m["yolo.lambda_coord"] = str(s.lambda_coord);
+  m["yolo.lambda_noobj"] = str(s.lambda_noobj);
+  m["yolo.lambda_class"] = str(s.lambda_class);
   return m;
+}
+
+void check_options(const TrainOptions& o) {
+  MINIDL_CHECK(o.epochs >= 1, "--epochs must be >= 1; got ", o.epochs);
+  MINIDL_CHECK(o.batch >= 1, "--batch must be >= 1; got ", o.batch);
+  MINIDL_CHECK(o.lr > 0 && std::isfinite(o.lr), "--lr must be > 0; got ", o.lr);
+  MINIDL_CHECK(o.eval_every >= 1, "--eval-every must be >= 1; got ", o.eval_every);
+}
+
+// What an epoch's batches add up to.
+struct EpochSums {
+  int64_t batches = 0, images = 0;
+  double loss = 0;
+  LossTerms terms;
+  double seconds = 0;
+};
+
+// A run opened for training: options checked, data loaded, the model built (or restored with its
+// optimiser and state by --resume), the schedule, loss and log ready; then one epoch at a time.
+// Neither copied nor moved: the dataset refers to the training data and Adam to the parameters.
+class Run {
+ public:
+  Run(const TrainOptions& o, std::ostream& out);
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  int epochs_done() const { return st_.epoch; }
+  /// Trains epoch `epoch` (1-based), evaluates when due, then logs, checkpoints and prints it.
+  void train_epoch(int epoch);
+  /// The result, after a last line on what the run folder holds.
+  TrainResult finish();
+
+ private:
+  void configure();  // the model and state: from the options, or the checkpoint
+  void load_data(const Dataset& ds);
+  void build_model();   // and the optimiser; --resume restores both and the state
+  void prepare_loop();  // batches, schedule, loss and log
+  EpochSums run_batches(int epoch);
+  void record_epoch(int epoch, const EpochSums& s);
+
+  const TrainOptions& o_;
+  std::ostream& out_;
+  Device device_ = Device::CPU;
+  RunFiles run_;
+  std::vector<std::string> names_;
+  RunState st_;
+  ModelConfig cfg_;
+  DetectionData train_data_, val_storage_;
+  const DetectionData* val_data_ = &train_data_;  // val_storage_ when a distinct split exists
+  std::shared_ptr<Sequential> model_;
+  std::optional<Adam> adam_;
+  int64_t step_ = 0, per_epoch_ = 0;
+  std::shared_ptr<DetectionDataset> dataset_;
+  std::optional<DataLoader> loader_;
+  std::optional<WarmupLR> schedule_;
+  std::optional<YoloV1Loss> loss_fn_;
+  std::optional<TrainLog> log_;
+};
+
+Run::Run(const TrainOptions& o, std::ostream& out) : o_(o), out_(out), run_{o.out} {
+  check_options(o);
+  device_ = parse_device(o.device);
+  std::error_code ec;
+  if (o.resume)
+    MINIDL_CHECK(fs::exists(run_.last(), ec), "--resume: '", run_.last().string(),
+                 "' does not exist (nothing to resume)");
+  else
+    MINIDL_CHECK(!fs::exists(run_.last(), ec), "'", o.out.string(),
+                 "' already holds a run (last.safetensors): pass --resume to continue it, or "
+                 "choose another --out");
+  const Dataset ds = discover_dataset(o.data);
+  MINIDL_CHECK(!ds.names.empty(), "dataset '", o.data.string(),
+               "' has no .names file (one class name per line)");
+  names_ = ds.names;
+  configure();
+  load_data(ds);
+  build_model();
+  prepare_loop();
+}
+
+void Run::configure() {
+  const int C = static_cast<int>(names_.size());
+  st_.seed = o_.seed;
+  st_.lambda_coord = o_.lambda_coord, st_.lambda_noobj = o_.lambda_noobj;
+  st_.lambda_class = o_.lambda_class;
+  if (!o_.resume) {
+    cfg_ = config_from_options(o_, C);
+    return;
+  }
+  // The run's own configuration, whatever the options say.
+  const fs::path last = run_.last();
+  const Metadata meta = load_tensors(last).metadata;
+  cfg_ = config_from_metadata(meta, last.string());
+  st_.seed = static_cast<uint64_t>(meta_number(meta, "yolo.seed", last));
+  st_.lambda_coord = meta_number(meta, "yolo.lambda_coord", last);
+  st_.lambda_noobj = meta_number(meta, "yolo.lambda_noobj", last);
+  st_.lambda_class = meta_number(meta, "yolo.lambda_class", last);
+  MINIDL_CHECK(cfg_.C == C, last.string(), ": the run has ", cfg_.C,
+               " classes but the dataset has ", C);
+}
+
+void Run::load_data(const Dataset& ds) {
+  const Split* train_split = find_split(ds, o_.train_split);
+  MINIDL_CHECK(train_split, "dataset '", o_.data.string(), "' has no '", o_.train_split, "' split");
+  LoadOptions lo;
+  lo.input = cfg_.input, lo.C = cfg_.C, lo.mode = o_.mode, lo.skip_bad = o_.skip_bad;
+  lo.limit = o_.limit;
+  train_data_ = load_split(*train_split, lo);
+  const Split* val_split = find_split(ds, o_.val_split);
+  if (val_split && val_split != train_split) {
+    lo.limit = o_.val_limit;
+    val_storage_ = load_split(*val_split, lo);
+    val_data_ = &val_storage_;
+  }
+  for (const DetectionData* d : {&train_data_, &val_storage_})
+    for (const std::string& p : d->problems) out_ << "skipped: " << p << "\n";
+  out_ << "data: " << train_data_.size() << " training images (" << train_data_.objects
+       << " objects) from '" << train_split->name << "'";
+  if (val_data_ == &train_data_)
+    out_ << (o_.val_split == train_split->name
+                 ? "; validating on the training images"
+                 : "; no '" + o_.val_split + "' split: validating on the training images");
+  else
+    out_ << ", " << val_storage_.size() << " validation images from '" << val_split->name << "'";
+  out_ << "; classes: " << cfg_.C << "\n";
+  if (train_data_.stats.clipped || train_data_.stats.dropped)
+    out_ << "--clip: " << train_data_.stats.clipped << " training boxes clipped at the image edge, "
+         << train_data_.stats.dropped << " dropped (nothing of them inside)\n";
+  const int dropped = encode_targets(train_data_.boxes, cfg_.S, cfg_.C).dropped;
+  if (dropped)
+    out_ << "note: " << dropped << " training boxes share a cell with a larger one at S=" << cfg_.S
+         << " and are not learned (one object per cell)\n";
+}
+
+void Run::build_model() {
+  Generator gen(st_.seed);
+  model_ = make_model(cfg_, gen);
+  out_ << "model: " << cfg_.str() << "\n" << summary(*model_, {1, 3, cfg_.input, cfg_.input});
+  model_->to(device_);
+  adam_.emplace(model_->parameters(), o_.lr, 0.9f, 0.999f, 1e-8f, o_.weight_decay);
+  if (o_.resume) {
+    const fs::path last = run_.last();
+    Metadata meta;
+    step_ = load_checkpoint(last, *model_, *adam_, &meta);
+    st_.epoch = static_cast<int>(meta_number(meta, "yolo.epoch", last));
+    st_.best_epoch = static_cast<int>(meta_number(meta, "yolo.best_epoch", last));
+    st_.best_map = meta_number(meta, "yolo.best_map", last);
+    st_.map_all = meta_number(meta, "yolo.val_map_all_point", last);
+    st_.map_11 = meta_number(meta, "yolo.val_map_11_point", last);
+    out_ << "resuming " << last.string() << " after epoch " << st_.epoch << " (step " << step_
+         << ")\n";
+  }
+  std::error_code ec;
+  fs::create_directories(o_.out, ec);
+  MINIDL_CHECK(!ec, "cannot create '", o_.out.string(), "': ", ec.message());
+  write_names(run_.names(), names_);
+}
+
+void Run::prepare_loop() {
+  dataset_ = std::make_shared<DetectionDataset>(train_data_, cfg_.S, cfg_.C, o_.augment, st_.seed);
+  loader_.emplace(dataset_, o_.batch, true, st_.seed);
+  per_epoch_ = loader_->size();
+  const int64_t total_steps = per_epoch_ * o_.epochs;
+  const int64_t warmup = std::min<int64_t>(o_.warmup, total_steps / 5);
+  schedule_.emplace(warmup,
+                    std::make_shared<CosineLR>(o_.lr, std::max<int64_t>(1, total_steps - warmup),
+                                               o_.lr * o_.min_lr_factor));
+  YoloV1Options loss_opt = cfg_.loss();
+  loss_opt.lambda_coord = static_cast<float>(st_.lambda_coord);
+  loss_opt.lambda_noobj = static_cast<float>(st_.lambda_noobj);
+  loss_opt.lambda_class = static_cast<float>(st_.lambda_class);
+  loss_fn_.emplace(loss_opt);
+  log_.emplace(run_.log(), st_.epoch);
+  out_ << "training: Adam lr " << o_.lr << " (warm-up " << warmup << " steps, cosine to "
+       << o_.lr * o_.min_lr_factor << "), batch " << o_.batch << ", " << per_epoch_
+       << " steps per epoch, epochs " << st_.epoch + 1 << ".." << o_.epochs << ", augmentation "
+       << (o_.augment.enabled ? "on" : "off") << ", log " << run_.log().string() << "\n"
+       << std::flush;
+  if (st_.epoch >= o_.epochs)
+    out_ << "the run has already trained " << st_.epoch << " epochs; raise --epochs to go on\n";
+}
+
+EpochSums Run::run_batches(int epoch) {
+  loader_->set_epoch(epoch - 1);
+  dataset_->set_epoch(epoch - 1);
+  Progress progress(out_, o_.tty, epoch, o_.epochs, per_epoch_,
+                    (o_.epochs - epoch) * train_data_.size());
+  EpochSums s;
+  for (const Example& b : *loader_) {
+    schedule_->apply(*adam_, step_);
+    const Tensor x = b.input.to(device_), target = b.target.to(device_);
+    YoloV1LossResult r = (*loss_fn_)((*model_)(x), target);
+    const LossTerms terms = LossTerms::of(r);
+    const double total = r.total.item();
+    const std::string bad = non_finite_terms(total, terms);
+    MINIDL_CHECK(bad.empty(), "non-finite loss at epoch ", epoch, ", batch ", s.batches + 1, "/",
+                 per_epoch_, " (step ", step_ + 1, "): ", bad, "; stopped before the update (",
+                 st_.epoch ? "checkpoints of epoch " + std::to_string(st_.epoch) + " are intact"
+                           : "no checkpoint was written yet",
+                 "); try a lower --lr");
+    adam_->zero_grad();
+    r.total.backward();
+    adam_->step();
+    ++step_, ++s.batches, s.images += x.size(0), s.loss += total, s.terms += terms;
+    if (!o_.quiet)
+      progress.update(s.batches, s.images, s.loss / s.batches,
+                      (s.terms / static_cast<double>(s.batches)).values().data());
+  }
+  s.seconds = progress.seconds();
+  return s;
+}
+
+void Run::record_epoch(int epoch, const EpochSums& s) {
+  const LossTerms mean = s.terms / static_cast<double>(s.batches);
+  EpochRow row;
+  row.epoch = epoch, row.step = step_, row.lr = adam_->lr(), row.loss = s.loss / s.batches;
+  row.xy = mean.xy, row.wh = mean.wh, row.obj = mean.obj, row.noobj = mean.noobj;
+  row.cls = mean.cls;
+  row.map_all = row.map_11 = NAN;  // epochs without an evaluation
+  row.seconds = s.seconds, row.images_per_s = s.images / std::max(s.seconds, 1e-9);
+  const bool evaluate = epoch % o_.eval_every == 0 || epoch == o_.epochs;
+  bool best = false;
+  if (evaluate) {
+    const MapResult m = evaluate_model(*model_, cfg_, *val_data_, device_);
+    row.map_all = st_.map_all = m.map_all_point;
+    row.map_11 = st_.map_11 = m.map_11_point;
+    best = m.map_all_point > st_.best_map;
+    if (best) st_.best_map = m.map_all_point, st_.best_epoch = epoch;
+  }
+  st_.epoch = epoch;
+  // Log first: a crash before the checkpoint leaves a row that the resumed run drops.
+  log_->append(row);
+  if (best) save_checkpoint(run_.best(), *model_, *adam_, step_, state_metadata(cfg_, names_, st_));
+  save_checkpoint(run_.last(), *model_, *adam_, step_, state_metadata(cfg_, names_, st_));
+  save_png(run_.curves(), draw_curves(log_->rows()));
+  char line[256];
+  std::snprintf(line, sizeof line, "epoch %d/%d loss %.4f  %.1f img/s  %.1fs", epoch, o_.epochs,
+                row.loss, row.images_per_s, s.seconds);
+  out_ << line;
+  if (evaluate) {
+    std::snprintf(line, sizeof line,
+                  "  val mAP@0.5 VOC2010+ all-point %.4f | VOC2007 11-point %.4f%s", row.map_all,
+                  row.map_11, best ? "  (best: saved)" : "");
+    out_ << line;
+  }
+  out_ << "\n" << std::flush;
+}
+
+void Run::train_epoch(int epoch) { record_epoch(epoch, run_batches(epoch)); }
+
+TrainResult Run::finish() {
+  TrainResult res;
+  res.cfg = cfg_, res.epochs = st_.epoch, res.steps = step_;
+  res.last_map = st_.map_all, res.last_map_11 = st_.map_11;
+  res.best_map = st_.best_map, res.best_epoch = st_.best_epoch;
+  char best[64];
+  std::snprintf(best, sizeof best, "%.4f at epoch %d", res.best_map, res.best_epoch);
+  out_ << "run folder " << o_.out.string() << ": best.safetensors (val mAP@0.5 " << best
+       << "), last.safetensors, log.csv, curves.png, classes.names\n";
+  return res;
 }
 
 }  // namespace
 
 TrainResult train(const TrainOptions& o, std::ostream& out) {
-  MINIDL_CHECK(o.epochs >= 1, "--epochs must be >= 1; got ", o.epochs);
-  MINIDL_CHECK(o.batch >= 1, "--batch must be >= 1; got ", o.batch);
-  MINIDL_CHECK(o.lr > 0 && std::isfinite(o.lr), "--lr must be > 0; got ", o.lr);
-  MINIDL_CHECK(o.eval_every >= 1, "--eval-every must be >= 1; got ", o.eval_every);
-  const Device device = parse_device(o.device);
-  const RunFiles run{o.out};
-  std::error_code ec;
-  if (o.resume)
-    MINIDL_CHECK(fs::exists(run.last(), ec), "--resume: '", run.last().string(),
-                 "' does not exist (nothing to resume)");
-  else
-    MINIDL_CHECK(!fs::exists(run.last(), ec), "'", o.out.string(),
-                 "' already holds a run (last.safetensors): pass --resume to continue it, or "
-                 "choose another --out");
-
-  const Dataset ds = discover_dataset(o.data);
-  MINIDL_CHECK(!ds.names.empty(), "dataset '", o.data.string(),
-               "' has no .names file (one class name per line)");
-  const std::vector<std::string>& names = ds.names;
-  const int C = static_cast<int>(names.size());
-  RunState st;
-  st.seed = o.seed;
-  st.lambda_coord = o.lambda_coord, st.lambda_noobj = o.lambda_noobj;
-  st.lambda_class = o.lambda_class;
-  ModelConfig cfg;
-  if (o.resume) {  // the run's own configuration, whatever the options say
-    const Metadata meta = load_tensors(run.last()).metadata;
-    cfg = config_from_metadata(meta, run.last().string());
-    st.seed = static_cast<uint64_t>(meta_number(meta, "yolo.seed", run.last()));
-    st.lambda_coord = meta_number(meta, "yolo.lambda_coord", run.last());
-    st.lambda_noobj = meta_number(meta, "yolo.lambda_noobj", run.last());
-    st.lambda_class = meta_number(meta, "yolo.lambda_class", run.last());
-    MINIDL_CHECK(cfg.C == C, run.last().string(), ": the run has ", cfg.C,
-                 " classes but the dataset has ", C);
-  } else {
-    cfg = config_from_options(o, C);
-  }
-
-  const Split* train_split = find_split(ds, o.train_split);
-  MINIDL_CHECK(train_split, "dataset '", o.data.string(), "' has no '", o.train_split, "' split");
-  LoadOptions lo;
-  lo.input = cfg.input, lo.C = C, lo.mode = o.mode, lo.skip_bad = o.skip_bad, lo.limit = o.limit;
-  const DetectionData train_data = load_split(*train_split, lo);
-  const Split* val_split = find_split(ds, o.val_split);
-  DetectionData val_storage;
-  if (val_split && val_split != train_split) {
-    lo.limit = o.val_limit;
-    val_storage = load_split(*val_split, lo);
-  }
-  const DetectionData& val_data = val_split && val_split != train_split ? val_storage : train_data;
-  for (const DetectionData* d : {&train_data, static_cast<const DetectionData*>(&val_storage)})
-    for (const std::string& p : d->problems) out << "skipped: " << p << "\n";
-  out << "data: " << train_data.size() << " training images (" << train_data.objects
-      << " objects) from '" << train_split->name << "'";
-  if (&val_data == &train_data)
-    out << (o.val_split == train_split->name
-                ? "; validating on the training images"
-                : "; no '" + o.val_split + "' split: validating on the training images");
-  else
-    out << ", " << val_data.size() << " validation images from '" << val_split->name << "'";
-  out << "; classes: " << C << "\n";
-  if (train_data.stats.clipped || train_data.stats.dropped)
-    out << "--clip: " << train_data.stats.clipped << " training boxes clipped at the image edge, "
-        << train_data.stats.dropped << " dropped (nothing of them inside)\n";
-  const int dropped = encode_targets(train_data.boxes, cfg.S, C).dropped;
-  if (dropped)
-    out << "note: " << dropped << " training boxes share a cell with a larger one at S=" << cfg.S
-        << " and are not learned (one object per cell)\n";
-
-  Generator gen(st.seed);
-  auto model = make_model(cfg, gen);
-  out << "model: " << cfg.str() << "\n" << summary(*model, {1, 3, cfg.input, cfg.input});
-  model->to(device);
-  Adam adam(model->parameters(), o.lr, 0.9f, 0.999f, 1e-8f, o.weight_decay);
-  int64_t step = 0;
-  if (o.resume) {
-    Metadata meta;
-    step = load_checkpoint(run.last(), *model, adam, &meta);
-    st.epoch = static_cast<int>(meta_number(meta, "yolo.epoch", run.last()));
-    st.best_epoch = static_cast<int>(meta_number(meta, "yolo.best_epoch", run.last()));
-    st.best_map = meta_number(meta, "yolo.best_map", run.last());
-    st.map_all = meta_number(meta, "yolo.val_map_all_point", run.last());
-    st.map_11 = meta_number(meta, "yolo.val_map_11_point", run.last());
-    out << "resuming " << run.last().string() << " after epoch " << st.epoch << " (step " << step
-        << ")\n";
-  }
-  fs::create_directories(o.out, ec);
-  MINIDL_CHECK(!ec, "cannot create '", o.out.string(), "': ", ec.message());
-  write_names(run.names(), names);
-
-  auto dataset = std::make_shared<DetectionDataset>(train_data, cfg.S, C, o.augment, st.seed);
-  DataLoader loader(dataset, o.batch, true, st.seed);
-  const int64_t per_epoch = loader.size(), total_steps = per_epoch * o.epochs;
-  const int64_t warmup = std::min<int64_t>(o.warmup, total_steps / 5);
-  const WarmupLR schedule(
-      warmup, std::make_shared<CosineLR>(o.lr, std::max<int64_t>(1, total_steps - warmup),
-                                         o.lr * o.min_lr_factor));
-  YoloV1Options loss_opt = cfg.loss();
-  loss_opt.lambda_coord = static_cast<float>(st.lambda_coord);
-  loss_opt.lambda_noobj = static_cast<float>(st.lambda_noobj);
-  loss_opt.lambda_class = static_cast<float>(st.lambda_class);
-  const YoloV1Loss loss_fn(loss_opt);
-  TrainLog log(run.log(), st.epoch);
-  out << "training: Adam lr " << o.lr << " (warm-up " << warmup << " steps, cosine to "
-      << o.lr * o.min_lr_factor << "), batch " << o.batch << ", " << per_epoch
-      << " steps per epoch, epochs " << st.epoch + 1 << ".." << o.epochs << ", augmentation "
-      << (o.augment.enabled ? "on" : "off") << ", log " << run.log().string() << "\n"
-      << std::flush;
-  if (st.epoch >= o.epochs)
-    out << "the run has already trained " << st.epoch << " epochs; raise --epochs to go on\n";
-
-  for (int epoch = st.epoch + 1; epoch <= o.epochs; ++epoch) {
-    loader.set_epoch(epoch - 1);
-    dataset->set_epoch(epoch - 1);
-    Progress progress(out, o.tty, epoch, o.epochs, per_epoch,
-                      (o.epochs - epoch) * train_data.size());
-    double sum = 0, terms[5] = {0, 0, 0, 0, 0};
-    int64_t batches = 0, images = 0;
-    for (const Example& b : loader) {
-      schedule.apply(adam, step);
-      const Tensor x = b.input.to(device), target = b.target.to(device);
-      YoloV1LossResult r = loss_fn((*model)(x), target);
-      const double t[5] = {r.xy.item(), r.wh.item(), r.obj.item(), r.noobj.item(), r.cls.item()};
-      const double total = r.total.item();
-      const std::string bad = non_finite_terms(total, t);
-      MINIDL_CHECK(bad.empty(), "non-finite loss at epoch ", epoch, ", batch ", batches + 1, "/",
-                   per_epoch, " (step ", step + 1, "): ", bad, "; stopped before the update (",
-                   st.epoch ? "checkpoints of epoch " + std::to_string(st.epoch) + " are intact"
-                            : "no checkpoint was written yet",
-                   "); try a lower --lr");
-      adam.zero_grad();
-      r.total.backward();
-      adam.step();
-      ++step, ++batches, images += x.size(0), sum += total;
-      for (int k = 0; k < 5; ++k) terms[k] += t[k];
-      if (!o.quiet) {
-        double mean[5];
-        for (int k = 0; k < 5; ++k) mean[k] = terms[k] / batches;
-        progress.update(batches, images, sum / batches, mean);
-      }
-    }
-    const double secs = progress.seconds();
-    EpochRow row{epoch,
-                 step,
-                 adam.lr(),
-                 sum / batches,
-                 terms[0] / batches,
-                 terms[1] / batches,
-                 terms[2] / batches,
-                 terms[3] / batches,
-                 terms[4] / batches,
-                 NAN,
-                 NAN,
-                 secs,
-                 images / std::max(secs, 1e-9)};
-    const bool evaluate = epoch % o.eval_every == 0 || epoch == o.epochs;
-    bool best = false;
-    if (evaluate) {
-      const MapResult m = evaluate_model(*model, cfg, val_data, device);
-      row.map_all = st.map_all = m.map_all_point;
-      row.map_11 = st.map_11 = m.map_11_point;
-      best = m.map_all_point > st.best_map;
-      if (best) st.best_map = m.map_all_point, st.best_epoch = epoch;
-    }
-    st.epoch = epoch;
-    // Log first: a crash before the checkpoint leaves a row that the resumed run drops.
-    log.append(row);
-    if (best) save_checkpoint(run.best(), *model, adam, step, state_metadata(cfg, names, st));
-    save_checkpoint(run.last(), *model, adam, step, state_metadata(cfg, names, st));
-    save_png(run.curves(), draw_curves(log.rows()));
-    char line[256];
-    std::snprintf(line, sizeof line, "epoch %d/%d loss %.4f  %.1f img/s  %.1fs", epoch, o.epochs,
-                  row.loss, row.images_per_s, secs);
-    out << line;
-    if (evaluate) {
-      std::snprintf(line, sizeof line,
-                    "  val mAP@0.5 VOC2010+ all-point %.4f | VOC2007 11-point %.4f%s", row.map_all,
-                    row.map_11, best ? "  (best: saved)" : "");
-      out << line;
-    }
-    out << "\n" << std::flush;
-  }
-
-  TrainResult res;
-  res.cfg = cfg, res.epochs = st.epoch, res.steps = step;
-  res.last_map = st.map_all, res.last_map_11 = st.map_11;
-  res.best_map = st.best_map, res.best_epoch = st.best_epoch;
-  char best[64];
-  std::snprintf(best, sizeof best, "%.4f at epoch %d", res.best_map, res.best_epoch);
-  out << "run folder " << o.out.string() << ": best.safetensors (val mAP@0.5 " << best
-      << "), last.safetensors, log.csv, curves.png, classes.names\n";
-  return res;
+  Run run(o, out);
+  for (int epoch = run.epochs_done() + 1; epoch <= o.epochs; ++epoch) run.train_epoch(epoch);
+  return run.finish();
 }
 
 }  // namespace yolo

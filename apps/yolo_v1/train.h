@@ -3,6 +3,7 @@
 // augmentation, resuming, and a stop naming the term and batch on the first non-finite loss.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <ostream>
@@ -54,8 +55,22 @@ struct TrainResult {
 /// and step; the checkpoints of the epochs before it stay intact).
 TrainResult train(const TrainOptions& opt, std::ostream& out);
 
+/// The five terms of the YOLOv1 loss (losses/yolo_v1_loss.h) as numbers: of one batch, or summed
+/// or averaged over an epoch's batches.
+struct LossTerms {
+  double xy = 0, wh = 0, obj = 0, noobj = 0, cls = 0;
+  /// The terms of a computed loss (each a scalar tensor, read back to the CPU).
+  static LossTerms of(const minidl::YoloV1LossResult& r);
+  LossTerms& operator+=(const LossTerms& t);
+  LossTerms operator/(double n) const;
+  /// {xy, wh, obj, noobj, cls}: the order of the log's columns and of the progress line.
+  std::array<double, 5> values() const { return {xy, wh, obj, noobj, cls}; }
+};
+
 /// "" when the total and every term are finite, else the non-finite ones, e.g. "wh = nan,
 /// total = nan".
+std::string non_finite_terms(double total, const LossTerms& terms);
+/// The same with the terms in LossTerms::values() order.
 std::string non_finite_terms(double total, const double terms[5]);
 
 }  // namespace yolo
