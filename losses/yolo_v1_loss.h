@@ -1,5 +1,6 @@
 // The YOLOv1 loss as one fused op (forward and backward kernels of its own), following
-// ../shared/YOLO_V1.md exactly; the derivation of every gradient is in docs/yolo_v1_loss.md.
+// docs/yolo_v1_conventions.md exactly; the derivation of every gradient is in
+// docs/yolo_v1_loss.md.
 #pragma once
 
 #include "core/tensor.h"

@@ -1,4 +1,5 @@
-// Target encoding, decoding and NMS for YOLOv1 (see yolo_v1_target.h and ../shared/YOLO_V1.md).
+// Target encoding, decoding and NMS for YOLOv1 (yolo_v1_target.h; the conventions are those of
+// docs/yolo_v1_conventions.md).
 #include "losses/yolo_v1_target.h"
 
 #include <algorithm>

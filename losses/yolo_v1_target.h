@@ -1,5 +1,6 @@
-// YOLOv1 conventions in one module (../shared/YOLO_V1.md): ground-truth boxes -> target tensor,
-// prediction tensor -> scored boxes, and non-maximum suppression, so they cannot drift apart.
+// YOLOv1 conventions in one module (docs/yolo_v1_conventions.md): ground-truth boxes -> target
+// tensor, prediction tensor -> scored boxes, and non-maximum suppression, so they cannot drift
+// apart.
 #pragma once
 
 #include <vector>

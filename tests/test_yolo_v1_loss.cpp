@@ -1,5 +1,5 @@
-// The fused YOLOv1 loss: hand-computed cases that pin each term (../shared/YOLO_V1.md), agreement
-// with the same loss composed from public ops, gradient checks, and encode/decode/NMS.
+// The fused YOLOv1 loss: hand-computed cases that pin each term (docs/yolo_v1_conventions.md),
+// agreement with the same loss composed from public ops, gradient checks, and encode/decode/NMS.
 #include <cmath>
 
 #include "losses/yolo_v1_loss.h"

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <vector>
@@ -176,17 +175,12 @@ int main(int argc, char** argv) {
     for (const ConvShape& s : conv_shapes(humble_batch, tiny_batch))
       rows.push_back(conv_row(s, runs));
     if (!json.empty()) {
-      const std::string tmp = json + ".tmp";
-      {
-        std::ofstream f(tmp);
-        f << "[\n";
-        for (size_t i = 0; i < rows.size(); ++i)
-          f << " " << rows[i] << (i + 1 < rows.size() ? ",\n" : "\n");
-        f << "]\n";
-        if (!f) throw Error("cannot write " + tmp);
-      }
-      if (std::rename(tmp.c_str(), json.c_str()) != 0)
-        throw Error("cannot rename " + tmp + " to " + json);
+      std::ostringstream f;
+      f << "[\n";
+      for (size_t i = 0; i < rows.size(); ++i)
+        f << " " << rows[i] << (i + 1 < rows.size() ? ",\n" : "\n");
+      f << "]\n";
+      write_file_atomic(json, f.str());
       std::printf("wrote %s\n", json.c_str());
     }
     return 0;

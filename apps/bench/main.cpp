@@ -2,7 +2,7 @@
 // each convolution of the YOLO networks (forward and backward, beside sgemm of the same shape),
 // and the training step and forward pass of "humble" and "tiny"; each (network, batch) runs in a
 // fresh child process so that its peak RSS is its own. --json writes the rows that
-// ../shared/bench/torch_reference.py writes, and compare.py puts the two side by side.
+// torch_reference.py (the same table in PyTorch) writes, and compare.py puts the two side by side.
 #include <cblas.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <vector>
@@ -264,15 +263,11 @@ int main(int argc, char** argv) {
       }
     }
     if (!json.empty()) {
-      std::string tmp = json + ".tmp";
-      {
-        std::ofstream f(tmp);
-        f << "[\n";
-        for (size_t i = 0; i < rows.size(); ++i) f << " " << json_row(rows[i]) << (i + 1 < rows.size() ? ",\n" : "\n");
-        f << "]\n";
-        if (!f) throw Error("cannot write " + tmp);
-      }
-      if (std::rename(tmp.c_str(), json.c_str()) != 0) throw Error("cannot rename " + tmp + " to " + json);
+      std::ostringstream f;
+      f << "[\n";
+      for (size_t i = 0; i < rows.size(); ++i) f << " " << json_row(rows[i]) << (i + 1 < rows.size() ? ",\n" : "\n");
+      f << "]\n";
+      write_file_atomic(json, f.str());
       std::printf("wrote %s\n", json.c_str());
     }
     return 0;

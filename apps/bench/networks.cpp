@@ -1,5 +1,5 @@
-// The benchmark networks at the sizes of ../shared/bench/torch_reference.py; the layers come from
-// the one definition the yolo_v1 app trains (apps/yolo_v1/model.h).
+// The benchmark networks at the sizes of torch_reference.py (beside this file); the layers come
+// from the one definition the yolo_v1 app trains (apps/yolo_v1/model.h).
 #include "networks.h"
 
 #include "apps/yolo_v1/model.h"

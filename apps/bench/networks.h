@@ -1,11 +1,11 @@
-// The two benchmark networks of ../shared/bench/torch_reference.py, built from minidl's layers:
+// The two benchmark networks of torch_reference.py (beside this file), built from minidl's layers:
 // "humble" (the Keras article's network) and "tiny" (darknet's tiny YOLOv1 without batch norm).
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <memory>
 #include <string>
-
-#include "core/minidl.h"
 
 struct BenchNetwork {
   std::shared_ptr<minidl::Sequential> model;

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The GPU benchmark of minidl_bench_gpu (apps/bench/gpu.cpp) in PyTorch, on the same GPU, timed the
 same way: medians after 3 warm-ups, synchronised around each run, FP32 (TF32 off, as minidl's
-cuBLAS calls). The networks and the loss are those of ../shared/bench/torch_reference.py, imported
-from the path given with --reference (the specification of `humble` and `tiny`).
+cuBLAS calls). The networks and the loss are those of the CPU reference, torch_reference.py beside
+this file (or the file given with --reference), which builds `humble` and `tiny` as minidl_bench
+does.
 
-    python3 apps/bench/torch_gpu_reference.py --reference PATH/torch_reference.py --json torch_gpu.json
+    python3 apps/bench/torch_gpu_reference.py --json torch_gpu.json
     (--device cpu --quick: a smoke run of this script where there is no GPU; not a measurement)
 """
-import importlib.util, json, statistics, sys, time
+import importlib.util, json, os, statistics, sys, time
 
 
 DEVICE, RUNS = "cuda", 10  # set by main()
@@ -28,23 +29,11 @@ def median_ms(torch, fn):
     return 1e3 * statistics.median(ts)
 
 
-class OnDevice:
-    """torch, with arange made on the given device (the reference loss builds its grid with it)."""
-    def __init__(self, torch, device):
-        self._torch, self._device = torch, device
-
-    def __getattr__(self, name):
-        return getattr(self._torch, name)
-
-    def arange(self, *args, **kwargs):
-        return self._torch.arange(*args, device=self._device, **kwargs)
-
-
 def network_row(torch, ref, name, batch):
     nn = torch.nn
     torch.manual_seed(0)
-    model, shape, (S, B, C) = ref.NETWORKS[name][0](nn)
-    model = model.to(DEVICE)
+    net = ref.make_network(nn, name)
+    model, shape, S, B, C = net.model.to(DEVICE), net.input, net.S, net.B, net.C
     x = torch.rand(batch, *shape, device=DEVICE)
     target = torch.zeros(batch, S, S, 5 + C, device=DEVICE)
     target[..., :4] = torch.rand(batch, S, S, 4, device=DEVICE) * 0.8 + 0.1
@@ -53,11 +42,10 @@ def network_row(torch, ref, name, batch):
     with torch.no_grad():
         fwd = median_ms(torch, lambda: model(x))
     opt = torch.optim.SGD(model.parameters(), lr=1e-4)
-    shim = OnDevice(torch, DEVICE)
 
-    def step():
+    def step():  # the loss makes its grid on pred's device
         opt.zero_grad(set_to_none=True)
-        ref.yolo_v1_loss(shim, model(x), target, S, B, C).backward()
+        ref.yolo_v1_loss(torch, model(x), target, S, B, C).backward()
         opt.step()
     return dict(kind="network", network=name, batch=batch, forward_ms=fwd, train_step_ms=median_ms(torch, step))
 
@@ -96,7 +84,8 @@ def conv_row(torch, net, N, C, H, F, k, pad):
 def main():
     args = sys.argv[1:]
     opt = lambda name, default: args[args.index(name) + 1] if name in args else default
-    spec = importlib.util.spec_from_file_location("torch_reference", opt("--reference", "torch_reference.py"))
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_reference.py")
+    spec = importlib.util.spec_from_file_location("torch_reference", opt("--reference", beside))
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
     global DEVICE, RUNS
