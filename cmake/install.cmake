@@ -23,6 +23,8 @@ target_include_directories(minidl PUBLIC
 target_compile_features(minidl PUBLIC cxx_std_20)
 
 # ---- the library ------------------------------------------------------------------------------------
+# A shared libminidl is libminidl.so.0.2.0 with the SONAME libminidl.so.0.2 (and the link
+# libminidl.so): while the major version is 0, each minor version may change the ABI.
 if(BUILD_SHARED_LIBS)
   set_target_properties(minidl PROPERTIES
     VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
@@ -39,6 +41,21 @@ install(CODE "
   set(MINIDL_FORWARDING_UMBRELLA \"${MINIDL_FORWARDING_UMBRELLA}\")
   minidl_install_public_headers(\"${PROJECT_SOURCE_DIR}\" \"\${CMAKE_INSTALL_PREFIX}/include\")
 ")
+# And checked by every build, before the library: a header of core/, layers/ or losses/ that the
+# umbrella does not reach (so it would not be installed) and that is not internal fails the build,
+# as does a public header that includes an internal one (cmake/public_headers.cmake).
+set(MINIDL_HEADER_PATTERNS ${MINIDL_HEADER_GLOBS})
+list(TRANSFORM MINIDL_HEADER_PATTERNS PREPEND "${PROJECT_SOURCE_DIR}/")
+file(GLOB MINIDL_ALL_HEADERS CONFIGURE_DEPENDS ${MINIDL_HEADER_PATTERNS})
+set(MINIDL_HEADERS_STAMP "${PROJECT_BINARY_DIR}/cmake/public_headers.stamp")
+add_custom_command(OUTPUT "${MINIDL_HEADERS_STAMP}"
+  COMMAND ${CMAKE_COMMAND} -DMINIDL_SOURCE_DIR=${PROJECT_SOURCE_DIR} -DSTAMP=${MINIDL_HEADERS_STAMP}
+          -DQUIET=ON -P ${CMAKE_CURRENT_LIST_DIR}/public_headers.cmake
+  DEPENDS ${MINIDL_ALL_HEADERS} ${CMAKE_CURRENT_LIST_DIR}/public_headers.cmake
+  COMMENT "Checking that every public header of minidl is installed"
+  VERBATIM)
+add_custom_target(minidl_public_headers DEPENDS "${MINIDL_HEADERS_STAMP}")
+add_dependencies(minidl minidl_public_headers)
 
 # ---- what a static minidl drags along ----------------------------------------------------------------
 # A shared libminidl carries its own dependencies; a static one leaves them to the program that links
@@ -163,8 +180,12 @@ endif()
 # ---- the CMake package --------------------------------------------------------------------------------
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/minidlConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/minidlConfig.cmake INSTALL_DESTINATION ${MINIDL_CMAKE_DIR})
+# find_package(minidl 0.2) accepts 0.2.x and any later 0.y: a later minor version keeps the API of
+# the earlier ones (CHANGELOG.md). It may change the ABI, hence the SONAME libminidl.so.MAJOR.MINOR
+# (above): a program built against 0.2 is rebuilt to use 0.3 (it never loads libminidl.so.0.3 in
+# place of libminidl.so.0.2).
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/minidlConfigVersion.cmake
-  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)  # 0.x: minor versions may break the API
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(EXPORT minidlTargets NAMESPACE minidl:: FILE minidlTargets.cmake DESTINATION ${MINIDL_CMAKE_DIR})
 install(FILES ${PROJECT_BINARY_DIR}/cmake/minidlConfig.cmake ${PROJECT_BINARY_DIR}/cmake/minidlConfigVersion.cmake
   DESTINATION ${MINIDL_CMAKE_DIR})

@@ -1,13 +1,12 @@
-// Image I/O through stb (load any format stb reads, save PNG atomically), bilinear resizing, and
-// drawing of boxes and text with a 5x7 bitmap font of our own (see image.h for the contracts).
+// Image I/O through stb (load any format stb reads, save PNG through write_file_atomic), bilinear
+// resizing, and drawing of boxes and text with a 5x7 bitmap font of our own (see image.h for the
+// contracts).
 #include "core/image.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/file.h"
 
 namespace minidl {
 
@@ -83,8 +83,6 @@ void bilinear(const Image& im, int out_w, int out_h, Put put) {
     }
   }
 }
-
-std::atomic<unsigned> temp_counter{0};
 
 // The 5x7 font for ASCII 32..126: seven rows per glyph, bit 4 is the leftmost column.
 // clang-format off
@@ -241,21 +239,11 @@ void save_png(const fs::path& path, const Image& image) {
   int ok = stbi_write_png_to_func(sink, &bytes, image.width, image.height, image.channels,
                                   image.pixels.data(), image.width * image.channels);
   MINIDL_CHECK(ok && !bytes.empty(), "save_png: cannot encode '", path.string(), "'");
-  fs::path tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter++);
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  MINIDL_CHECK(f != nullptr, "save_png: cannot write '", path.string(),
-               "': ", std::strerror(errno));
-  bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  written = (std::fflush(f) == 0) && written;
-  int err = errno;
-  written = (std::fclose(f) == 0) && written;
-  std::error_code ec;
-  if (written) fs::rename(tmp, path, ec);
-  if (!written || ec) {
-    fs::remove(tmp, ec);
-    MINIDL_CHECK(false, "save_png: cannot write '", path.string(),
-                 "': ", written ? ec.message() : std::strerror(err));
+  try {
+    write_file_atomic(path,
+                      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const Error& e) {
+    throw Error(std::string("save_png: ") + e.what());
   }
 }
 

@@ -54,9 +54,9 @@ struct ImageInfo {
 };
 ImageInfo image_info(const std::filesystem::path& path);
 
-/// Writes `image` (1 to 4 channels) as a PNG file: to a temporary file beside `path` first, then
-/// renamed over it, so `path` is never left half-written. Throws minidl::Error naming the file
-/// when the image is empty or malformed or the file cannot be written.
+/// Writes `image` (1 to 4 channels) as a PNG file, atomically (write_file_atomic, core/file.h):
+/// `path` is never left half-written. Throws minidl::Error naming the file when the image is
+/// empty or malformed or the file cannot be written.
 void save_png(const std::filesystem::path& path, const Image& image);
 
 /// The same picture with 3 channels: grey copied into R, G and B; alpha dropped (not blended).

@@ -1,13 +1,9 @@
-// Safetensors reading and writing (header JSON via nlohmann-json), the atomic temp-file + fsync +
-// rename writer, and models and checkpoints on top. See serialize.h for the contracts and
-// docs/model_format.md for the layout.
+// Safetensors reading and writing (header JSON via nlohmann-json; the file is written by
+// write_file_atomic). See serialize.h for the contracts and docs/model_format.md for the layout;
+// models and checkpoints on top of this are in layers/serialize_model.cpp.
 #include "core/serialize.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <charconv>
@@ -20,8 +16,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "core/optim.h"
-#include "layers/module.h"
+#include "core/file.h"
 
 namespace minidl {
 
@@ -30,68 +25,7 @@ using json = nlohmann::ordered_json;  // keeps the header's order: tensors come 
 
 namespace {
 
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// ---- atomic writing ---------------------------------------------------------------------------
-
-// A file written under a temporary name in the destination's directory and renamed over the
-// destination by commit(). Destroyed without commit() (an exception), it removes the temporary.
-class AtomicFile {
- public:
-  AtomicFile(const fs::path& dest, const char* who) : dest_(dest), who_(who) {
-    MINIDL_CHECK(dest.has_filename(), who_, ": ", quoted(dest), " does not name a file");
-    static std::atomic<unsigned> counter{0};
-    tmp_ = dest.parent_path() / ("." + dest.filename().string() + ".tmp." +
-                                 std::to_string(::getpid()) + "." + std::to_string(counter++));
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    MINIDL_CHECK(fd_ >= 0, who_, ": cannot write ", quoted(dest), ": creating the temporary file ",
-                 quoted(tmp_), " failed: ", std::strerror(errno));
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(const void* data, size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      ssize_t k = ::write(fd_, p, n);
-      if (k < 0 && errno == EINTR) continue;
-      MINIDL_CHECK(k > 0, who_, ": cannot write ", quoted(dest_), ": writing ", quoted(tmp_),
-                   " failed: ", std::strerror(errno));
-      p += k;
-      n -= static_cast<size_t>(k);
-    }
-  }
-
-  // Flushes to disk, closes, and renames the temporary file over the destination.
-  void commit() {
-    MINIDL_CHECK(::fsync(fd_) == 0, who_, ": cannot write ", quoted(dest_),
-                 ": fsync failed: ", std::strerror(errno));
-    int rc = ::close(fd_);
-    fd_ = -1;
-    MINIDL_CHECK(rc == 0, who_, ": cannot write ", quoted(dest_),
-                 ": close failed: ", std::strerror(errno));
-    MINIDL_CHECK(::rename(tmp_.c_str(), dest_.c_str()) == 0, who_, ": cannot write ", quoted(dest_),
-                 ": renaming the temporary file onto it failed: ", std::strerror(errno));
-    committed_ = true;
-    // Make the rename itself durable (best effort: some file systems refuse fsync on directories).
-    fs::path dir = dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path();
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      (void)::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- private:
-  fs::path dest_, tmp_;
-  const char* who_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
+std::string quoted(const fs::path& p) { return detail::cat("'", p.string(), "'"); }
 
 // ---- dtypes -----------------------------------------------------------------------------------
 
@@ -232,7 +166,7 @@ struct File {
 
 void save_tensors(const fs::path& path, const std::vector<NamedTensor>& tensors,
                   const Metadata& metadata) {
-  const std::string who = "save_tensors: " + quoted(path);
+  const std::string who = detail::cat("save_tensors: ", quoted(path));
   std::set<std::string> seen;
   std::vector<Tensor> host;  // contiguous float32 on the CPU, in order
   json header = json::object();
@@ -268,16 +202,21 @@ void save_tensors(const fs::path& path, const std::vector<NamedTensor>& tensors,
   for (int i = 0; i < 8; ++i)
     size_le[i] = static_cast<unsigned char>(uint64_t(text.size()) >> (8 * i));
 
-  AtomicFile out(path, "save_tensors");
-  out.write(size_le, 8);
-  out.write(text.data(), text.size());
+  std::vector<std::string_view> pieces = {
+      std::string_view(reinterpret_cast<const char*>(size_le), 8), text};
   for (const Tensor& c : host)
-    if (c.numel() > 0) out.write(c.data(), static_cast<size_t>(c.numel()) * 4);
-  out.commit();
+    if (c.numel() > 0)
+      pieces.emplace_back(reinterpret_cast<const char*>(c.data()),
+                          static_cast<size_t>(c.numel()) * 4);
+  try {
+    write_file_atomic(path, pieces);
+  } catch (const Error& e) {
+    throw Error(std::string("save_tensors: ") + e.what());
+  }
 }
 
 TensorFile load_tensors(const fs::path& path) {
-  const std::string where = "load_tensors: " + quoted(path);
+  const std::string where = detail::cat("load_tensors: ", quoted(path));
   std::error_code ec;
   MINIDL_CHECK(!fs::is_directory(path, ec), where, ": is a directory, not a file");
   File file(std::fopen(path.c_str(), "rb"));
@@ -352,152 +291,6 @@ TensorFile load_tensors(const fs::path& path) {
     out.dtypes.push_back(e.dtype);
   }
   return out;
-}
-
-// ---- models and checkpoints -------------------------------------------------------------------
-
-namespace {
-
-// Checks that `file` entries whose name starts with `prefix` match `params` exactly (names,
-// shapes, F32), collecting every difference into one message; returns the matched tensors in the
-// order of params.
-std::vector<Tensor> match_parameters(const std::string& where,
-                                     const std::vector<NamedTensor>& params, const TensorFile& file,
-                                     const std::string& prefix) {
-  std::map<std::string, size_t> in_file;
-  for (size_t i = 0; i < file.tensors.size(); ++i)
-    if (file.tensors[i].first.rfind(prefix, 0) == 0)
-      in_file[file.tensors[i].first.substr(prefix.size())] = i;
-  std::vector<std::string> missing, unexpected, shapes, dtypes;
-  std::vector<Tensor> values;
-  std::set<std::string> model_names;
-  for (const auto& [name, p] : params) {
-    model_names.insert(name);
-    auto it = in_file.find(name);
-    if (it == in_file.end()) {
-      missing.push_back(prefix + name);
-      continue;
-    }
-    const Tensor& t = file.tensors[it->second].second;
-    if (t.shape() != p.shape())
-      shapes.push_back(detail::cat(prefix, name, " is ", shape_str(t.shape()), " in the file but ",
-                                   shape_str(p.shape()), " in the model"));
-    if (file.dtypes[it->second] != "F32")
-      dtypes.push_back(detail::cat(prefix, name, " is ", file.dtypes[it->second],
-                                   " in the file, the model needs F32"));
-    values.push_back(t);
-  }
-  for (const auto& [name, i] : in_file)
-    if (!model_names.count(name)) unexpected.push_back(prefix + name);
-  if (missing.empty() && unexpected.empty() && shapes.empty() && dtypes.empty()) return values;
-
-  std::string msg = where + ": the file does not match the model:";
-  auto list = [&msg](const char* what, const std::vector<std::string>& items, const char* sep) {
-    if (items.empty()) return;
-    msg += detail::cat(" ", what, " (", items.size(), "): ");
-    for (size_t i = 0; i < items.size(); ++i) msg += (i ? sep : "") + items[i];
-    msg += ";";
-  };
-  list("missing", missing, ", ");
-  list("unexpected", unexpected, ", ");
-  list("shape mismatch", shapes, "; ");
-  list("dtype mismatch", dtypes, "; ");
-  msg.pop_back();
-  throw Error(msg);
-}
-
-void copy_into(const std::vector<NamedTensor>& params, const std::vector<Tensor>& values) {
-  NoGradGuard no_grad;
-  for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(values[i]);
-}
-
-const char* const kReserved[] = {"format", "version", "step", "optimizer"};
-
-}  // namespace
-
-void save_model(const fs::path& path, const Module& model, const Metadata& metadata) {
-  save_tensors(path, model.parameters(), metadata);
-}
-
-Metadata load_model(const fs::path& path, Module& model) {
-  const std::string where = "load_model: " + quoted(path);
-  TensorFile file = load_tensors(path);
-  auto fmt = file.metadata.find("format");
-  MINIDL_CHECK(fmt == file.metadata.end() || fmt->second != "minidl-checkpoint", where,
-               ": is a training checkpoint (model and optimizer); load it with load_checkpoint");
-  const std::vector<NamedTensor> params = model.parameters();
-  copy_into(params, match_parameters(where, params, file, ""));
-  return file.metadata;
-}
-
-void save_checkpoint(const fs::path& path, const Module& model, const Optimizer& optimizer,
-                     int64_t step, const Metadata& extra) {
-  const std::string who = "save_checkpoint: " + quoted(path);
-  MINIDL_CHECK(step >= 0, who, ": step must be >= 0, got ", step);
-  for (const char* key : kReserved)
-    MINIDL_CHECK(!extra.count(key), who, ": metadata key '", key,
-                 "' is reserved for the checkpoint itself");
-  std::vector<NamedTensor> tensors;
-  for (const auto& [name, t] : model.parameters()) tensors.emplace_back("model." + name, t);
-  for (const auto& [name, t] : optimizer.state()) tensors.emplace_back("optim." + name, t);
-  Metadata meta = extra;
-  meta["format"] = "minidl-checkpoint";
-  meta["version"] = "1";
-  meta["step"] = std::to_string(step);
-  meta["optimizer"] = optimizer.name();
-  save_tensors(path, tensors, meta);
-}
-
-int64_t load_checkpoint(const fs::path& path, Module& model, Optimizer& optimizer,
-                        Metadata* metadata) {
-  const std::string where = "load_checkpoint: " + quoted(path);
-  TensorFile file = load_tensors(path);
-  const Metadata& m = file.metadata;
-  auto get = [&](const char* key) {
-    auto it = m.find(key);
-    return it == m.end() ? std::string() : it->second;
-  };
-  MINIDL_CHECK(get("format") == "minidl-checkpoint", where,
-               ": not a minidl checkpoint (metadata \"format\" is '", get("format"),
-               "', expected 'minidl-checkpoint'; a model file loads with load_model)");
-  MINIDL_CHECK(get("version") == "1", where, ": checkpoint version '", get("version"),
-               "' is not supported (this minidl reads version 1)");
-  const std::string s = get("step");
-  int64_t step = -1;
-  auto [end, err] = std::from_chars(s.data(), s.data() + s.size(), step);
-  MINIDL_CHECK(err == std::errc() && end == s.data() + s.size() && step >= 0, where,
-               ": metadata \"step\" must be a whole number >= 0, got '", s, "'");
-  MINIDL_CHECK(get("optimizer").empty() || get("optimizer") == optimizer.name(), where,
-               ": the checkpoint holds the state of optimizer ", get("optimizer"), ", not of this ",
-               optimizer.name());
-
-  std::vector<NamedTensor> optim_state;
-  std::vector<std::string> stray;
-  for (size_t i = 0; i < file.tensors.size(); ++i) {
-    const auto& [name, t] = file.tensors[i];
-    if (name.rfind("optim.", 0) == 0) {
-      MINIDL_CHECK(file.dtypes[i] == "F32", where, ": ", name, " is ", file.dtypes[i],
-                   ", optimizer state must be F32");
-      optim_state.emplace_back(name.substr(6), t);
-    } else if (name.rfind("model.", 0) != 0) {
-      stray.push_back(name);
-    }
-  }
-  MINIDL_CHECK(stray.empty(), where, ": unexpected entries (neither model. nor optim.): ", [&] {
-    std::string l;
-    for (const auto& n : stray) l += (l.empty() ? "" : ", ") + n;
-    return l;
-  }());
-  const std::vector<NamedTensor> params = model.parameters();
-  std::vector<Tensor> values = match_parameters(where, params, file, "model.");
-  try {
-    optimizer.load_state(optim_state);  // all or nothing
-  } catch (const Error& e) {
-    throw Error(where + ": " + e.what());
-  }
-  copy_into(params, values);
-  if (metadata) *metadata = m;
-  return step;
 }
 
 }  // namespace minidl

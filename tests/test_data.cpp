@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/data.h"
+#include "support/files.h"
 #include "support/helpers.h"
 
 using namespace minidl;
@@ -13,15 +14,6 @@ using namespace minidl::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // N examples: input i is the (2, 3) block 10 i + [0, 1, 2, 3, 4, 5]; target i is i.
 std::shared_ptr<TensorDataset> numbered(int64_t N) {

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "core/idx.h"
+#include "support/files.h"
 #include "support/helpers.h"
 
 using namespace minidl;
@@ -17,22 +18,6 @@ using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("minidl_test_idx_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 std::string B(std::initializer_list<int> bytes) {
   std::string s;
@@ -56,15 +41,6 @@ void write_gzip(const fs::path& p, const std::string& bytes) {
 std::string read_plain(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // A (2, 2, 3) ubyte image stack: magic 00 00 08 03, sizes 2, 2, 3 big-endian, 12 values.

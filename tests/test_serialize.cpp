@@ -1,6 +1,7 @@
-// Tests for core/serialize: tensor and model round trips, the byte layout against a hand-written
-// safetensors file, checkpoints that resume Adam exactly, every kind of damaged or mismatched file
-// rejected with a message naming it, and the atomic writer (no temp file left, old file kept).
+// Tests for core/serialize and layers/serialize_model: tensor and model round trips, the byte
+// layout against a hand-written safetensors file, checkpoints that resume Adam exactly, every kind
+// of damaged or mismatched file rejected with a message naming it, and the atomic write (no temp
+// file left, old file kept).
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,8 @@
 #include <memory>
 
 #include "core/serialize.h"
+#include "layers/serialize_model.h"
+#include "support/files.h"
 #include "support/helpers.h"
 
 using namespace minidl;
@@ -19,35 +22,6 @@ using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under the system temp directory, removed with everything in it at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("minidl_test_serialize_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  // Names of the entries in the directory, sorted.
-  std::vector<std::string> list() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
 
 void write_bytes(const fs::path& p, const std::string& bytes) {
   std::ofstream f(p, std::ios::binary);
@@ -69,15 +43,6 @@ std::string B(std::initializer_list<int> bytes) {
 }
 
 // The message of the minidl::Error that f throws, or "(no error)".
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // Conv -> ReLU -> Flatten -> Dense, its weights drawn from `seed`.
 std::shared_ptr<Sequential> small_model(uint64_t seed) {
   Generator gen(seed);
@@ -195,6 +160,41 @@ TEST_CASE("serialize: a saved model loads into another with identical outputs", 
     CHECK(pa[i].first == pb[i].first);
     CHECK(same_values(pa[i].second, pb[i].second));
     CHECK(pb[i].second.requires_grad());
+  }
+}
+
+TEST_CASE("serialize: model files and checkpoints keep BatchNorm2d's running statistics",
+          "[serialize]") {
+  // The running mean and variance are buffers, not parameters: a file without them would reload
+  // a batch-normalised network with mean 0 and variance 1, and its eval outputs would change.
+  TempDir dir;
+  auto make = [] {
+    auto m = std::make_shared<Sequential>();
+    m->emplace<BatchNorm2d>(2);
+    return m;
+  };
+  auto a = make(), b = make(), c = make();
+  Tensor x = R({3, 2, 2, 2}, 4, false);
+  (*a)(x);  // a training forward moves the running statistics away from 0 and 1
+  a->eval();
+  b->eval();
+  c->eval();
+  const Tensor ya = (*a)(x);
+  REQUIRE_FALSE(same_values((*b)(x), ya));
+  save_model(dir / "bn.safetensors", *a);
+  load_model(dir / "bn.safetensors", *b);
+  CHECK(same_values((*b)(x), ya));
+  SGD sgd(a->parameters(), 0.1f);
+  save_checkpoint(dir / "bn.ckpt", *a, sgd, 1);
+  SGD sgd_c(c->parameters(), 0.1f);
+  load_checkpoint(dir / "bn.ckpt", *c, sgd_c);
+  CHECK(same_values((*c)(x), ya));
+  const auto ba = a->buffers(), bc = c->buffers();
+  REQUIRE(ba.size() == 2);
+  REQUIRE(bc.size() == 2);
+  for (size_t i = 0; i < ba.size(); ++i) {
+    CHECK(ba[i].first == bc[i].first);
+    CHECK(same_values(ba[i].second, bc[i].second));
   }
 }
 

@@ -1,6 +1,7 @@
 // fashion_mnist: trains the Fashion-MNIST benchmark's "2 Conv+pooling" network (TensorFlow
 // reference: 0.916 test accuracy) with minidl on Debian's dataset-fashion-mnist, saving the model
 // after every epoch; --eval scores a saved model. Bad input ends in one line and exit status 2.
+#include <minidl/minidl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,10 +15,6 @@
 #include <vector>
 
 #include "apps/common/duration.h"
-#include "core/data.h"
-#include "core/idx.h"
-#include "core/minidl.h"
-#include "core/serialize.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;

@@ -1,13 +1,13 @@
 // first_network: a two-hidden-layer perceptron learns to separate three interleaved spirals,
 // written with nothing but minidl's tensor ops and autograd (no layers, no optimizer classes):
 // the network, the cross-entropy loss and SGD with momentum are all spelled out here.
+#include <minidl/minidl.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <vector>
-
-#include "core/minidl.h"
 
 using namespace minidl;
 
@@ -58,15 +58,31 @@ int main(int argc, char** argv) {
   float lr = 0.1f, momentum = 0.9f;
   float min_accuracy = 0.f;
   uint64_t seed = 1;
-  app.add_option("--epochs", epochs, "passes over the training set")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--hidden", hidden, "units per hidden layer")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--points", points, "points per spiral arm")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--lr", lr, "SGD learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--momentum", momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
+  app.add_option("--epochs", epochs, "passes over the training set")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--hidden", hidden, "units per hidden layer")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--points", points, "points per spiral arm")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "mini-batch size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--lr", lr, "SGD learning rate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--momentum", momentum, "SGD momentum")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
   app.add_option("--seed", seed, "random seed")->capture_default_str();
-  app.add_option("--threads", threads, "CPU threads (0: MINIDL_NUM_THREADS or all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--min-accuracy", min_accuracy, "exit with status 1 when the final test accuracy is lower (for tests)")->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads (0: MINIDL_NUM_THREADS or all cores)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--min-accuracy", min_accuracy,
+                 "exit with status 1 when the final test accuracy is lower (for tests)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -125,8 +141,8 @@ int main(int argc, char** argv) {
       if (epoch == 1 || epoch % 25 == 0 || epoch == epochs) {
         NoGradGuard no_grad;
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::printf("epoch %4d/%d  loss %.4f  train acc %.3f  test acc %.3f  %.1fs\n", epoch, epochs,
-                    loss_sum / batches, accuracy(forward(train.x), train.label),
+        std::printf("epoch %4d/%d  loss %.4f  train acc %.3f  test acc %.3f  %.1fs\n", epoch,
+                    epochs, loss_sum / batches, accuracy(forward(train.x), train.label),
                     accuracy(forward(test.x), test.label), secs);
         std::fflush(stdout);
       }

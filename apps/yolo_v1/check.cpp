@@ -2,12 +2,11 @@
 // lists all bad lines, and reuses encode_targets to count boxes lost to one object per cell.
 #include "apps/yolo_v1/check.h"
 
+#include <minidl/minidl.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstdio>
-
-#include "core/error.h"
-#include "core/image.h"
 
 namespace yolo {
 

@@ -1,14 +1,14 @@
 // Training curves drawn into an image (curves.h): axes, ticks, polylines and a legend.
 #include "apps/yolo_v1/curves.h"
 
+#include <minidl/minidl.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <string>
-
-#include "core/error.h"
 
 namespace yolo {
 

@@ -2,10 +2,11 @@
 // its five terms per epoch on the left, validation mAP@0.5 (both VOC definitions) on the right.
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <vector>
 
 #include "apps/yolo_v1/train_log.h"
-#include "core/image.h"
 
 namespace yolo {
 

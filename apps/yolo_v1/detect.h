@@ -2,6 +2,8 @@
 // prints the detections as text or JSON, and optionally saves them as YOLO txt labels.
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <array>
 #include <filesystem>
 #include <ostream>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "apps/yolo_v1/evaluate.h"
-#include "core/image.h"
 
 namespace yolo {
 

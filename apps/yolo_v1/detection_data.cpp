@@ -1,12 +1,10 @@
 // Loading a split into memory, augmentation, and batches for the loss (detection_data.h).
 #include "apps/yolo_v1/detection_data.h"
 
+#include <minidl/minidl.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include "core/error.h"
-#include "core/image.h"
-#include "losses/yolo_v1_target.h"
 
 namespace yolo {
 
@@ -33,7 +31,7 @@ DetectionData load_split(const Split& split, const LoadOptions& opt) {
     if (!problems.empty()) {
       MINIDL_CHECK(opt.skip_bad, problems[0],
                    problems.size() > 1
-                       ? detail::cat(" (and ", problems.size() - 1, " more bad lines in this file)")
+                       ? minidl::str(" (and ", problems.size() - 1, " more bad lines in this file)")
                        : std::string(),
                    "; pass --skip-bad to report and skip bad lines and unreadable images");
       d.problems.insert(d.problems.end(), problems.begin(), problems.end());
@@ -44,8 +42,8 @@ DetectionData load_split(const Split& split, const LoadOptions& opt) {
     } catch (const Error& e) {
       if (!opt.skip_bad)
         throw Error(
-            detail::cat(e.what(), "; pass --skip-bad to report and skip unreadable images"));
-      d.problems.push_back(detail::cat(e.what(), " (image skipped)"));
+            minidl::str(e.what(), "; pass --skip-bad to report and skip unreadable images"));
+      d.problems.push_back(minidl::str(e.what(), " (image skipped)"));
       continue;
     }
     const Image rgb = resize_bilinear(to_rgb(im), opt.input, opt.input);

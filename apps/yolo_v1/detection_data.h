@@ -2,13 +2,13 @@
 // them for training (with flip and scale/translate jitter) and evaluation, as minidl Datasets.
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "apps/yolo_v1/labels.h"
-#include "core/data.h"
-#include "core/random.h"
 
 namespace yolo {
 

@@ -1,10 +1,9 @@
 // Reading Fashion-MNIST for the fashion preset (fashion.h).
 #include "apps/yolo_v1/fashion.h"
 
-#include <cmath>
+#include <minidl/minidl.h>
 
-#include "core/error.h"
-#include "core/idx.h"
+#include <cmath>
 
 namespace yolo {
 
@@ -23,7 +22,7 @@ fs::path find_idx(const fs::path& dir, const std::string& base) {
   std::error_code ec;
   for (const fs::path& p : {dir / (base + ".gz"), dir / base})
     if (fs::exists(p, ec)) return p;
-  throw Error(detail::cat("missing ", (dir / (base + ".gz")).string(),
+  throw Error(minidl::str("missing ", (dir / (base + ".gz")).string(),
                           " (nor the uncompressed file): install Fashion-MNIST with `apt-get "
                           "install dataset-fashion-mnist` (it puts the files in ",
                           kFashionDir, "), or pass --fashion-dir DIR"));

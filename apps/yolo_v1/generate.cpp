@@ -2,13 +2,14 @@
 // its label is the mask's tight bounding box, so the labels describe exactly the pixels drawn.
 #include "apps/yolo_v1/generate.h"
 
+#include <minidl/minidl.h>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
 #include "apps/yolo_v1/fashion.h"
 #include "apps/yolo_v1/labels.h"
-#include "core/error.h"
 
 namespace yolo {
 
@@ -292,7 +293,7 @@ GenerateSummary generate_dataset(const GenerateOptions& opt) {
       for (const Box& b : gi.boxes) ++sum.per_class[b.cls];
       sum.objects += static_cast<int>(gi.boxes.size());
     }
-    write_file_atomic(sum.out / (name + ".txt"), lists[split]);
+    minidl::write_file_atomic(sum.out / (name + ".txt"), lists[split]);
     (split == 0 ? sum.train : sum.val) = last - first;
   }
   write_names(sum.names_file, names);

@@ -4,14 +4,12 @@
 // "fashion" (Fashion-MNIST items pasted onto a canvas; the files are read by fashion.h).
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "core/image.h"
-#include "core/random.h"
-#include "losses/yolo_v1_target.h"
 
 namespace yolo {
 

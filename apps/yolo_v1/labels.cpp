@@ -2,10 +2,9 @@
 // Every error names the file and, for a bad line, its line number.
 #include "apps/yolo_v1/labels.h"
 
-#include <unistd.h>
+#include <minidl/minidl.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -14,8 +13,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include "core/error.h"
 
 namespace yolo {
 
@@ -79,8 +76,6 @@ bool check_box(Box& box, const std::string& where, int C, EdgeMode mode, LabelSt
   return true;
 }
 
-std::atomic<unsigned> temp_counter{0};
-
 }  // namespace
 
 std::vector<Box> parse_labels(const std::string& text, const std::string& file, int C,
@@ -132,24 +127,6 @@ std::vector<Box> read_labels(const fs::path& file, int C, EdgeMode mode, LabelSt
   return parse_labels(read_file(file), file.string(), C, mode, stats, problems);
 }
 
-void write_file_atomic(const fs::path& file, const std::string& text) {
-  fs::path tmp = file;
-  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter++);
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  MINIDL_CHECK(f != nullptr, "cannot write '", file.string(), "': ", std::strerror(errno));
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = (std::fflush(f) == 0) && ok;
-  const int err = errno;
-  ok = (std::fclose(f) == 0) && ok;
-  std::error_code ec;
-  if (ok) fs::rename(tmp, file, ec);
-  if (!ok || ec) {
-    fs::remove(tmp, ec);
-    MINIDL_CHECK(false, "cannot write '", file.string(),
-                 "': ", ok ? ec.message() : std::strerror(err));
-  }
-}
-
 void write_labels(const fs::path& file, const std::vector<Box>& boxes) {
   std::string text;
   char line[128];
@@ -157,7 +134,7 @@ void write_labels(const fs::path& file, const std::vector<Box>& boxes) {
     std::snprintf(line, sizeof line, "%d %.6f %.6f %.6f %.6f\n", b.cls, b.cx, b.cy, b.w, b.h);
     text += line;
   }
-  write_file_atomic(file, text);
+  minidl::write_file_atomic(file, text);
 }
 
 std::vector<std::string> read_names(const fs::path& file) {
@@ -186,7 +163,7 @@ std::vector<std::string> read_names(const fs::path& file) {
 void write_names(const fs::path& file, const std::vector<std::string>& names) {
   std::string text;
   for (const auto& n : names) text += n + "\n";
-  write_file_atomic(file, text);
+  minidl::write_file_atomic(file, text);
 }
 
 fs::path label_path_for(const fs::path& image) {

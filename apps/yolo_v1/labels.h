@@ -1,13 +1,13 @@
-// Reading YOLO datasets from disk (../../shared/YOLO_V1.md): darknet txt label files (one line
+// Reading YOLO datasets from disk (docs/yolo_v1_conventions.md): darknet txt label files (one line
 // `class cx cy w h` per object), .names class lists, and discovery of image/label pairs in a
 // folder (images/ + labels/, or train/ and val/ splits) or in a darknet-style list file.
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "losses/yolo_v1_target.h"
 
 namespace yolo {
 
@@ -44,19 +44,16 @@ std::vector<Box> read_labels(const fs::path& file, int C, EdgeMode mode = EdgeMo
                              LabelStats* stats = nullptr,
                              std::vector<std::string>* problems = nullptr);
 
-/// Writes boxes in the same format (6 decimals), atomically (temporary file, then rename).
+/// Writes boxes in the same format (6 decimals), atomically (minidl::write_file_atomic).
 void write_labels(const fs::path& file, const std::vector<Box>& boxes);
 
 /// Class names from a .names file: one per line, surrounding whitespace trimmed, trailing blank
 /// lines ignored. Throws minidl::Error "file:line: reason" for a blank line between names or a
 /// duplicate name, and naming the file when it is missing, unreadable or lists no class.
 std::vector<std::string> read_names(const fs::path& file);
-/// Writes one name per line, atomically.
+/// Writes one name per line, atomically (minidl::write_file_atomic).
 void write_names(const fs::path& file, const std::vector<std::string>& names);
 
-/// Writes `text` to `file` through a temporary file beside it, flushed and renamed over `file`, so
-/// the file is either the old one or complete. Throws minidl::Error naming the file on failure.
-void write_file_atomic(const fs::path& file, const std::string& text);
 /// The whole file as a string; throws minidl::Error naming the file when it cannot be read.
 std::string read_file(const fs::path& file);
 

@@ -2,10 +2,10 @@
 // 11-point (VOC2007) average precision. Checked against chainercv's VOC test answers.
 #include "apps/yolo_v1/map.h"
 
+#include <minidl/minidl.h>
+
 #include <algorithm>
 #include <cstdio>
-
-#include "core/error.h"
 
 namespace yolo {
 

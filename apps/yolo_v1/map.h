@@ -1,11 +1,11 @@
-// VOC mAP@0.5 for the yolo_v1 app, exactly as ../../shared/YOLO_V1.md defines it: per class,
+// VOC mAP@0.5 for the yolo_v1 app, exactly as docs/yolo_v1_conventions.md defines it: per class,
 // detections by descending score matched greedily to ground truth, and AP under both VOC rules.
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <string>
 #include <vector>
-
-#include "losses/yolo_v1_target.h"
 
 namespace yolo {
 

@@ -36,7 +36,7 @@ YoloV1Options ModelConfig::loss() const {
 }
 
 std::string ModelConfig::str() const {
-  return detail::cat(arch, " S=", S, " B=", B, " C=", C, " input=", input,
+  return minidl::str(arch, " S=", S, " B=", B, " C=", C, " input=", input,
                      class_loss == "sse" ? "" : " class_loss=" + class_loss);
 }
 
@@ -126,7 +126,7 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& file,
   try {
     c.validate();
   } catch (const Error& e) {
-    throw Error(detail::cat(file, ": ", e.what()));
+    throw Error(minidl::str(file, ": ", e.what()));
   }
   if (names) {
     names->clear();

@@ -3,12 +3,11 @@
 // apps/bench times them at their reference sizes; apps/yolo_v1 trains them.
 #pragma once
 
+#include <minidl/minidl.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "core/minidl.h"
-#include "core/serialize.h"
 
 namespace yolo {
 
@@ -21,7 +20,7 @@ struct ModelConfig {
   std::string class_loss = "sse";  // "sse" (YOLOv1's) or "softmax" (cross-entropy)
   /// Loss options for this network: S, B, C, the class loss; sqrt_wh for tiny (linear head
   /// predicts sqrt w, h), not for humble (its sigmoid head predicts w, h); the lambdas at
-  /// YOLO_V1.md's defaults. decode() needs the same options.
+  /// their defaults (docs/yolo_v1_conventions.md). decode() needs the same options.
   minidl::YoloV1Options loss() const;
   /// Throws minidl::Error naming the field unless arch and class_loss are known, S, B, C >= 1 and
   /// the input is at least the arch's smallest (humble 16, tiny 64).

@@ -1,13 +1,13 @@
 // The per-epoch CSV training log (train_log.h).
 #include "apps/yolo_v1/train_log.h"
 
-#include <cerrno>
+#include <minidl/minidl.h>
+
 #include <charconv>
-#include <cstring>
+#include <cstdio>
 #include <sstream>
 
 #include "apps/yolo_v1/labels.h"
-#include "core/error.h"
 
 namespace yolo {
 
@@ -74,25 +74,23 @@ TrainLog::TrainLog(const fs::path& file, int keep_epochs) : file_(file) {
   for (const EpochRow& r : old)
     if (r.epoch <= keep_epochs) rows_.push_back(r);
   std::error_code ec;
-  if (rows_.size() != old.size() || !fs::exists(file, ec) || fs::file_size(file, ec) == 0) {
-    std::string text = std::string(log_header()) + "\n";
-    for (const EpochRow& r : rows_) text += format_row(r);
-    write_file_atomic(file, text);
-  }
-  f_ = std::fopen(file.c_str(), "a");
-  MINIDL_CHECK(f_ != nullptr, "cannot open '", file.string(),
-               "' to append: ", std::strerror(errno));
-}
-
-TrainLog::~TrainLog() {
-  if (f_) std::fclose(f_);
+  if (rows_.size() != old.size() || !fs::exists(file, ec) || fs::file_size(file, ec) == 0) write();
 }
 
 void TrainLog::append(const EpochRow& row) {
-  const std::string line = format_row(row);
-  MINIDL_CHECK(std::fputs(line.c_str(), f_) >= 0 && std::fflush(f_) == 0, "cannot write to '",
-               file_.string(), "': ", std::strerror(errno));
   rows_.push_back(row);
+  try {
+    write();
+  } catch (...) {
+    rows_.pop_back();  // rows() stays what the file holds
+    throw;
+  }
+}
+
+void TrainLog::write() const {
+  std::string text = std::string(log_header()) + "\n";
+  for (const EpochRow& r : rows_) text += format_row(r);
+  minidl::write_file_atomic(file_, text);
 }
 
 }  // namespace yolo

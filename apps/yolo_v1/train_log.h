@@ -1,9 +1,9 @@
 // The training log of a run folder: one CSV row per epoch (loss and its five terms, validation mAP
-// under both VOC definitions, speed), appended across resumes and flushed line by line.
+// under both VOC definitions, speed), kept across resumes and rewritten whole (atomically) after
+// every epoch.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -32,23 +32,23 @@ const char* log_header();
 std::vector<EpochRow> read_log(const fs::path& file);
 
 /// An open log. Opening keeps the rows with epoch <= keep_epochs (rows of epochs that a resumed
-/// run will train again are dropped, by an atomic rewrite) and writes the header to a new file.
+/// run will train again are dropped) and writes the header to a new file. Every write rewrites
+/// the whole file with minidl::write_file_atomic, so a run killed at any moment leaves the log of
+/// the epochs it finished, never half a row (a log is a few kilobytes: one row per epoch).
 class TrainLog {
  public:
   TrainLog(const fs::path& file, int keep_epochs);
-  ~TrainLog();
-  TrainLog(const TrainLog&) = delete;
-  TrainLog& operator=(const TrainLog&) = delete;
-  /// Appends one line and flushes it to the file. Throws minidl::Error naming the file when the
-  /// write fails.
+  /// Adds one row and rewrites the file. Throws minidl::Error naming the file when the write
+  /// fails (the file then holds the rows before this one).
   void append(const EpochRow& row);
   /// Every row: those kept on opening, then those appended.
   const std::vector<EpochRow>& rows() const { return rows_; }
   const fs::path& file() const { return file_; }
 
  private:
+  void write() const;
+
   fs::path file_;
-  std::FILE* f_ = nullptr;
   std::vector<EpochRow> rows_;
 };
 

@@ -6,18 +6,13 @@
 #include <memory>
 #include <utility>
 
+#include "support/gpu.h"
 #include "support/helpers.h"
 
 using namespace minidl;
 using namespace minidl::test;
 
 namespace {
-
-bool skip_without_gpu() {
-  if (cuda_available()) return false;
-  WARN("MINIDL_SKIP: no GPU (" << cuda_device_info() << ")");
-  return true;
-}
 
 /// The same leaf tensor on the CPU and on the GPU (both requiring grad when asked).
 struct Twin {

@@ -1,17 +1,10 @@
 // CUDA runtime tests: device query, host <-> device round trips. On a machine without a GPU each
 // test prints MINIDL_SKIP and ctest reports it as skipped (never as passed).
+#include "support/gpu.h"
 #include "support/helpers.h"
 
 using namespace minidl;
 using namespace minidl::test;
-
-namespace {
-bool skip_without_gpu() {
-  if (cuda_available()) return false;
-  WARN("MINIDL_SKIP: no GPU (" << cuda_device_info() << ")");
-  return true;
-}
-}  // namespace
 
 TEST_CASE("cuda: build and device queries agree", "[cuda]") {
   // Runs everywhere: a CPU-only build reports no devices; a CUDA build never fails to answer.
@@ -55,7 +48,8 @@ TEST_CASE("cuda: to() is differentiable across devices", "[cuda][gpu]") {
   CHECK_CLOSE(x.grad(), {2, 4, 6}, {3});
 }
 
-TEST_CASE("cuda: mixing devices in one op names the op, both devices and both shapes", "[cuda][gpu]") {
+TEST_CASE("cuda: mixing devices in one op names the op, both devices and both shapes",
+          "[cuda][gpu]") {
   if (skip_without_gpu()) return;
   Tensor a = R({2, 3}, 1, false);
   Tensor b = R({3}, 2, false).to(Device::CUDA);

@@ -8,6 +8,7 @@
 #include "core/serialize.h"
 #include "fuzz/fuzz_support.h"
 #include "layers/layers.h"
+#include "layers/serialize_model.h"
 
 namespace {
 

@@ -20,6 +20,7 @@
 #include "core/minidl.h"
 #include "core/serialize.h"
 #include "layers/layers.h"
+#include "layers/serialize_model.h"
 
 namespace fs = std::filesystem;
 using namespace minidl;

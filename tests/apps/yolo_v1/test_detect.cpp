@@ -9,7 +9,7 @@
 #include "apps/yolo_v1/detect.h"
 #include "apps/yolo_v1/detection_data.h"
 #include "apps/yolo_v1/run_dir.h"
-#include "core/serialize.h"
+#include "layers/serialize_model.h"
 #include "tests/apps/yolo_v1/temp_dir.h"
 
 using namespace yolo;
