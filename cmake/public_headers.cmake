@@ -13,11 +13,12 @@
 #   public nor internal, and touches STAMP when given (the build's record that the check passed).
 cmake_policy(VERSION 3.25)
 
-# Internal headers: kernel plumbing and the allocator's cache, never reachable from the umbrella.
+# Internal headers: kernel plumbing (core/kernels/: the kernel contracts and the math both devices
+# compile) and the allocator's cache, never reachable from the umbrella.
 set(MINIDL_INTERNAL_HEADER_REGEX
-    "^(core/kernel_types\\.h|core/block_cache\\.h|core/cpu/.*|core/ops/op_util\\.h|cuda/.*)$")
+    "^(core/kernel_types\\.h|core/block_cache\\.h|core/cpu/.*|core/kernels/.*|core/dist/.*|core/ops/op_util\\.h|cuda/.*)$")
 # The folders whose headers must each be public or internal.
-set(MINIDL_HEADER_GLOBS core/*.h core/ops/*.h core/cpu/*.h layers/*.h losses/*.h cuda/*.h cuda/*.cuh)
+set(MINIDL_HEADER_GLOBS core/*.h core/ops/*.h core/cpu/*.h core/kernels/*.h core/dist/*.h layers/*.h losses/*.h cuda/*.h cuda/*.cuh)
 
 # minidl_public_headers(<out_var> <source_dir>)
 # Sets <out_var> to the sorted list of public headers (relative paths). Fails with the include chain

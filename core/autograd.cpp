@@ -13,6 +13,12 @@ namespace minidl {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local LeafGradHook g_leaf_grad_hook;
+}  // namespace
+
+LeafGradHook set_leaf_grad_hook(LeafGradHook hook) {
+  std::swap(hook, g_leaf_grad_hook);
+  return hook;
 }
 
 Node::~Node() {
@@ -57,6 +63,10 @@ Tensor record(const std::string& name, Tensor out, std::vector<Tensor> inputs,
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
   node->out_shape = out.shape();
+  if (profile::enabled()) {
+    node->profile_scope = profile::current_scope();
+    node->profile_category = profile::backward_category();
+  }
   out.impl()->grad_fn = std::move(node);
   out.impl()->requires_grad = true;
   return out;
@@ -119,24 +129,49 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
                "backward: gradient of shape ", shape_str(seed.shape()), " on ",
                device_name(seed.device()), " for a tensor of shape ", shape_str(root.shape()), " on ",
                device_name(root.device()));
+  const LeafGradHook hook = g_leaf_grad_hook;  // a copy: the hook may replace itself
   if (root.is_leaf()) {
     accumulate_leaf_grad(root, seed);
+    if (hook) hook(root);
     return;
   }
 
+  const std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
+  // With a hook: per leaf, the uses (node inputs) still to run; at 0 its gradient is final.
+  std::unordered_map<TensorImpl*, int> uses_left;
+  auto is_grad_leaf = [](const Tensor& t) {
+    return t.defined() && t.is_leaf() && t.requires_grad();
+  };
+  if (hook)
+    for (const std::shared_ptr<Node>& node : order)
+      for (const Tensor& in : node->inputs)
+        if (is_grad_leaf(in)) ++uses_left[in.impl()];
+  auto node_done = [&](const Node& node) {
+    if (!hook) return;
+    for (const Tensor& in : node.inputs)
+      if (is_grad_leaf(in) && --uses_left[in.impl()] == 0) hook(in);
+  };
+
   std::unordered_map<Node*, Tensor> grads{{root.grad_fn().get(), seed}};
-  for (const std::shared_ptr<Node>& node_ptr : topological_order(root.grad_fn())) {
+  for (const std::shared_ptr<Node>& node_ptr : order) {
     Node* node = node_ptr.get();
     MINIDL_CHECK(!node->freed, "backward through a graph that was already freed (at op '", node->name,
                  "'); pass retain_graph = true to the first backward() to run backward twice");
     auto it = grads.find(node);
-    if (it == grads.end()) continue;  // no gradient reached this node
+    if (it == grads.end()) {  // no gradient reached this node
+      node_done(*node);
+      continue;
+    }
     Tensor gy = std::move(it->second);
     grads.erase(it);
 
     std::vector<bool> needs(node->inputs.size());
     for (size_t i = 0; i < needs.size(); ++i)
       needs[i] = node->inputs[i].defined() && node->inputs[i].requires_grad();
+    // The rest of this iteration (gradient sums, freeing the node) counts for its layer too.
+    profile::Scope scope;
+    if (profile::enabled()) scope.enter(node->profile_scope);
+    profile::Timer timer(node->profile_category);
     std::vector<Tensor> dx = node->backward(gy, needs);
     MINIDL_CHECK(dx.size() == node->inputs.size(), "backward of '", node->name, "' returned ",
                  dx.size(), " gradients for ", node->inputs.size(), " inputs");
@@ -154,6 +189,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         accumulate_leaf_grad(in, dx[i]);
       }
     }
+    node_done(*node);
     if (!retain_graph) {  // free the graph: saved tensors go with the closure
       node->backward = nullptr;
       node->inputs.clear();

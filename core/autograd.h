@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/profile.h"
 #include "core/tensor.h"
 
 namespace minidl {
@@ -20,6 +21,10 @@ struct Node {
   BackwardFn backward;
   Shape out_shape;
   bool freed = false;  // set after a backward pass without retain_graph
+  // Where backward time counts when profiling (core/profile.h): the layer that recorded the node
+  // and the kind of op; set by record() only while profiling is on.
+  int profile_scope = -1;
+  profile::Category profile_category = profile::Category::Other;
 
   Node() = default;
   /// Releases the graph behind this node iteratively, so that destroying a long chain (a loss
@@ -55,5 +60,14 @@ Tensor record(const std::string& name, Tensor out, std::vector<Tensor> inputs,
 
 /// Runs backward from `root` seeded with `grad` (see Tensor::backward).
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
+
+/// Called by run_backward once per leaf that requires grad and is used by the graph, as soon as
+/// every node that uses it has run: leaf.grad() then holds its final value for this pass while
+/// backward goes on with the rest of the graph. Data-parallel training (core/dist.h) starts
+/// sending gradients from it, so communication overlaps the remaining backward work. Per thread,
+/// like grad_enabled(); an empty function (the default) turns it off and costs nothing.
+using LeafGradHook = std::function<void(const Tensor& leaf)>;
+/// Sets this thread's hook; returns the previous one (to restore it).
+LeafGradHook set_leaf_grad_hook(LeafGradHook hook);
 
 }  // namespace minidl

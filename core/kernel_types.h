@@ -5,7 +5,7 @@
 #include <cstdint>
 
 // UnaryOp and BinaryOp: generated from the table of elementwise ops, beside their formulas.
-#include "core/cpu/elementwise_math.h"
+#include "core/kernels/elementwise_math.h"
 
 namespace minidl {
 

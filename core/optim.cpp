@@ -10,6 +10,7 @@
 #include "core/ops/creation.h"
 #include "core/ops/op_util.h"
 #include "core/ops/shape.h"
+#include "core/profile.h"
 
 namespace minidl {
 
@@ -46,6 +47,9 @@ void Optimizer::check_arg(bool ok, const char* what, const char* rule, float val
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  profile::Scope scope;
+  if (profile::enabled()) scope.enter("optimizer");
+  profile::Timer timer(profile::Category::Optimizer);
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor g = params_[i].grad();
     if (!g.defined()) continue;

@@ -1,9 +1,9 @@
-// CUDA twins of core/cpu/elementwise.cpp: the same scalar formulas (core/cpu/elementwise_math.h)
-// over a grid. Binary ops and where() read broadcast / strided operands through their layouts,
-// with a flat path when every operand is contiguous.
+// CUDA twins of core/cpu/elementwise.cpp: the same scalar formulas
+// (core/kernels/elementwise_math.h) over a grid. Binary ops and where() read broadcast / strided
+// operands through their layouts, with a flat path when every operand is contiguous.
 #include <array>
 
-#include "core/cpu/elementwise_math.h"
+#include "core/kernels/elementwise_math.h"
 #include "cuda/kernels.h"
 #include "cuda/strided.cuh"
 

@@ -1,6 +1,6 @@
 // CUDA twins of core/cpu/optim_update.cpp: the optimizers' update steps as one kernel per
-// parameter, applying the per-element rules of core/cpu/optim_math.h over a grid.
-#include "core/cpu/optim_math.h"
+// parameter, applying the per-element rules of core/kernels/optim_math.h over a grid.
+#include "core/kernels/optim_math.h"
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 

@@ -1,13 +1,13 @@
 // Strided and broadcast operands on the GPU: the axes are coalesced on the host with the CPU's
-// rule (core/cpu/strided.h), then each thread finds its operands' offsets from its output index by
-// division, innermost axis first. Fully contiguous operands take a flat path instead. Internal.
+// rule (core/kernels/strided.h), then each thread finds its operands' offsets from its output index
+// by division, innermost axis first. Fully contiguous operands take a flat path instead. Internal.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
-#include "core/cpu/strided.h"
+#include "core/kernels/strided.h"
 #include "cuda/common.cuh"
 
 namespace minidl::cuda {
@@ -51,7 +51,7 @@ struct Coalesced {
   Coalesced(const Layout& out, const std::array<const Layout*, K>& ls) {
     std::array<int64_t*, K> st;
     for (std::size_t q = 0; q < K; ++q) st[q] = stride[q];
-    ndim = cpu::coalesce<K>(out, ls, shape, st);
+    ndim = coalesce<K>(out, ls, shape, st);
     for (int k = 0; k < out.ndim; ++k) numel *= out.shape[k];
   }
 

@@ -1,7 +1,7 @@
 // CUDA twin of core/cpu/yolo_v1_loss.cpp: one thread per grid cell runs the shared per-cell math
-// (core/cpu/yolo_v1_math.h, compiled __host__ __device__ here), then one block sums each of the
+// (core/kernels/yolo_v1_math.h, compiled __host__ __device__ here), then one block sums each of the
 // five terms over the cells in double, in a fixed order (deterministic).
-#include "core/cpu/yolo_v1_math.h"
+#include "core/kernels/yolo_v1_math.h"
 #include "cuda/kernels.h"
 #include "cuda/reduce.cuh"
 

@@ -13,6 +13,7 @@
 #include "layers/max_pool2d.h"
 #include "layers/module.h"
 #include "layers/relu.h"
+#include "layers/permute.h"
 #include "layers/reshape.h"
 #include "layers/sequential.h"
 #include "layers/serialize_model.h"

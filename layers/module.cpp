@@ -4,9 +4,14 @@
 
 #include <unordered_set>
 
+#include "core/profile.h"
+
 namespace minidl {
 
 Tensor Module::operator()(const Tensor& x) {
+  profile::Scope scope;
+  if (profile::enabled()) scope.enter(name());
+  profile::Timer timer(profile::Category::Forward);
   try {
     return forward(x);
   } catch (const Error& e) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/profile.h"
 #include "layers/init.h"
 #include "layers/leaky_relu.h"
 #include "layers/relu.h"
@@ -40,6 +41,7 @@ Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     try {
+      if (profile::enabled()) profile::set_next_index(i);  // the profile's label "<i> <name>"
       y = (*layers_[i])(y);  // prefixes the layer's name to its errors
     } catch (const Error& e) {
       throw Error(detail::cat("layer ", i, ": ", e.what()));

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/cpu/yolo_v1_math.h"
 #include "core/error.h"
+#include "core/kernels/yolo_v1_math.h"
 #include "core/ops/creation.h"
 
 namespace minidl {
@@ -23,14 +23,15 @@ EncodedTargets encode_targets(const std::vector<std::vector<Box>>& images, int S
   for (int64_t n = 0; n < N; ++n) {
     for (size_t k = 0; k < images[n].size(); ++k) {
       const Box& b = images[n][k];
-      MINIDL_CHECK(b.cls >= 0 && b.cls < C, "encode_targets: image ", n, ", box ", k, ": class ", b.cls,
-                   " is outside [0, ", C, ")");
+      MINIDL_CHECK(b.cls >= 0 && b.cls < C, "encode_targets: image ", n, ", box ", k, ": class ",
+                   b.cls, " is outside [0, ", C, ")");
       MINIDL_CHECK(b.w > 0 && b.h > 0 && std::isfinite(b.w) && std::isfinite(b.h),
                    "encode_targets: image ", n, ", box ", k, ": size (", b.w, ", ", b.h,
                    ") must be > 0");
       MINIDL_CHECK(b.cx >= 0 && b.cx <= 1 && b.cy >= 0 && b.cy <= 1, "encode_targets: image ", n,
                    ", box ", k, ": centre (", b.cx, ", ", b.cy, ") is outside [0, 1]");
-      int j = std::min(static_cast<int>(b.cx * S), S - 1), i = std::min(static_cast<int>(b.cy * S), S - 1);
+      int j = std::min(static_cast<int>(b.cx * S), S - 1),
+          i = std::min(static_cast<int>(b.cy * S), S - 1);
       float* cell = t.data() + ((n * S + i) * S + j) * td;
       if (cell[4] > 0.5f) {  // occupied: keep the larger box
         ++out.dropped;
@@ -54,8 +55,8 @@ std::vector<std::vector<Detection>> decode(const Tensor& pred, const YoloV1Optio
   opt.validate();
   const int S = opt.S, B = opt.B, C = opt.C, pd = 5 * B + C;
   MINIDL_CHECK(pred.dim() == 4 && pred.size(1) == S && pred.size(2) == S && pred.size(3) == pd,
-               "decode: pred has shape ", shape_str(pred.shape()), " but S=", S, ", B=", B, ", C=", C,
-               " need (N, ", S, ", ", S, ", ", pd, ")");
+               "decode: pred has shape ", shape_str(pred.shape()), " but S=", S, ", B=", B,
+               ", C=", C, " need (N, ", S, ", ", S, ", ", pd, ")");
   const int64_t N = pred.size(0);
   std::vector<float> v = pred.to_vector();
   std::vector<std::vector<Detection>> out(N);

@@ -1,9 +1,10 @@
 // Tests for core/ops/activation: sigmoid, tanh, relu, leaky_relu, softmax, log_softmax.
-// Forward and backward on hand-computed values (the arithmetic is in the comments), numerical
-// stability, gradient checks (contiguous, transposed and broadcast inputs; several axes), errors.
+// Forward and backward on hand-computed values (the arithmetic is in the comments) and numerical
+// stability. Each op's reference check on random inputs, gradcheck, edge shapes, NaN and bad
+// arguments are rows of the op table (tests/ops/rows_unary.cpp, rows_reduce.cpp).
 #include <cmath>
 
-#include "support/op_cases.h"
+#include "support/helpers.h"
 
 using namespace minidl;
 using namespace minidl::test;
@@ -137,56 +138,4 @@ TEST_CASE("activation: softmax rows sum to one on random inputs", "[activation]"
   // a property, not a value: every softmax along axis 1 of a (3, 5, 4) tensor sums to 1
   Tensor s = sum(softmax(R({3, 5, 4}, 7, false, -3.f, 3.f), 1), {1});
   CHECK_CLOSE(s, std::vector<float>(12, 1.f), {3, 4});
-}
-
-TEST_CASE("activation: gradcheck", "[activation]") {
-  using V = std::vector<Tensor>;
-  // One row per case reads as a table:
-  // clang-format off
-  run_gradcheck_table({
-      {"sigmoid (2, 3)", {{2, 3}}, [](const V& x) { return sigmoid(x[0]); }, -3.f, 3.f},
-      {"tanh (2, 3)", {{2, 3}}, [](const V& x) { return tanh(x[0]); }, -2.f, 2.f},
-      // relu and leaky_relu: keep the kink at 0 out of reach of the finite-difference step
-      // (0.01): draw from [0.1, 1) and flip the sign of every other column, so |x| >= 0.1.
-      {"relu (3, 4)", {{3, 4}},
-       [](const V& x) { return relu(x[0] * T({1, -1, 1, -1}, {4})); }, 0.1f, 1.f},
-      {"leaky_relu (3, 4) slope 0.2", {{3, 4}},
-       [](const V& x) { return leaky_relu(x[0] * T({-1, 1, -1, 1}, {4}), 0.2f); }, 0.1f, 1.f},
-      // non-contiguous and broadcast (stride-0) inputs
-      {"sigmoid of a transposed (3, 2)", {{3, 2}},
-       [](const V& x) { return sigmoid(x[0].transpose(0, 1)); }, -3.f, 3.f},
-      {"tanh of (3) broadcast to (2, 3)", {{3}},
-       [](const V& x) { return tanh(expand(x[0], {2, 3})); }},
-      {"relu of a transposed (4, 3)", {{4, 3}},
-       [](const V& x) { return relu(x[0].transpose(0, 1) * T({1, -1, -1, 1}, {4})); }, 0.1f, 1.f},
-      {"tanh(a + b) broadcast (2, 3) + (3)", {{2, 3}, {3}},
-       [](const V& x) { return tanh(x[0] + x[1]); }},
-      // softmax and log_softmax: last, first and middle axes, and non-contiguous inputs
-      {"softmax (2, 5) axis -1", {{2, 5}}, [](const V& x) { return softmax(x[0]); }, -2.f, 2.f},
-      {"softmax (4, 3) axis 0", {{4, 3}}, [](const V& x) { return softmax(x[0], 0); }, -2.f, 2.f},
-      {"softmax (2, 3, 4) axis 1", {{2, 3, 4}},
-       [](const V& x) { return softmax(x[0], 1); }, -2.f, 2.f},
-      {"softmax of a transposed (3, 4) axis 1", {{3, 4}},
-       [](const V& x) { return softmax(x[0].transpose(0, 1), 1); }, -2.f, 2.f},
-      {"log_softmax (2, 5) axis -1", {{2, 5}},
-       [](const V& x) { return log_softmax(x[0]); }, -2.f, 2.f},
-      {"log_softmax (4, 3) axis 0", {{4, 3}},
-       [](const V& x) { return log_softmax(x[0], 0); }, -2.f, 2.f},
-      {"log_softmax (2, 3, 4) axis -2", {{2, 3, 4}},
-       [](const V& x) { return log_softmax(x[0], -2); }, -2.f, 2.f},
-      {"log_softmax of a permuted (2, 3, 4) axis 1", {{2, 3, 4}},
-       [](const V& x) { return log_softmax(x[0].permute({2, 0, 1}), 1); }, -2.f, 2.f},
-      {"softmax of (5) broadcast to (3, 5) axis -1", {{5}},
-       [](const V& x) { return softmax(expand(x[0], {3, 5}), -1); }, -2.f, 2.f},
-  });
-  // clang-format on
-}
-
-TEST_CASE("activation: errors name the op and the shape", "[activation]") {
-  Tensor x = T({1, 2, 3, 4, 5, 6}, {2, 3});
-  CHECK_THROWS_WITH(softmax(x, 2), Catch::Contains("softmax") && Catch::Contains("(2, 3)"));
-  CHECK_THROWS_WITH(log_softmax(x, -3),
-                    Catch::Contains("log_softmax") && Catch::Contains("(2, 3)"));
-  CHECK_THROWS_WITH(sigmoid(Tensor()), Catch::Contains("sigmoid"));
-  CHECK_THROWS_WITH(softmax(Tensor()), Catch::Contains("softmax"));
 }

@@ -1,63 +1,19 @@
-// Tests for conv2d and max_pool2d: forward on hand-computed inputs, a naive loop reference,
-// gradient checks (a table of rows) and argument errors. Each conv2d case runs twice: with the
-// fast CPU kernels and with the reference that MINIDL_CONV=reference selects
-// (core/cpu/conv_plan.h).
-#include <algorithm>
+// Tests for conv2d and max_pool2d by hand: forward and backward on inputs worked out in the
+// comments, the 1x1 path against elementwise ops, max pooling's tie and NaN rules on wide rows,
+// an empty batch, and the MINIDL_CONV variable. Each conv2d case runs twice: with the fast CPU
+// kernels and with the reference that MINIDL_CONV=reference selects (core/cpu/conv_plan.h). The
+// reference checks on random inputs, gradcheck, edge shapes and bad arguments are rows of the op
+// table (tests/ops/rows_conv.cpp).
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <string>
 
-#include "core/cpu/conv_plan.h"
+#include "ops/conv_mode.h"
 #include "support/helpers.h"
-#include "support/op_cases.h"
 
 using namespace minidl;
 using namespace minidl::test;
-
-namespace {
-
-using Ins = std::vector<Tensor>;
-
-// The textbook definition, in plain loops over host vectors: independent of im2col and gemm.
-// y[n,f,oh,ow] = b[f] + sum_{c,kh,kw} W[f,c,kh,kw] x[n,c,oh*s-p+kh,ow*s-p+kw] (0 outside x).
-Tensor naive_conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t s, int64_t p) {
-  const auto xv = x.to_vector(), wv = W.to_vector();
-  const auto bv = b.defined() ? b.to_vector() : std::vector<float>(W.size(0), 0.f);
-  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), Wd = x.size(3);
-  const int64_t F = W.size(0), KH = W.size(2), KW = W.size(3);
-  const int64_t OH = (H + 2 * p - KH) / s + 1, OW = (Wd + 2 * p - KW) / s + 1;
-  std::vector<float> y;
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t oh = 0; oh < OH; ++oh)
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          double acc = bv[f];
-          for (int64_t c = 0; c < C; ++c)
-            for (int64_t kh = 0; kh < KH; ++kh)
-              for (int64_t kw = 0; kw < KW; ++kw) {
-                const int64_t h = oh * s - p + kh, w = ow * s - p + kw;
-                if (h < 0 || h >= H || w < 0 || w >= Wd) continue;
-                acc += double(wv[((f * C + c) * KH + kh) * KW + kw]) *
-                       xv[((n * C + c) * H + h) * Wd + w];
-              }
-          y.push_back(static_cast<float>(acc));
-        }
-  return from_vector(y, {N, F, OH, OW});
-}
-
-// Sets the CPU convolution kernels for the rest of a test case, and restores the mode in force
-// before it (the environment's, MINIDL_CONV) when the case ends, also when a check throws.
-struct ConvModeGuard {
-  cpu::ConvMode saved = cpu::conv_mode();
-  explicit ConvModeGuard(cpu::ConvMode mode) { cpu::set_conv_mode(mode); }
-  ~ConvModeGuard() { cpu::set_conv_mode(saved); }
-  static const char* name(cpu::ConvMode mode) {
-    return mode == cpu::ConvMode::Fast ? "fast" : "reference";
-  }
-};
-
-}  // namespace
 
 // Runs the rest of the test case twice: once with the fast kernels, once with the reference (a
 // Catch2 generator); every failure says which.
@@ -148,30 +104,6 @@ TEST_CASE("conv: backward of the 3x3 / 2x2 case by hand, only the grads asked fo
   }
 }
 
-TEST_CASE("conv: random inputs against a naive loop reference", "[conv]") {
-  WITH_EACH_CONV_MODE();
-  struct Cfg {
-    Shape x, w;
-    bool bias;
-    int64_t stride, pad;
-  };
-  const std::vector<Cfg> cfgs = {
-      {{2, 3, 7, 6}, {4, 3, 3, 3}, true, 1, 0},  {{2, 3, 7, 6}, {4, 3, 3, 3}, true, 2, 1},
-      {{1, 2, 8, 9}, {3, 2, 2, 3}, false, 3, 2}, {{3, 1, 5, 5}, {2, 1, 5, 5}, true, 1, 0},
-      {{1, 4, 6, 5}, {5, 4, 1, 1}, true, 1, 0},  {{1, 4, 6, 5}, {5, 4, 1, 1}, true, 2, 1},
-      {{2, 2, 4, 4}, {1, 2, 3, 1}, true, 1, 1},  {{1, 3, 3, 3}, {2, 3, 3, 3}, false, 1, 2},
-  };
-  for (size_t i = 0; i < cfgs.size(); ++i) {
-    const Cfg& c = cfgs[i];
-    Tensor x = R(c.x, 10 + i, false), W = R(c.w, 20 + i, false);
-    Tensor b = c.bias ? R({c.w[0]}, 30 + i, false) : Tensor();
-    INFO("config " << i << ": x " << shape_str(c.x) << ", W " << shape_str(c.w) << ", stride "
-                   << c.stride << ", padding " << c.pad);
-    Tensor ref = naive_conv2d(x, W, b, c.stride, c.pad);
-    CHECK_CLOSE(conv2d(x, W, b, c.stride, c.pad), ref, 1e-5, 1e-4);
-  }
-}
-
 TEST_CASE("conv: the 1x1 path equals a channel mix computed with elementwise ops", "[conv]") {
   WITH_EACH_CONV_MODE();
   const int64_t N = 2, C = 3, H = 4, Wd = 5, F = 4;
@@ -184,43 +116,6 @@ TEST_CASE("conv: the 1x1 path equals a channel mix computed with elementwise ops
   Tensor padded = conv2d(x, W, b, 1, 1);  // (N, F, H + 2, W + 2)
   CHECK_CLOSE(slice(slice(padded, 2, 1, H + 1), 3, 1, Wd + 1), ref, 1e-5, 1e-4);
   CHECK_CLOSE(select(select(padded, 3, 0), 2, 0), expand(reshape(b, {1, F}), {N, F}));
-}
-
-TEST_CASE("conv: gradient checks", "[conv]") {
-  WITH_EACH_CONV_MODE();
-  auto conv = [](int64_t s, int64_t p) {
-    return [s, p](const Ins& in) { return conv2d(in[0], in[1], in[2], s, p); };
-  };
-  std::vector<OpCase> cases = {
-      {"x, W, b: (2,3,5,5) * (4,3,3,3)", {{2, 3, 5, 5}, {4, 3, 3, 3}, {4}}, conv(1, 0)},
-      {"stride 2, padding 1, 3x2 kernel", {{2, 2, 6, 7}, {3, 2, 3, 2}, {3}}, conv(2, 1)},
-      {"padding 2 > kernel / 2", {{1, 2, 4, 3}, {2, 2, 3, 3}, {2}}, conv(1, 2)},
-      {"stride 3 leaves input rows unused", {{1, 2, 8, 8}, {2, 2, 2, 2}, {2}}, conv(3, 0)},
-      {"1x1 (the gemm-only path)", {{2, 4, 3, 3}, {5, 4, 1, 1}, {5}}, conv(1, 0)},
-      {"1x1 with stride 2 (im2col path)", {{2, 4, 5, 5}, {3, 4, 1, 1}, {3}}, conv(2, 0)},
-      {"no bias",
-       {{2, 3, 5, 4}, {2, 3, 3, 3}},
-       [](const Ins& in) { return conv2d(in[0], in[1], Tensor(), 1, 1); }},
-      {"non-contiguous input: NHWC permuted to NCHW",
-       {{2, 5, 5, 3}, {2, 3, 3, 3}, {2}},
-       [](const Ins& in) {
-         return conv2d(permute(in[0], {0, 3, 1, 2}), in[1], in[2], 1, 1);
-       }},
-      {"non-contiguous input: strided slice with offset",
-       {{1, 4, 9, 6}, {2, 2, 2, 2}, {2}},
-       [](const Ins& in) {
-         return conv2d(slice(slice(in[0], 1, 1, 4, 2), 2, 1, 9), in[1], in[2]);
-       }},
-      {"non-contiguous weight: transposed view",
-       {{1, 3, 4, 4}, {3, 2, 3, 3}, {2}},
-       [](const Ins& in) { return conv2d(in[0], transpose(in[1], 0, 1), in[2], 1, 1); }},
-      {"1x1 on a permuted input",
-       {{2, 3, 3, 4}, {2, 4, 1, 1}},
-       [](const Ins& in) {
-         return conv2d(permute(in[0], {0, 3, 1, 2}), in[1]);
-       }},
-  };
-  run_gradcheck_table(cases);
 }
 
 // ---- max_pool2d ---------------------------------------------------------------------------------
@@ -291,27 +186,6 @@ TEST_CASE("pool: a tie routes the gradient to exactly one element (the first)", 
   CHECK_CLOSE(x.grad(), {1, 0, 0, 0, 0, 1, 0, 0}, {1, 2, 2, 2});
 }
 
-TEST_CASE("pool: batch and channels against a naive loop reference", "[pool]") {
-  const int64_t N = 2, C = 3, H = 7, Wd = 6, k = 3, s = 2, p = 1;
-  Tensor x = R({N, C, H, Wd}, 7, false, -5.f, 5.f);
-  const int64_t OH = (H + 2 * p - k) / s + 1, OW = (Wd + 2 * p - k) / s + 1;
-  auto xv = x.to_vector();
-  std::vector<float> ref;
-  for (int64_t nc = 0; nc < N * C; ++nc)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t h = oh * s - p; h < oh * s - p + k; ++h)
-          for (int64_t w = ow * s - p; w < ow * s - p + k; ++w)
-            if (h >= 0 && h < H && w >= 0 && w < Wd) m = std::max(m, xv[(nc * H + h) * Wd + w]);
-        ref.push_back(m);
-      }
-  CHECK_CLOSE(max_pool2d(x, k, s, p), ref, {N, C, OH, OW});
-  // a non-contiguous input (channels-last data permuted to NCHW) gives the same result
-  Tensor x_nhwc = contiguous(permute(x, {0, 2, 3, 1}));
-  CHECK_CLOSE(max_pool2d(permute(x_nhwc, {0, 3, 1, 2}), k, s, p), ref, {N, C, OH, OW});
-}
-
 TEST_CASE("pool: 2x2 stride 2 on wide rows (4 windows at a time) keeps the tie and NaN rules",
           "[pool]") {
   // 19 columns: 9 windows a row, two blocks of 4 and one more; 5 rows (the last one unused).
@@ -350,31 +224,6 @@ TEST_CASE("pool: 2x2 stride 2 on wide rows (4 windows at a time) keeps the tie a
   CHECK(x.grad().to_vector() == ref_grad);
 }
 
-TEST_CASE("pool: gradient checks away from ties", "[pool]") {
-  // Inputs in [-100, 100) with a step of 1e-3: a window's top two values are almost surely more
-  // than 2e-3 apart, and max pooling copies values exactly, so the differences are exact.
-  GradcheckOptions opt;
-  opt.eps = 1e-3;
-  auto pool = [](int64_t k, int64_t s, int64_t p) {
-    return [k, s, p](const Ins& in) { return max_pool2d(in[0], k, s, p); };
-  };
-  std::vector<OpCase> cases = {
-      {"kernel 2, stride 2", {{2, 3, 6, 6}}, pool(2, 0, 0), -100.f, 100.f, opt},
-      {"kernel 3, stride 2, padding 1", {{2, 2, 7, 5}}, pool(3, 2, 1), -100.f, 100.f, opt},
-      {"kernel 3, stride 1 (overlapping)", {{1, 2, 5, 6}}, pool(3, 1, 0), -100.f, 100.f, opt},
-      {"kernel 2, stride 1, padding 1", {{1, 1, 4, 4}}, pool(2, 1, 1), -100.f, 100.f, opt},
-      {"non-contiguous input",
-       {{2, 6, 6, 3}},
-       [](const Ins& in) {
-         return max_pool2d(permute(in[0], {0, 3, 1, 2}), 2);
-       },
-       -100.f,
-       100.f,
-       opt},
-  };
-  run_gradcheck_table(cases);
-}
-
 TEST_CASE("conv: an empty batch gives an empty output and empty gradients", "[conv][pool]") {
   WITH_EACH_CONV_MODE();
   Tensor x = T({}, {0, 2, 5, 5}, true), W = R({3, 2, 3, 3}, 5), b = R({3}, 6);
@@ -386,8 +235,7 @@ TEST_CASE("conv: an empty batch gives an empty output and empty gradients", "[co
   CHECK_CLOSE(b.grad(), {0, 0, 0}, {3});
 }
 
-// ---- choosing the kernels
-// ------------------------------------------------------------------------
+// ---- choosing the kernels ----------------------------------------------------------------------
 
 TEST_CASE("conv: MINIDL_CONV values: fast (or unset) and reference; anything else is an error",
           "[conv]") {
@@ -419,51 +267,4 @@ TEST_CASE("conv: MINIDL_CONV in the environment chooses the CPU kernels", "[conv
   // Either way the result is the one worked out by hand in the first test case.
   if (!env || value == "fast" || value == "reference")
     CHECK_CLOSE(conv2d(x9(), w4()), {37, 47, 67, 77}, {1, 1, 2, 2});
-}
-
-// ---- argument errors ----------------------------------------------------------------------------
-
-TEST_CASE("conv: argument errors name the op and the shapes", "[conv]") {
-  using Catch::Contains;
-  Tensor x = zeros({1, 3, 8, 8}), W = zeros({16, 3, 3, 3});
-  CHECK_THROWS_WITH(conv2d(x, zeros({16, 4, 3, 3})),
-                    Contains("conv2d: input (1, 3, 8, 8) has 3 channels but weight (16, 4, 3, 3) "
-                             "expects 4"));
-  CHECK_THROWS_WITH(conv2d(zeros({3, 8, 8}), W),
-                    Contains("conv2d: input must have rank 4") && Contains("(3, 8, 8)"));
-  CHECK_THROWS_WITH(conv2d(x, zeros({16, 3, 9})),
-                    Contains("conv2d: weight must have rank 4") && Contains("(16, 3, 9)"));
-  CHECK_THROWS_WITH(conv2d(x, W, zeros({8})),
-                    Contains("conv2d: bias of shape (8) does not match weight (16, 3, 3, 3)") &&
-                        Contains("expected (16)"));
-  CHECK_THROWS_WITH(conv2d(x, W, zeros({1, 16})), Contains("conv2d: bias of shape (1, 16)"));
-  CHECK_THROWS_WITH(conv2d(x, W, Tensor(), 0),
-                    Contains("conv2d: stride must be >= 1, got 0") && Contains("(1, 3, 8, 8)"));
-  CHECK_THROWS_WITH(conv2d(x, W, Tensor(), 1, -1),
-                    Contains("conv2d: padding must be >= 0, got -1") && Contains("(16, 3, 3, 3)"));
-  CHECK_THROWS_WITH(conv2d(zeros({1, 3, 2, 8}), W),
-                    Contains("conv2d: kernel 3x3 is larger than the padded input 2x8") &&
-                        Contains("(1, 3, 2, 8)"));
-  CHECK_NOTHROW(conv2d(zeros({1, 3, 1, 1}), W, Tensor(), 1, 1));  // padded to 3x3: one output
-  CHECK_THROWS_WITH(conv2d(Tensor(), W), Contains("conv2d: input is an undefined tensor"));
-  CHECK_THROWS_WITH(conv2d(x, Tensor()), Contains("conv2d: weight is an undefined tensor"));
-}
-
-TEST_CASE("pool: argument errors name the op and the shapes", "[pool]") {
-  using Catch::Contains;
-  Tensor x = zeros({1, 2, 5, 5});
-  CHECK_THROWS_WITH(max_pool2d(zeros({2, 5, 5}), 2),
-                    Contains("max_pool2d: input must have rank 4") && Contains("(2, 5, 5)"));
-  CHECK_THROWS_WITH(max_pool2d(x, 0),
-                    Contains("max_pool2d: kernel must be >= 1, got 0") && Contains("(1, 2, 5, 5)"));
-  CHECK_THROWS_WITH(max_pool2d(x, 2, -1),
-                    Contains("max_pool2d: stride must be >= 1") && Contains("got -1"));
-  CHECK_THROWS_WITH(max_pool2d(x, 3, 1, 2),
-                    Contains("max_pool2d: padding must be in [0, kernel / 2] = [0, 1], got 2") &&
-                        Contains("(1, 2, 5, 5)"));
-  CHECK_THROWS_WITH(max_pool2d(x, 2, 1, -1), Contains("max_pool2d: padding must be in"));
-  CHECK_THROWS_WITH(max_pool2d(zeros({1, 2, 5, 1}), 4, 1, 1),
-                    Contains("max_pool2d: kernel 4x4 is larger than the padded input 7x3") &&
-                        Contains("(1, 2, 5, 1)"));
-  CHECK_THROWS_WITH(max_pool2d(Tensor(), 2), Contains("max_pool2d: input is an undefined tensor"));
 }

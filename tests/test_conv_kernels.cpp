@@ -13,9 +13,12 @@
 #include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/simd.h"
+#include "ops/conv_mode.h"
 #include "support/helpers.h"
+#include "support/kernels.h"
 
 using namespace minidl;
+using namespace minidl::test;
 
 namespace {
 
@@ -30,13 +33,6 @@ ConvParams conv(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F, int64_t K
   return {
       N,      C,  H, W, F, KH, KW, (H + 2 * pad - KH) / stride + 1, (W + 2 * pad - KW) / stride + 1,
       stride, pad};
-}
-
-std::vector<float> random_vec(int64_t n, uint64_t seed) {
-  Generator gen(seed);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& e : v) e = gen.uniform(-1.f, 1.f);
-  return v;
 }
 
 // The largest |a - b| / (1 + |b|) over the elements (sizes must match).
@@ -60,19 +56,6 @@ struct Workspace {
       if (buf[static_cast<size_t>(i)] != 12345.f) return false;
     return true;
   }
-};
-
-// Restores the thread count when a test section ends (also when a CHECK throws).
-struct ThreadsGuard {
-  int saved = num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
-
-// Sets the CPU convolution kernels for a test case and restores the mode in force when it ends.
-struct ConvModeGuard {
-  cpu::ConvMode saved = cpu::conv_mode();
-  explicit ConvModeGuard(cpu::ConvMode mode) { cpu::set_conv_mode(mode); }
-  ~ConvModeGuard() { cpu::set_conv_mode(saved); }
 };
 
 const std::vector<Case>& cases() {

@@ -7,24 +7,10 @@
 
 #include "core/cpu/kernels.h"
 #include "support/helpers.h"
+#include "support/kernels.h"
 
 using namespace minidl;
-
-namespace {
-
-std::vector<float> random_vec(int64_t n, uint64_t seed) {
-  Generator gen(seed);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& e : v) e = gen.uniform(-1.f, 1.f);
-  return v;
-}
-
-struct ThreadsGuard {
-  int saved = num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
-
-}  // namespace
+using namespace minidl::test;
 
 TEST_CASE("gemm kernel: thin, padded and large products for every transpose and beta",
           "[linalg][kernels]") {

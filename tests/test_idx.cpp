@@ -1,12 +1,9 @@
 // Tests for core/idx: small IDX files written byte by byte (plain and gzip-compressed with zlib)
 // with hand-known values for every element type, and bad files each rejected naming the problem.
-#include <unistd.h>
 #include <zlib.h>
 
-#include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <functional>
+#include <string>
 
 #include "core/idx.h"
 #include "support/files.h"
@@ -19,28 +16,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string B(std::initializer_list<int> bytes) {
-  std::string s;
-  for (int b : bytes) s += static_cast<char>(b);
-  return s;
-}
-
-void write_plain(const fs::path& p, const std::string& bytes) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 void write_gzip(const fs::path& p, const std::string& bytes) {
   gzFile f = gzopen(p.c_str(), "wb");
   REQUIRE(f != nullptr);
   REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) ==
           static_cast<int>(bytes.size()));
   REQUIRE(gzclose(f) == Z_OK);
-}
-
-std::string read_plain(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
 // A (2, 2, 3) ubyte image stack: magic 00 00 08 03, sizes 2, 2, 3 big-endian, 12 values.
@@ -52,17 +33,17 @@ const std::vector<float> kImageValues = {0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 2
 
 TEST_CASE("idx: a plain ubyte file reads with its shape and values as stored", "[idx]") {
   TempDir dir;
-  write_plain(dir / "images-idx3-ubyte", kImages);
+  write_bytes(dir / "images-idx3-ubyte", kImages);
   CHECK_CLOSE(read_idx(dir / "images-idx3-ubyte"), kImageValues, {2, 2, 3}, 0, 0);
   // Labels: magic 00 00 08 01, one size (5), five bytes.
-  write_plain(dir / "labels-idx1-ubyte", B({0, 0, 8, 1, 0, 0, 0, 5, 9, 0, 3, 7, 1}));
+  write_bytes(dir / "labels-idx1-ubyte", B({0, 0, 8, 1, 0, 0, 0, 5, 9, 0, 3, 7, 1}));
   CHECK_CLOSE(read_idx(dir / "labels-idx1-ubyte"), {9, 0, 3, 7, 1}, {5}, 0, 0);
 }
 
 TEST_CASE("idx: a gzip-compressed file reads the same whatever its name", "[idx]") {
   TempDir dir;
   write_gzip(dir / "images-idx3-ubyte.gz", kImages);
-  REQUIRE(read_plain(dir / "images-idx3-ubyte.gz").substr(0, 2) == B({0x1f, 0x8b}));  // gzip magic
+  REQUIRE(read_bytes(dir / "images-idx3-ubyte.gz").substr(0, 2) == B({0x1f, 0x8b}));  // gzip magic
   CHECK_CLOSE(read_idx(dir / "images-idx3-ubyte.gz"), kImageValues, {2, 2, 3}, 0, 0);
   write_gzip(dir / "no-suffix", kImages);
   CHECK_CLOSE(read_idx(dir / "no-suffix"), kImageValues, {2, 2, 3}, 0, 0);
@@ -90,7 +71,7 @@ TEST_CASE("idx: every element type decodes big-endian values", "[idx]") {
   };
   for (const Case& c : cases) {
     INFO(c.what);
-    write_plain(dir / "t.idx", c.bytes);
+    write_bytes(dir / "t.idx", c.bytes);
     CHECK_CLOSE(read_idx(dir / "t.idx"), c.values, {int64_t(c.values.size())}, 0, 0);
   }
 }
@@ -121,7 +102,7 @@ TEST_CASE("idx: bad files are rejected naming the file and the problem", "[idx]"
   for (const Case& c : cases) {
     INFO(c.what);
     const fs::path p = dir / "bad-idx";
-    write_plain(p, c.bytes);
+    write_bytes(p, c.bytes);
     CHECK_THAT(error_of([&] { read_idx(p); }),
                Contains("read_idx: '" + p.string() + "'") && Contains(c.expected));
   }
@@ -135,13 +116,13 @@ TEST_CASE("idx: bad files are rejected naming the file and the problem", "[idx]"
   for (int i = 0; i < 4096; ++i) big += static_cast<char>((s = s * 1103515245u + 12345u) >> 24);
   write_gzip(dir / "whole.gz", big);
   REQUIRE(read_idx(dir / "whole.gz").numel() == 4096);
-  const std::string gz = read_plain(dir / "whole.gz");
-  write_plain(dir / "cut.gz", gz.substr(0, gz.size() / 2));
+  const std::string gz = read_bytes(dir / "whole.gz");
+  write_bytes(dir / "cut.gz", gz.substr(0, gz.size() / 2));
   CHECK_THAT(error_of([&] { read_idx(dir / "cut.gz"); }), Contains("cut.gz") &&
                                                               Contains("truncated data") &&
                                                               Contains("unexpected end of file"));
   std::string damaged = gz;
   for (size_t i = 20; i < 60; ++i) damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
-  write_plain(dir / "damaged.gz", damaged);
+  write_bytes(dir / "damaged.gz", damaged);
   CHECK_THAT(error_of([&] { read_idx(dir / "damaged.gz"); }), Contains("damaged.gz"));
 }

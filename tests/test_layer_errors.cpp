@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/minidl.h"
+#include "support/gpu.h"
 #include "support/helpers.h"
 #include "support/op_cases.h"
 
@@ -212,10 +213,7 @@ TEST_CASE("device errors: a CUDA tensor in a CPU-only build says minidl was buil
 
 TEST_CASE("device errors: mixing devices names the op (and the layer), both devices and shapes",
           "[errors]") {
-  if (!cuda_available()) {
-    WARN("MINIDL_SKIP: no GPU (" << cuda_device_info() << ")");
-    return;
-  }
+  if (skip_without_gpu()) return;
   Tensor c = ones({2, 3}), g = ones({2, 3}).to(Device::CUDA);
   const std::vector<std::string> both{"cpu", "cuda", "(2, 3)"};
   auto with = [&](std::string op) {

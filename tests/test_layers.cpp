@@ -163,31 +163,6 @@ TEST_CASE("layers: gradients through the activation layers", "[layers]") {
   });
 }
 
-// ---- Reshape, Flatten --------------------------------------------------------------------------
-
-TEST_CASE("layers: Reshape and Flatten keep the batch axis and the values", "[layers]") {
-  Tensor x = R({2, 3, 4}, 13);
-  Flatten flat;
-  Tensor f = flat(x);
-  CHECK(f.shape() == Shape{2, 12});
-  CHECK(f.to_vector() == x.to_vector());
-  CHECK(flat.output_shape({5, 2, 3, 4}) == Shape{5, 24});
-  CHECK(flat.output_shape({5}) == Shape{5, 1});
-
-  Reshape r({4, -1});
-  CHECK(r(x).shape() == Shape{2, 4, 3});
-  CHECK(r(x).to_vector() == x.to_vector());
-  CHECK(r.output_shape({7, 12}) == Shape{7, 4, 3});
-  CHECK(r.name() == "Reshape(4, -1)");
-  CHECK(Reshape({7, 7, 30}).output_shape({2, 1470}) == Shape{2, 7, 7, 30});
-  CHECK_THROWS_WITH(Reshape({5})(x), Catch::Contains("Reshape(5)") && Catch::Contains("12"));
-  CHECK_THROWS_WITH(Reshape({0, 2}), Catch::Contains("Reshape(0, 2)"));
-  CHECK_THROWS_WITH(Reshape({-1, -1}), Catch::Contains("at most one"));
-
-  CHECK_GRADS([&](const Ins& in) { return flat(in[0]); }, {R({2, 3, 2}, 14)});
-  CHECK_GRADS([&](const Ins& in) { return r(in[0]); }, {R({2, 12}, 15)});
-}
-
 // ---- Dropout -----------------------------------------------------------------------------------
 
 TEST_CASE("layers: Dropout is the identity in eval mode and inverted dropout in training",

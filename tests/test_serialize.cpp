@@ -2,14 +2,9 @@
 // layout against a hand-written safetensors file, checkpoints that resume Adam exactly, every kind
 // of damaged or mismatched file rejected with a message naming it, and the atomic write (no temp
 // file left, old file kept).
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iterator>
 #include <memory>
+#include <string>
 
 #include "core/serialize.h"
 #include "layers/serialize_model.h"
@@ -23,11 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_bytes(const fs::path& p, const std::string& bytes) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 // 8-byte little-endian header size, the header, the data: a safetensors file built by hand.
 std::string st_bytes(const std::string& header, const std::string& data) {
   std::string out;
@@ -35,14 +25,6 @@ std::string st_bytes(const std::string& header, const std::string& data) {
   return out + header + data;
 }
 
-// Bytes from a list of values 0..255.
-std::string B(std::initializer_list<int> bytes) {
-  std::string s;
-  for (int b : bytes) s += static_cast<char>(b);
-  return s;
-}
-
-// The message of the minidl::Error that f throws, or "(no error)".
 // Conv -> ReLU -> Flatten -> Dense, its weights drawn from `seed`.
 std::shared_ptr<Sequential> small_model(uint64_t seed) {
   Generator gen(seed);

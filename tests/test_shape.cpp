@@ -1,7 +1,8 @@
 // Tests of the shape ops: reshape/view/flatten, slice/select, transpose/permute, squeeze/unsqueeze,
 // expand, contiguous, concat and stack. Forward values are hand-computed; views must share storage
-// (writes through a view reach the base); a gradcheck table covers every op.
-#include "support/op_cases.h"
+// (writes through a view reach the base). Each op's reference check on random inputs, gradcheck,
+// edge shapes and bad arguments are rows of the op table (tests/ops/rows_shape.cpp).
+#include "support/helpers.h"
 
 using namespace minidl;
 using namespace minidl::test;
@@ -22,7 +23,8 @@ TEST_CASE("shape: reshape keeps row-major order and infers -1", "[shape]") {
   CHECK(reshape(x, {2, 3}).is_same(x));
   CHECK_THROWS_WITH(x.reshape({4}), Contains("reshape") && Contains("(2, 3)") && Contains("(4)"));
   CHECK_THROWS_WITH(x.reshape({-1, -1}), Contains("reshape") && Contains("-1"));
-  CHECK_THROWS_WITH(x.reshape({-1, 4}), Contains("reshape") && Contains("(2, 3)") && Contains("(-1, 4)"));
+  CHECK_THROWS_WITH(x.reshape({-1, 4}),
+                    Contains("reshape") && Contains("(2, 3)") && Contains("(-1, 4)"));
 }
 
 TEST_CASE("shape: reshape of a non-contiguous tensor copies", "[shape]") {
@@ -83,9 +85,8 @@ TEST_CASE("shape: slice 0:4 of the last axis of an (N,S,S,C) tensor", "[shape]")
   // (N, S, S, C) = (2, 2, 2, 6); cell k (row-major over N, S, S) starts at 6k
   Tensor y = arange(0, 48).reshape({2, 2, 2, 6});
   Tensor boxes = y.slice(-1, 0, 4);  // (2, 2, 2, 4): 6k + 0..3
-  CHECK_CLOSE(boxes,
-              {0,  1,  2,  3,  6,  7,  8,  9,  12, 13, 14, 15, 18, 19, 20, 21,
-               24, 25, 26, 27, 30, 31, 32, 33, 36, 37, 38, 39, 42, 43, 44, 45},
+  CHECK_CLOSE(boxes, {0,  1,  2,  3,  6,  7,  8,  9,  12, 13, 14, 15, 18, 19, 20, 21,
+                      24, 25, 26, 27, 30, 31, 32, 33, 36, 37, 38, 39, 42, 43, 44, 45},
               {2, 2, 2, 4});
   Tensor cls = y.slice(3, 4, 6);  // (2, 2, 2, 2): 6k + 4, 6k + 5
   CHECK_CLOSE(cls, {4, 5, 10, 11, 16, 17, 22, 23, 28, 29, 34, 35, 40, 41, 46, 47}, {2, 2, 2, 2});
@@ -150,7 +151,8 @@ TEST_CASE("shape: expand", "[shape]") {
   CHECK_CLOSE(expand(scalar(4.f), {2, 2}), {4, 4, 4, 4}, {2, 2});
   CHECK_CLOSE(expand(T({1, 2}, {2, 1}), {2, 2, 2}), {1, 1, 2, 2, 1, 1, 2, 2}, {2, 2, 2});
   CHECK_THROWS_WITH(expand(ones({2, 3}), {3, 3}), Contains("expand") && Contains("(2, 3)"));
-  CHECK_THROWS_WITH(expand(ones({2, 3}), {3}), Contains("expand") && Contains("(2, 3)") && Contains("(3)"));
+  CHECK_THROWS_WITH(expand(ones({2, 3}), {3}),
+                    Contains("expand") && Contains("(2, 3)") && Contains("(3)"));
 }
 
 TEST_CASE("shape: contiguous", "[shape]") {
@@ -180,7 +182,8 @@ TEST_CASE("shape: concat and stack", "[shape]") {
   CHECK_CLOSE(stack({p, q}, 1), {1, 3, 2, 4}, {2, 2});
   CHECK_CLOSE(stack({p, q}, -1), {1, 3, 2, 4}, {2, 2});
   CHECK_CLOSE(stack({scalar(1.f), scalar(2.f)}), {1, 2}, {2});
-  CHECK_THROWS_WITH(stack({p, T({1, 2, 3}, {3})}), Contains("stack") && Contains("(2)") && Contains("(3)"));
+  CHECK_THROWS_WITH(stack({p, T({1, 2, 3}, {3})}),
+                    Contains("stack") && Contains("(2)") && Contains("(3)"));
   CHECK_THROWS_WITH(stack({}), Contains("stack"));
 }
 
@@ -223,34 +226,4 @@ TEST_CASE("shape: hand-computed gradients of views", "[shape]") {
   sum(stack({p, q}, 1) * T({1, 2, 3, 4}, {2, 2})).backward();
   CHECK_CLOSE(p.grad(), {1, 3}, {2});
   CHECK_CLOSE(q.grad(), {2, 4}, {2});
-}
-
-TEST_CASE("shape: gradcheck of every shape op", "[shape][gradcheck]") {
-  run_gradcheck_table({
-      {"reshape (2,3)->(3,2)", {{2, 3}}, [](auto& x) { return x[0].reshape({3, 2}); }},
-      {"reshape -1", {{2, 3, 2}}, [](auto& x) { return reshape(x[0], {-1, 2}); }},
-      {"reshape of transposed (copy)", {{2, 3}}, [](auto& x) { return x[0].transpose(0, 1).reshape({6}); }},
-      {"view", {{2, 3}}, [](auto& x) { return x[0].view({6}); }},
-      {"flatten(1)", {{2, 3, 2}}, [](auto& x) { return x[0].flatten(1); }},
-      {"slice step", {{2, 7}}, [](auto& x) { return x[0].slice(1, 1, 7, 3); }},
-      {"slice negative", {{5, 2}}, [](auto& x) { return x[0].slice(0, -3, -1); }},
-      {"slice y[..., 0:4] of (N,S,S,C)", {{2, 2, 2, 6}}, [](auto& x) { return x[0].slice(-1, 0, 4); }},
-      {"slice of transposed", {{3, 4}}, [](auto& x) { return x[0].transpose(0, 1).slice(0, 1, 4, 2); }},
-      {"select negative", {{3, 4}}, [](auto& x) { return x[0].select(1, -2); }},
-      {"select of permuted", {{2, 3, 4}}, [](auto& x) { return x[0].permute({2, 0, 1}).select(0, 1); }},
-      {"transpose", {{2, 3}}, [](auto& x) { return x[0].transpose(0, 1); }},
-      {"permute (2,3,4)->(4,2,3)", {{2, 3, 4}}, [](auto& x) { return x[0].permute({2, 0, 1}); }},
-      {"squeeze", {{2, 1, 3}}, [](auto& x) { return squeeze(x[0], 1); }},
-      {"unsqueeze", {{2, 3}}, [](auto& x) { return unsqueeze(x[0], -1); }},
-      {"unsqueeze of transposed", {{2, 3}}, [](auto& x) { return unsqueeze(x[0].transpose(0, 1), 1); }},
-      {"expand (3)->(2,3)", {{3}}, [](auto& x) { return expand(x[0], {2, 3}); }},
-      {"expand (2,1)->(4,2,3)", {{2, 1}}, [](auto& x) { return expand(x[0], {4, 2, 3}); }},
-      {"expand () -> (2,2)", {{}}, [](auto& x) { return expand(x[0], {2, 2}); }},
-      {"contiguous of permuted", {{2, 3, 4}}, [](auto& x) { return contiguous(x[0].permute({1, 2, 0})); }},
-      {"concat axis 1", {{2, 1}, {2, 3}, {2, 2}}, [](auto& x) { return concat({x[0], x[1], x[2]}, 1); }},
-      {"concat axis 0 with a transposed input", {{3, 2}, {1, 3}},
-       [](auto& x) { return concat({x[0].transpose(0, 1), x[1]}, 0); }},
-      {"stack axis 0", {{2, 3}, {2, 3}}, [](auto& x) { return stack({x[0], x[1]}); }},
-      {"stack axis -1", {{2, 3}, {2, 3}}, [](auto& x) { return stack({x[0], x[1]}, -1); }},
-  });
 }

@@ -1,6 +1,9 @@
 // fashion_mnist: trains the Fashion-MNIST benchmark's "2 Conv+pooling" network (TensorFlow
 // reference: 0.916 test accuracy) with minidl on Debian's dataset-fashion-mnist, saving the model
 // after every epoch; --eval scores a saved model. Bad input ends in one line and exit status 2.
+// Under `mpirun -np N` it trains data-parallel (core/dist.h): each process takes --batch / N
+// images of every step, gradients are averaged, the test set is scored in N shards, and rank 0
+// alone prints and saves.
 #include <minidl/minidl.h>
 #include <unistd.h>
 
@@ -96,18 +99,39 @@ int64_t count_hits(const Tensor& logits, const Tensor& labels, std::vector<int64
   return hits;
 }
 
-// Test accuracy in eval mode (no dropout, no graph); per-class counts when asked.
+// Sums counts over the processes (exact: float holds whole numbers up to 2^24).
+void sum_over_ranks(std::vector<int64_t>& counts) {
+  std::vector<float> f(counts.begin(), counts.end());
+  dist::allreduce_sum(f);
+  for (size_t i = 0; i < f.size(); ++i) counts[i] = static_cast<int64_t>(f[i]);
+}
+
+// Test accuracy in eval mode (no dropout, no graph); per-class counts when asked. Each of N
+// processes scores the images i with i % N == its rank, and the counts are summed.
 double evaluate(Sequential& model, const Split& test, Device device,
                 std::vector<int64_t>* per_class_hits = nullptr,
                 std::vector<int64_t>* per_class_total = nullptr) {
   NoGradGuard no_grad;
   model.eval();
-  DataLoader loader(std::make_shared<TensorDataset>(test.images, test.labels), 500);
-  int64_t hits = 0;
-  for (const Example& b : loader)
-    hits += count_hits(model(b.input.to(device)), b.target, per_class_hits, per_class_total);
+  const TensorDataset data(test.images, test.labels);
+  std::vector<int64_t> mine;
+  for (int64_t i = dist::rank(); i < data.size(); i += dist::world_size()) mine.push_back(i);
+  std::vector<int64_t> counts(21, 0);  // hits, then per-class hits and totals
+  std::vector<int64_t> class_hits(10, 0), class_total(10, 0);
+  for (size_t start = 0; start < mine.size(); start += 500) {
+    const Example b = data.get_batch(std::vector<int64_t>(
+        mine.begin() + start, mine.begin() + std::min(mine.size(), start + 500)));
+    counts[0] += count_hits(model(b.input.to(device)), b.target, &class_hits, &class_total);
+  }
+  std::copy(class_hits.begin(), class_hits.end(), counts.begin() + 1);
+  std::copy(class_total.begin(), class_total.end(), counts.begin() + 11);
+  sum_over_ranks(counts);
+  for (int k = 0; k < 10 && per_class_hits; ++k) {
+    (*per_class_hits)[k] += counts[1 + k];
+    (*per_class_total)[k] += counts[11 + k];
+  }
   model.train();
-  return static_cast<double>(hits) / static_cast<double>(test.images.size(0));
+  return static_cast<double>(counts[0]) / static_cast<double>(test.images.size(0));
 }
 
 using minidl_apps::duration_str;
@@ -188,38 +212,49 @@ int run_train(const Options& o, Device device) {
   std::printf("data: %lld training and %lld test images from %s\n", static_cast<long long>(N),
               static_cast<long long>(test.images.size(0)), o.data.c_str());
 
-  Generator gen(o.seed);
+  const int world = dist::world_size();
+  const int64_t rank_batch = dist::per_rank_batch(o.batch, "--batch");
+  // Ranks other than 0 draw their weights from another seed, so that their Dropout layers (seeded
+  // from the same generator) mask differently; the weights are then replaced by rank 0's.
+  Generator gen(o.seed + 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(dist::rank()));
   auto model = make_model(gen);
   std::printf("%s", summary(*model, {1, 1, 28, 28}).c_str());
   model->to(device);
   Adam adam(model->parameters(), o.lr);
-  fs::create_directories(o.out);
+  dist::replicate_from_rank0(model->parameters(), model->buffers(), &adam);
+  dist::GradSync sync(model->parameters());
+  if (dist::is_main()) fs::create_directories(o.out);
   const fs::path model_path = fs::path(o.out) / kModelFile;
-  DataLoader loader(std::make_shared<TensorDataset>(train.images, train.labels), o.batch, true,
-                    o.seed);
+  // One process: the sampler's batches are those of DataLoader(data, batch, shuffle, seed).
+  const TensorDataset dataset(train.images, train.labels);
+  const dist::DistributedSampler sampler(N, dist::rank(), world, true, o.seed);
+  const int64_t per_epoch = sampler.num_batches(rank_batch);
   // The learning rate per step: constant, or cosine from --lr down to 0 over all the steps (the
   // last epochs fine-tune at small rates, which steadies the final test accuracy).
   std::unique_ptr<LRSchedule> schedule;
-  const int64_t total_steps = int64_t(o.epochs) * static_cast<int64_t>(loader.size());
+  const int64_t total_steps = int64_t(o.epochs) * per_epoch;
   if (o.schedule == "cosine") schedule = std::make_unique<CosineLR>(o.lr, total_steps);
-  std::printf("training: Adam lr %g (%s), batch %lld, %d epochs, %lld batches per epoch\n", o.lr,
+  std::printf("training: Adam lr %g (%s), batch %lld%s, %d epochs, %lld batches per epoch\n", o.lr,
               o.schedule == "cosine" ? "cosine decay to 0" : "constant",
-              static_cast<long long>(o.batch), o.epochs, static_cast<long long>(loader.size()));
+              static_cast<long long>(o.batch),
+              world > 1 ? str(" (", rank_batch, " on each of ", world, " processes)").c_str() : "",
+              o.epochs, static_cast<long long>(per_epoch));
   std::fflush(stdout);
 
   double acc = 0;
   int64_t step = 0;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
-    Progress progress(epoch, o.epochs, N);
+    Progress progress(epoch, o.epochs, sampler.per_rank() * world);
     double loss_sum = 0;
     int64_t seen = 0, hits = 0;
-    for (const Example& b : loader) {
+    for (const std::vector<int64_t>& idx : sampler.batches(epoch - 1, rank_batch)) {
+      const Example b = dataset.get_batch(idx);
       const Tensor x = b.input.to(device), y = b.target.to(device);
       Tensor logits = (*model)(x);
       Tensor loss = cross_entropy_loss(logits, y);
       adam.zero_grad();
-      loss.backward();
+      sync.backward(loss);  // gradients averaged over the processes
       if (schedule) schedule->apply(adam, step);
       adam.step();
       ++step;
@@ -230,7 +265,14 @@ int run_train(const Options& o, Device device) {
       }
       loss_sum += loss.item() * B;
       seen += B;
-      progress.update(seen, loss_sum / seen, double(hits) / seen);
+      progress.update(seen * world, loss_sum / seen, double(hits) / seen);  // rank 0's share
+    }
+    if (world > 1) {  // the epoch's figures over every process's examples
+      std::vector<float> sums = {static_cast<float>(loss_sum), static_cast<float>(hits),
+                                 static_cast<float>(seen)};
+      dist::allreduce_sum(sums);
+      loss_sum = sums[0], hits = static_cast<int64_t>(sums[1]),
+      seen = static_cast<int64_t>(sums[2]);
     }
     const double train_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -238,11 +280,12 @@ int run_train(const Options& o, Device device) {
     acc = evaluate(*model, test, device);
     const double eval_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-    save_model(model_path, *model,
-               {{"model", "fashion_mnist 2conv"},
-                {"epoch", std::to_string(epoch)},
-                {"test_accuracy", std::to_string(acc)},
-                {"seed", std::to_string(o.seed)}});
+    if (dist::is_main())
+      save_model(model_path, *model,
+                 {{"model", "fashion_mnist 2conv"},
+                  {"epoch", std::to_string(epoch)},
+                  {"test_accuracy", std::to_string(acc)},
+                  {"seed", std::to_string(o.seed)}});
     std::printf(
         "epoch %d/%d  train loss %.4f  train acc %.4f  test acc %.4f  train %.1fs "
         "(%.0f img/s)  test %.1fs  saved %s\n",
@@ -301,10 +344,17 @@ int main(int argc, char** argv) {
 
   try {
     if (o.threads > 0) set_num_threads(o.threads);
+    // A world of one unless mpirun (or srun) started several of us; then only rank 0 prints.
+    const dist::World& world = dist::init();
+    if (world.rank != 0 && !std::freopen("/dev/null", "w", stdout))
+      throw Error("cannot silence the standard output of rank " + std::to_string(world.rank));
     const Device device = o.device == "cuda" ? Device::CUDA : Device::CPU;
-    std::printf("%s\n", runtime_summary(device).c_str());
+    std::printf("%s%s\n", runtime_summary(device).c_str(),
+                world.size > 1 ? str(", ", world.size, " processes (MPI)").c_str() : "");
     std::fflush(stdout);
-    return o.eval.empty() ? run_train(o, device) : run_eval(o, device);
+    const int status = o.eval.empty() ? run_train(o, device) : run_eval(o, device);
+    dist::finalize();  // only after success: a failed rank exits and mpirun stops the others
+    return status;
   } catch (const std::exception& e) {
     if (::isatty(STDOUT_FILENO)) std::printf("\n");  // leave a progress line in place
     std::fflush(stdout);

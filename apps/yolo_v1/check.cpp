@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <fstream>
 
 namespace yolo {
 
@@ -18,6 +19,23 @@ std::string bar(int n, int most) {
 }
 
 }  // namespace
+
+minidl::ImageInfo verify_image(const fs::path& file) {
+  const minidl::Image im = minidl::load_image(file);  // decodes every pixel
+  std::ifstream in(file, std::ios::binary);
+  char head[8] = {};
+  in.read(head, 8);
+  if (in.gcount() == 8 && std::string(head, 8) == "\x89PNG\r\n\x1a\n") {
+    // The last chunk: length 0, "IEND", and its CRC (fixed, as the chunk holds no data).
+    static const std::string iend("\0\0\0\0IEND\xAE\x42\x60\x82", 12);
+    std::string tail(iend.size(), '\0');
+    in.seekg(-static_cast<std::streamoff>(iend.size()), std::ios::end);
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    MINIDL_CHECK(in.gcount() == static_cast<std::streamsize>(tail.size()) && tail == iend, "'",
+                 file.string(), "' is truncated: the PNG does not end with its IEND chunk");
+  }
+  return {im.width, im.height, im.channels};
+}
 
 CheckReport check_dataset(const fs::path& where, const CheckOptions& opt, std::ostream& out) {
   MINIDL_CHECK(opt.S >= 1, "--S must be >= 1; got ", opt.S);
@@ -46,7 +64,7 @@ CheckReport check_dataset(const fs::path& where, const CheckOptions& opt, std::o
       ++r.images;
       if (opt.read_images) {
         try {
-          minidl::ImageInfo info = minidl::image_info(s.image);
+          const minidl::ImageInfo info = verify_image(s.image);
           min_w = std::min(min_w, info.width), max_w = std::max(max_w, info.width);
           min_h = std::min(min_h, info.height), max_h = std::max(max_h, info.height);
         } catch (const minidl::Error& e) {

@@ -52,18 +52,19 @@ void add_bad_input_options(CLI::App* sub, bool& skip_bad, EdgeMode& mode) {
 void add_network_options(CLI::App* sub, TrainOptions& t) {
   sub->add_option("--arch", t.arch,
                   "humble: the Keras article's network (sigmoid head); tiny: darknet's tiny "
-                  "YOLOv1 without batch norm")
+                  "YOLOv1 without batch norm; small: darknet-style, batch norm, fully "
+                  "convolutional, grid = input / 8 (the demo's)")
       ->capture_default_str()
       ->check(CLI::IsMember(arch_list()));
-  sub->add_option("--S", t.S, "grid size (0: the arch's, humble 2, tiny 7)")
+  sub->add_option("--S", t.S, "grid size (0: the arch's, humble 2, tiny 7, small input/8)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
-  sub->add_option("--B", t.B, "boxes per cell (0: the arch's, humble 1, tiny 2)")
+  sub->add_option("--B", t.B, "boxes per cell (0: the arch's, humble 1, tiny 2, small 1)")
       ->capture_default_str()
       ->check(CLI::Range(0, 16));
   sub->add_option("--input", t.input,
                   "network input side in pixels; images are resized to it (0: humble 64, "
-                  "tiny 448)")
+                  "tiny 448, small 64)")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
 }
@@ -200,9 +201,45 @@ Subcommand add_check_dataset(CLI::App& app, CheckCommand& c) {
           }};
 }
 
+Subcommand add_convert(CLI::App& app, ConvertOptions& c) {
+  CLI::App* sub = app.add_subcommand(
+      "convert",
+      "convert Pascal VOC or COCO annotations into a YOLO txt dataset (images/, labels/, "
+      "classes.names)");
+  sub->add_option("--from", c.from, "voc: Pascal VOC XML; coco: COCO instances JSON")
+      ->required()
+      ->check(CLI::IsMember({"voc", "coco"}));
+  add_path_option(sub, "source", c.source,
+                  "voc: the folder with Annotations/ and JPEGImages/ (e.g. VOCdevkit/VOC2007); "
+                  "coco: the instances JSON file")
+      ->required();
+  add_path_option(sub, "--out", c.out,
+                  "dataset folder to write: images/ (links, or copies with --copy-images), "
+                  "labels/, classes.names")
+      ->required();
+  add_path_option(sub, "--names", c.names,
+                  "class names file: when it exists every class must be in it; when it does not, "
+                  "it is written (voc: VOC's 20 classes; coco: the categories in id order)");
+  add_path_option(sub, "--image-dir", c.image_dir,
+                  "the images' folder (default voc: SOURCE/JPEGImages; coco: the JSON's folder)");
+  sub->add_flag("--skip-difficult", c.skip_difficult,
+                "voc: leave objects marked <difficult>1</difficult> out of labels/ (default: "
+                "they are kept in labels/; either way they are listed in difficult/)")
+      ->capture_default_str();
+  sub->add_flag("--copy-images", c.copy_images,
+                "copy the images into images/ (default: symbolic links to them)")
+      ->capture_default_str();
+  return {sub, nullptr, nullptr, [&c](const RunContext& ctx) {
+            convert_dataset(c, ctx.out);
+            return 0;
+          }};
+}
+
 Subcommand add_train(CLI::App& app, TrainOptions& t, int& threads) {
   CLI::App* sub = app.add_subcommand(
-      "train", "train a YOLOv1 network; writes checkpoints, log.csv and curves.png to --out");
+      "train",
+      "train a YOLOv1 network; writes checkpoints, log.csv and curves.png to --out (under "
+      "`mpirun -np N`: data-parallel, --batch / N images on each process)");
   add_path_option(sub, "--data", t.data, "dataset folder (train/ and val/, see check-dataset)")
       ->required();
   add_path_option(sub, "--out", t.out,
@@ -228,11 +265,19 @@ Subcommand add_train(CLI::App& app, TrainOptions& t, int& threads) {
   sub->add_option("--eval-every", t.eval_every, "validation mAP every N epochs (and the last)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  add_path_option(sub, "--darknet-cfg", t.darknet_cfg,
+                  "train the network of this darknet .cfg instead of --arch (a [detection] net "
+                  "such as yolov1-tiny.cfg with classes= the dataset's); its [detection] section "
+                  "sets S, B, input and the loss weights (--lambda-* are not used); also writes "
+                  "last.weights and best.weights in darknet's format");
+  add_path_option(sub, "--darknet-weights", t.darknet_weights,
+                  "with --darknet-cfg: start from these darknet .weights (every layer must fit)");
   add_bad_input_options(sub, t.skip_bad, t.mode);
   add_threads_option(sub, threads);
   return {sub, &t.device, nullptr, [&t](const RunContext& ctx) {
             TrainOptions run = t;
             run.tty = ctx.tty;
+            run.distributed = true;  // `mpirun -np N yolo_v1 train`: data-parallel
             train(run, ctx.out);
             return 0;
           }};
@@ -304,8 +349,24 @@ Subcommand add_detect(CLI::App& app, DetectCommand& d, int& threads) {
       "detect",
       "detect objects in images: labelled boxes drawn into PNG files, detections printed");
   add_path_option(sub, "--model", d.model,
-                  "run folder (its best.safetensors, else last.safetensors) or checkpoint file")
-      ->required();
+                  "run folder (its best.safetensors, else last.safetensors) or checkpoint file; "
+                  "required unless --darknet-cfg is given");
+  add_path_option(sub, "--darknet-cfg", d.darknet_cfg,
+                  "instead of --model: a darknet .cfg with a [detection] layer (yolov1.cfg, "
+                  "yolov1-tiny.cfg); images get darknet's preprocessing (its bilinear resize, no "
+                  "letterbox)");
+  add_path_option(sub, "--darknet-weights", d.darknet_weights,
+                  "with --darknet-cfg: its darknet .weights file");
+  add_path_option(sub, "--names", d.names,
+                  "with --darknet-cfg: class names, one per line (default: VOC's 20 for a "
+                  "20-class network, else the class numbers)");
+  // One of --model and --darknet-cfg: checked here for the message CLI11 gives a required option.
+  sub->callback([&d] {
+    if (d.model.empty() && d.darknet_cfg.empty())
+      throw CLI::RequiredError(
+          "--model is required (or --darknet-cfg with --darknet-weights for a darknet network)",
+          CLI::ExitCodes::RequiredError);
+  });
   sub->add_option_function<std::vector<std::string>>(
          "images",
          [&d](const std::vector<std::string>& files) {
@@ -355,9 +416,13 @@ Cli::Cli()
       [](const CLI::App*, const CLI::Error& e) {  // one line, as for every bad input
         return "yolo_v1: " + std::string(e.what()) + " (see --help)\n";
       });
-  subs_ = {add_generate(app_, cmd_.generate),         add_check_dataset(app_, cmd_.check),
-           add_train(app_, cmd_.train, cmd_.threads), add_overfit(app_, cmd_.overfit, cmd_.threads),
-           add_demo(app_, cmd_.demo, cmd_.threads),   add_detect(app_, cmd_.detect, cmd_.threads),
+  subs_ = {add_generate(app_, cmd_.generate),
+           add_check_dataset(app_, cmd_.check),
+           add_convert(app_, cmd_.convert),
+           add_train(app_, cmd_.train, cmd_.threads),
+           add_overfit(app_, cmd_.overfit, cmd_.threads),
+           add_demo(app_, cmd_.demo, cmd_.threads),
+           add_detect(app_, cmd_.detect, cmd_.threads),
            add_eval(app_, cmd_.eval, cmd_.threads)};
 }
 

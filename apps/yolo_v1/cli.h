@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "apps/yolo_v1/check.h"
+#include "apps/yolo_v1/convert.h"
 #include "apps/yolo_v1/demo.h"
 #include "apps/yolo_v1/detect.h"
 #include "apps/yolo_v1/eval.h"
@@ -29,6 +30,7 @@ struct CheckCommand {
 struct Commands {
   GenerateOptions generate;
   CheckCommand check;
+  ConvertOptions convert;
   TrainOptions train;
   OverfitCommand overfit;
   DemoCommand demo;
@@ -85,6 +87,7 @@ class Cli {
 /// bound to its options struct (which must outlive `app`), and returns how to run it.
 Subcommand add_generate(CLI::App& app, GenerateOptions& g);
 Subcommand add_check_dataset(CLI::App& app, CheckCommand& c);
+Subcommand add_convert(CLI::App& app, ConvertOptions& c);
 Subcommand add_train(CLI::App& app, TrainOptions& t, int& threads);
 Subcommand add_overfit(CLI::App& app, OverfitCommand& o, int& threads);
 Subcommand add_demo(CLI::App& app, DemoCommand& d, int& threads);

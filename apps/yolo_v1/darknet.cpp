@@ -1,5 +1,5 @@
-// darknet networks built from .cfg files (darknet.h; reading the text: darknet_cfg.cpp, the weights:
-// darknet_weights.cpp) for the layers YOLOv1 uses. The arithmetic is darknet's, which is
+// darknet networks built from .cfg files (darknet.h; reading the text: darknet_cfg.cpp, the
+// weights: darknet_weights.cpp) for the layers YOLOv1 uses. The arithmetic is darknet's, which is
 // not PyTorch's in a few places (each noted where it is used):
 //   [convolutional] pad=1 means padding = size / 2 (pad wins over an explicit padding=);
 //   [maxpool] padding defaults to size - 1, the output is (w + padding - size) / stride + 1 and
@@ -267,7 +267,10 @@ const char* darknet_layer_name(DarknetLayerType type) {
 
 // ---- building the network ---------------------------------------------------------------------
 
-DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator& gen) {
+namespace {
+
+// The [net] section (the first): the input size and the training options.
+DarknetNetwork net_section(const DarknetConfig& cfg) {
   const std::string& file = cfg.file;
   MINIDL_CHECK(!cfg.sections.empty(), file, ": no sections (a .cfg starts with [net])");
   const DarknetSection& first = cfg.sections[0];
@@ -304,6 +307,46 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
              str("policy=steps needs steps and scales of one length, got ", o.steps.size(),
                  " steps and ", o.scales.size(), " scales"));
   }
+  return net;
+}
+
+// The keys of a [detection] section (the output size is checked by the caller, which knows it).
+DarknetDetection detection_section(const DarknetConfig& cfg, const DarknetSection& s) {
+  Keys k(cfg, s,
+         {"classes", "coords", "rescore", "side", "num", "softmax", "sqrt", "jitter",
+          "object_scale", "noobject_scale", "class_scale", "coord_scale"});
+  DarknetDetection d;
+  d.line = s.line;
+  d.classes = static_cast<int>(k.integer("classes", 1, 1, kMaxSide));
+  d.coords = static_cast<int>(k.integer("coords", 1, 1, kMaxSide));
+  d.num = static_cast<int>(k.integer("num", 1, 1, kMaxSide));
+  d.side = static_cast<int>(k.integer("side", 7, 1, kMaxSide));
+  d.rescore = k.flag("rescore", false);
+  d.softmax = k.flag("softmax", false);
+  d.sqrt = k.flag("sqrt", false);
+  const float inf = std::numeric_limits<float>::infinity();
+  d.jitter = k.real("jitter", d.jitter, 0.f, 1.f);
+  d.object_scale = k.real("object_scale", 1.f, 0.f, inf);
+  d.noobject_scale = k.real("noobject_scale", 1.f, 0.f, inf);
+  d.class_scale = k.real("class_scale", 1.f, 0.f, inf);
+  d.coord_scale = k.real("coord_scale", 1.f, 0.f, inf);
+  return d;
+}
+
+}  // namespace
+
+DarknetHead read_darknet_head(const DarknetConfig& cfg) {
+  const DarknetNetwork net = net_section(cfg);
+  DarknetHead h;
+  h.width = net.width, h.height = net.height, h.channels = net.channels;
+  for (const DarknetSection& s : cfg.sections)
+    if (s.type == "detection") h.detection = detection_section(cfg, s);
+  return h;
+}
+
+DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator& gen) {
+  const std::string& file = cfg.file;
+  DarknetNetwork net = net_section(cfg);
 
   net.model = std::make_shared<minidl::Sequential>();
   Shape cur = {net.channels, net.height, net.width};  // per image: (C, H, W), or (n)
@@ -414,25 +457,8 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
       l.module = seq;
       cur = {out};
     } else if (t == "detection") {
-      Keys k(cfg, s,
-             {"classes", "coords", "rescore", "side", "num", "softmax", "sqrt", "jitter",
-              "object_scale", "noobject_scale", "class_scale", "coord_scale"});
       l.type = DarknetLayerType::Detection;
-      DarknetDetection d;
-      d.line = s.line;
-      d.classes = static_cast<int>(k.integer("classes", 1, 1, kMaxSide));
-      d.coords = static_cast<int>(k.integer("coords", 1, 1, kMaxSide));
-      d.num = static_cast<int>(k.integer("num", 1, 1, kMaxSide));
-      d.side = static_cast<int>(k.integer("side", 7, 1, kMaxSide));
-      d.rescore = k.flag("rescore", false);
-      d.softmax = k.flag("softmax", false);
-      d.sqrt = k.flag("sqrt", false);
-      const float inf = std::numeric_limits<float>::infinity();
-      d.jitter = k.real("jitter", d.jitter, 0.f, 1.f);
-      d.object_scale = k.real("object_scale", 1.f, 0.f, inf);
-      d.noobject_scale = k.real("noobject_scale", 1.f, 0.f, inf);
-      d.class_scale = k.real("class_scale", 1.f, 0.f, inf);
-      d.coord_scale = k.real("coord_scale", 1.f, 0.f, inf);
+      const DarknetDetection d = detection_section(cfg, s);
       const int64_t cells = int64_t{d.side} * d.side;
       const int64_t expect = cells * ((1 + int64_t{d.coords}) * d.num + d.classes);
       const int64_t got = minidl::shape_numel(cur);

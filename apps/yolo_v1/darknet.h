@@ -127,6 +127,15 @@ struct DarknetNetwork {
 DarknetNetwork build_darknet_network(const DarknetConfig& cfg,
                                      minidl::Generator& gen = minidl::default_generator());
 
+/// What a .cfg says about the network's input and output, read without building the network
+/// (yolov1.cfg's layers hold 270M weights): [net]'s width, height and channels, and the
+/// [detection] section when there is one, each checked as build_darknet_network checks it.
+struct DarknetHead {
+  int64_t width = 0, height = 0, channels = 0;
+  std::optional<DarknetDetection> detection;
+};
+DarknetHead read_darknet_head(const DarknetConfig& cfg);
+
 /// build_darknet_network(parse_darknet_cfg(cfg), gen).
 DarknetNetwork load_darknet_network(const std::filesystem::path& cfg,
                                     minidl::Generator& gen = minidl::default_generator());

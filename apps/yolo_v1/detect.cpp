@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "apps/yolo_v1/darknet_model.h"
 #include "apps/yolo_v1/labels.h"
 #include "apps/yolo_v1/run_dir.h"
 
@@ -75,9 +76,19 @@ DetectReport run_detect(const DetectCommand& cmd, std::ostream& out, std::ostrea
                cmd.det.conf);
   MINIDL_CHECK(cmd.det.nms_iou >= 0 && cmd.det.nms_iou <= 1, "--nms-iou must be in [0, 1]; got ",
                cmd.det.nms_iou);
+  const bool darknet = !cmd.darknet_cfg.empty();
+  MINIDL_CHECK(cmd.model.empty() == darknet,
+               "detect: give --model (a minidl run) or --darknet-cfg with --darknet-weights (a "
+               "darknet network), not both");
+  MINIDL_CHECK(darknet == !cmd.darknet_weights.empty(),
+               "detect: --darknet-cfg and --darknet-weights go together");
+  MINIDL_CHECK(darknet || cmd.names.empty(),
+               "detect: --names is for --darknet-cfg (a minidl run has its class names)");
   const std::vector<fs::path> files = expand_inputs(cmd.inputs);
   const Device device = parse_device(cmd.device);
-  LoadedModel lm = load_trained(cmd.model, device);
+  LoadedModel lm =
+      darknet ? load_darknet_detector(cmd.darknet_cfg, cmd.darknet_weights, cmd.names, device)
+              : load_trained(cmd.model, device);
   std::error_code ec;
   fs::create_directories(cmd.save_txt ? cmd.out / "labels" : cmd.out, ec);
   MINIDL_CHECK(!ec, "cannot create '", cmd.out.string(), "': ", ec.message());
@@ -97,7 +108,10 @@ DetectReport run_detect(const DetectCommand& cmd, std::ostream& out, std::ostrea
       ++rep.failed;
       continue;
     }
-    const Tensor x = to_tensor(im, lm.cfg.input).reshape({1, 3, lm.cfg.input, lm.cfg.input});
+    // A darknet network gets darknet's preprocessing; a minidl run the one it was trained with.
+    const int in = lm.cfg.input;
+    const Tensor x =
+        darknet ? darknet_input(im, in, in) : to_tensor(im, in).reshape({1, 3, in, in});
     const std::vector<Detection> dets = detect_tensor(*lm.model, lm.cfg, x, device, cmd.det)[0];
     std::string stem = file.stem().string();
     if (const int n = stems[stem]++; n > 0) stem.append(1, '_').append(std::to_string(n));

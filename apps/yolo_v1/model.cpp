@@ -4,30 +4,37 @@
 #include <algorithm>
 #include <charconv>
 
+#include "apps/yolo_v1/darknet_model.h"
+
 namespace yolo {
 
 using namespace minidl;
 
 const std::vector<std::string>& arch_list() {
-  static const std::vector<std::string> archs = {"humble", "tiny"};
+  static const std::vector<std::string> archs = {"humble", "tiny", "small"};
   return archs;
 }
 
-static int min_input(const std::string& arch) { return arch == "humble" ? 16 : 64; }
+static int min_input(const std::string& arch) { return arch == "tiny" ? 64 : 16; }
 
 void ModelConfig::validate() const {
+  if (arch == "darknet") return check_darknet_config(*this);
   const auto& all = arch_list();
   MINIDL_CHECK(std::find(all.begin(), all.end(), arch) != all.end(), "unknown architecture '", arch,
-               "' (known: humble, tiny)");
+               "' (known: humble, tiny, small)");
   MINIDL_CHECK(class_loss == "sse" || class_loss == "softmax", "unknown class loss '", class_loss,
                "' (sse or softmax)");
   MINIDL_CHECK(S >= 1 && B >= 1 && C >= 1, "S, B and C must be >= 1; got S=", S, " B=", B,
                " C=", C);
+  MINIDL_CHECK(arch != "small" || (input % 8 == 0 && S == input / 8),
+               "the small network's grid is its input / 8 (three 2x2 pools): input ", input,
+               " needs a multiple of 8 and S = input / 8; got S=", S);
   MINIDL_CHECK(input >= min_input(arch) && input <= 4096, "input size for ", arch, " must be in [",
                min_input(arch), ", 4096]; got ", input);
 }
 
 YoloV1Options ModelConfig::loss() const {
+  if (arch == "darknet") return darknet_loss_options(*this);
   YoloV1Options o;
   o.S = S, o.B = B, o.C = C;
   o.sqrt_wh = arch != "humble";
@@ -36,7 +43,8 @@ YoloV1Options ModelConfig::loss() const {
 }
 
 std::string ModelConfig::str() const {
-  return minidl::str(arch, " S=", S, " B=", B, " C=", C, " input=", input,
+  return minidl::str(arch, arch == "darknet" ? " " + darknet_file : "", " S=", S, " B=", B,
+                     " C=", C, " input=", input,
                      class_loss == "sse" ? "" : " class_loss=" + class_loss);
 }
 
@@ -44,11 +52,13 @@ ModelConfig reference_config(const std::string& arch, int C) {
   ModelConfig c;
   c.arch = arch, c.C = C;
   if (arch == "humble") c.S = 2, c.B = 1, c.input = 64;
+  if (arch == "small") c.S = 8, c.B = 1, c.input = 64;
   c.validate();
   return c;
 }
 
 std::shared_ptr<Sequential> make_model(const ModelConfig& cfg, Generator& gen) {
+  if (cfg.arch == "darknet") return make_darknet_model(cfg, gen).model;
   cfg.validate();
   const int64_t out = static_cast<int64_t>(cfg.S) * cfg.S * (5 * cfg.B + cfg.C);
   auto m = std::make_shared<Sequential>();
@@ -67,6 +77,22 @@ std::shared_ptr<Sequential> make_model(const ModelConfig& cfg, Generator& gen) {
     m->emplace<Sigmoid>();
     m->emplace<Dense>(256, out, true, Init::Auto, gen);
     m->emplace<Sigmoid>();
+  } else if (cfg.arch == "small") {
+    // Darknet-style and fully convolutional: 3x3 convolutions with batch norm and leaky ReLU,
+    // three 2x2 pools (64 -> 8), and a 1x1 convolution that predicts each cell from its own
+    // column of features. Every output is squashed to (0, 1) like humble's.
+    int64_t c = 3;
+    for (int64_t f : {16, 32, 64, 128, 128}) {
+      m->emplace<Conv2D>(c, f, 3, 1, 1, false, Init::Auto, gen);
+      m->emplace<BatchNorm2d>(f);
+      m->emplace<LeakyReLU>(0.1f);
+      if (f <= 64) m->emplace<MaxPool2D>(2);
+      c = f;
+    }
+    m->emplace<Conv2D>(c, 5 * cfg.B + cfg.C, 1, 1, 0, true, Init::Auto, gen);
+    m->emplace<Permute>(Shape{2, 3, 1});  // (N, 5B + C, S, S) -> (N, S, S, 5B + C)
+    m->emplace<Sigmoid>();
+    return m;
   } else {  // tiny: 448 -> 224 -> ... -> 7 after six pools
     int64_t c = 3;
     for (int64_t f : {16, 32, 64, 128, 256, 512}) {
@@ -94,6 +120,10 @@ Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::string>&
              {"yolo.C", std::to_string(cfg.C)},
              {"yolo.input", std::to_string(cfg.input)},
              {"yolo.class_loss", cfg.class_loss}};
+  if (cfg.arch == "darknet") {
+    m["yolo.darknet_cfg"] = cfg.darknet_cfg;
+    m["yolo.darknet_file"] = cfg.darknet_file;
+  }
   if (!names.empty()) {
     std::string joined;
     for (const std::string& n : names) joined += (joined.empty() ? "" : "\n") + n;
@@ -123,6 +153,10 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& file,
   c.S = number("yolo.S"), c.B = number("yolo.B"), c.C = number("yolo.C");
   c.input = number("yolo.input");
   if (auto it = meta.find("yolo.class_loss"); it != meta.end()) c.class_loss = it->second;
+  if (c.arch == "darknet") {
+    c.darknet_cfg = get("yolo.darknet_cfg");
+    c.darknet_file = get("yolo.darknet_file");
+  }
   try {
     c.validate();
   } catch (const Error& e) {

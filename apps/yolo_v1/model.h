@@ -14,18 +14,25 @@ namespace yolo {
 /// What defines a network and its loss. Saved in checkpoint metadata so a run folder is enough to
 /// rebuild the model (detect, eval).
 struct ModelConfig {
-  std::string arch = "tiny";       // "humble" or "tiny"
+  std::string arch = "tiny";       // "humble", "tiny" or "darknet" (a darknet .cfg's network)
   int S = 7, B = 2, C = 20;        // grid, boxes per cell, classes
   int input = 448;                 // the square input side in pixels
   std::string class_loss = "sse";  // "sse" (YOLOv1's) or "softmax" (cross-entropy)
+  /// arch "darknet": the text of the .cfg file that defines the network (kept in checkpoints, so
+  /// a run folder is enough to rebuild it) and its name for messages. S, B, C and input are then
+  /// its [detection] side, num, classes and its [net] width (darknet_model.h).
+  std::string darknet_cfg, darknet_file;
   /// Loss options for this network: S, B, C, the class loss; sqrt_wh for tiny (linear head
   /// predicts sqrt w, h), not for humble (its sigmoid head predicts w, h); the lambdas at
-  /// their defaults (docs/yolo_v1_conventions.md). decode() needs the same options.
+  /// their defaults (docs/yolo_v1_conventions.md). darknet: what its [detection] section says
+  /// (darknet_loss_options). decode() needs the same options.
   minidl::YoloV1Options loss() const;
   /// Throws minidl::Error naming the field unless arch and class_loss are known, S, B, C >= 1 and
-  /// the input is at least the arch's smallest (humble 16, tiny 64).
+  /// the input is at least the arch's smallest (humble 16, tiny 64); darknet: unless the fields
+  /// agree with the .cfg text (check_darknet_config).
   void validate() const;
-  /// "humble S=2 B=1 C=3 input=64" (and " class_loss=softmax" when not sse).
+  /// "humble S=2 B=1 C=3 input=64" (and " class_loss=softmax" when not sse); darknet:
+  /// "darknet FILE S=7 B=2 C=20 input=448".
   std::string str() const;
 };
 
@@ -37,7 +44,7 @@ const std::vector<std::string>& arch_list();
 ModelConfig reference_config(const std::string& arch, int C);
 
 /// Builds the network for cfg (after cfg.validate()); weights drawn from gen. Input (N, 3, in, in),
-/// output (N, S, S, B*5 + C).
+/// output (N, S, S, B*5 + C). darknet: make_darknet_model(cfg, gen).model (darknet_model.h).
 ///  humble: conv1x1 16, conv3x3 32, leaky 0.3, pool 2, conv3x3 16, conv3x3 32, leaky 0.3, pool 2
 ///          ('valid' convolutions), flatten, dense 256, sigmoid, dense S*S*(5B+C), sigmoid.
 ///  tiny:   six times (conv3x3 pad 1 with 16, 32, ... 512 filters, leaky 0.1, pool 2), conv3x3
@@ -46,8 +53,9 @@ std::shared_ptr<minidl::Sequential> make_model(
     const ModelConfig& cfg, minidl::Generator& gen = minidl::default_generator());
 
 /// The config as checkpoint metadata: "yolo.arch", "yolo.S", "yolo.B", "yolo.C", "yolo.input",
-/// "yolo.class_loss" (read as "sse" when absent) and "yolo.names" (the class names joined by
-/// newlines) when names is not empty.
+/// "yolo.class_loss" (read as "sse" when absent), "yolo.darknet_cfg" and "yolo.darknet_file"
+/// for arch darknet, and "yolo.names" (the class names joined by newlines) when names is not
+/// empty.
 minidl::Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::string>& names);
 /// Reads them back (names into *names when not null). Throws minidl::Error naming `file` and the
 /// key when one is missing or not a valid number, or the config does not validate.

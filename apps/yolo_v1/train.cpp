@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "apps/yolo_v1/curves.h"
+#include "apps/yolo_v1/darknet_model.h"
 #include "apps/yolo_v1/evaluate.h"
 #include "apps/yolo_v1/progress.h"
 #include "apps/yolo_v1/run_dir.h"
@@ -62,6 +63,7 @@ ModelConfig config_from_options(const TrainOptions& o, int C) {
   if (o.S > 0) cfg.S = o.S;
   if (o.B > 0) cfg.B = o.B;
   if (o.input > 0) cfg.input = o.input;
+  if (cfg.arch == "small" && o.S <= 0) cfg.S = cfg.input / 8;  // its grid follows its input
   cfg.class_loss = o.class_loss;
   cfg.validate();
   return cfg;
@@ -105,6 +107,19 @@ struct EpochSums {
   double seconds = 0;
 };
 
+// Every process's batches of the epoch weigh the same (the sampler gives each as many examples),
+// so the mean of the processes' mean losses is the loss over the global batches.
+void average_over_ranks(EpochSums& s) {
+  const int n = dist::world_size();
+  if (n == 1) return;
+  const std::array<double, 5> t = s.terms.values();
+  std::vector<float> v = {static_cast<float>(s.loss)};
+  for (double x : t) v.push_back(static_cast<float>(x));
+  dist::allreduce_sum(v);
+  s.loss = v[0] / n;
+  s.terms = LossTerms{v[1], v[2], v[3], v[4], v[5]} / n;
+}
+
 // A run opened for training: options checked, data loaded, the model built (or restored with its
 // optimiser and state by --resume), the schedule, loss and log ready; then one epoch at a time.
 // Neither copied nor moved: the dataset refers to the training data and Adam to the parameters.
@@ -141,14 +156,20 @@ class Run {
   std::optional<Adam> adam_;
   int64_t step_ = 0, per_epoch_ = 0;
   std::shared_ptr<DetectionDataset> dataset_;
-  std::optional<DataLoader> loader_;
+  // Data-parallel (mpirun): this process's share of every --batch, its batches of each epoch,
+  // and the averaging of gradients over the processes. One process: the whole batch.
+  int64_t rank_batch_ = 0;
+  std::optional<dist::DistributedSampler> sampler_;
+  std::optional<dist::GradSync> sync_;
   std::optional<WarmupLR> schedule_;
   std::optional<YoloV1Loss> loss_fn_;
   std::optional<TrainLog> log_;
+  std::optional<DarknetModel> darknet_;  // arch darknet: its layers, for the .weights files
 };
 
 Run::Run(const TrainOptions& o, std::ostream& out) : o_(o), out_(out), run_{o.out} {
   check_options(o);
+  rank_batch_ = dist::per_rank_batch(o.batch, "--batch");
   device_ = parse_device(o.device);
   std::error_code ec;
   if (o.resume)
@@ -173,6 +194,15 @@ void Run::configure() {
   st_.seed = o_.seed;
   st_.lambda_coord = o_.lambda_coord, st_.lambda_noobj = o_.lambda_noobj;
   st_.lambda_class = o_.lambda_class;
+  MINIDL_CHECK(o_.darknet_weights.empty() || !o_.darknet_cfg.empty(),
+               "--darknet-weights needs --darknet-cfg (the network the weights belong to)");
+  if (!o_.resume && !o_.darknet_cfg.empty()) {
+    cfg_ = darknet_train_config(o_.darknet_cfg, C, o_.S, o_.B, o_.input, o_.class_loss);
+    const YoloV1Options d = cfg_.loss();  // the [detection] section's scales
+    st_.lambda_coord = d.lambda_coord, st_.lambda_noobj = d.lambda_noobj;
+    st_.lambda_class = d.lambda_class;
+    return;
+  }
   if (!o_.resume) {
     cfg_ = config_from_options(o_, C);
     return;
@@ -224,7 +254,17 @@ void Run::load_data(const Dataset& ds) {
 
 void Run::build_model() {
   Generator gen(st_.seed);
-  model_ = make_model(cfg_, gen);
+  if (cfg_.arch == "darknet") {
+    darknet_.emplace(make_darknet_model(cfg_, gen));
+    model_ = darknet_->model;
+    if (!o_.resume && !o_.darknet_weights.empty()) {
+      const DarknetWeightsHeader h = load_darknet_weights(o_.darknet_weights, darknet_->net);
+      out_ << "weights: " << o_.darknet_weights.string() << " (darknet " << h.major << "."
+           << h.minor << "." << h.revision << ", " << h.seen << " images seen)\n";
+    }
+  } else {
+    model_ = make_model(cfg_, gen);
+  }
   out_ << "model: " << cfg_.str() << "\n" << summary(*model_, {1, 3, cfg_.input, cfg_.input});
   model_->to(device_);
   adam_.emplace(model_->parameters(), o_.lr, 0.9f, 0.999f, 1e-8f, o_.weight_decay);
@@ -240,6 +280,11 @@ void Run::build_model() {
     out_ << "resuming " << last.string() << " after epoch " << st_.epoch << " (step " << step_
          << ")\n";
   }
+  // Every process starts from rank 0's weights and Adam state; the checkpoint holds that one
+  // global state, so a run resumes with any number of processes.
+  dist::replicate_from_rank0(model_->parameters(), model_->buffers(), &*adam_);
+  sync_.emplace(model_->parameters());
+  if (!dist::is_main()) return;  // rank 0 alone writes the run folder
   std::error_code ec;
   fs::create_directories(o_.out, ec);
   MINIDL_CHECK(!ec, "cannot create '", o_.out.string(), "': ", ec.message());
@@ -248,8 +293,9 @@ void Run::build_model() {
 
 void Run::prepare_loop() {
   dataset_ = std::make_shared<DetectionDataset>(train_data_, cfg_.S, cfg_.C, o_.augment, st_.seed);
-  loader_.emplace(dataset_, o_.batch, true, st_.seed);
-  per_epoch_ = loader_->size();
+  // With one process the sampler's batches are DataLoader's (the same shuffle, same batches).
+  sampler_.emplace(train_data_.size(), dist::rank(), dist::world_size(), true, st_.seed);
+  per_epoch_ = sampler_->num_batches(rank_batch_);
   const int64_t total_steps = per_epoch_ * o_.epochs;
   const int64_t warmup = std::min<int64_t>(o_.warmup, total_steps / 5);
   schedule_.emplace(warmup,
@@ -260,23 +306,27 @@ void Run::prepare_loop() {
   loss_opt.lambda_noobj = static_cast<float>(st_.lambda_noobj);
   loss_opt.lambda_class = static_cast<float>(st_.lambda_class);
   loss_fn_.emplace(loss_opt);
-  log_.emplace(run_.log(), st_.epoch);
+  if (dist::is_main()) log_.emplace(run_.log(), st_.epoch);
   out_ << "training: Adam lr " << o_.lr << " (warm-up " << warmup << " steps, cosine to "
-       << o_.lr * o_.min_lr_factor << "), batch " << o_.batch << ", " << per_epoch_
-       << " steps per epoch, epochs " << st_.epoch + 1 << ".." << o_.epochs << ", augmentation "
-       << (o_.augment.enabled ? "on" : "off") << ", log " << run_.log().string() << "\n"
+       << o_.lr * o_.min_lr_factor << "), batch " << o_.batch
+       << (dist::world_size() > 1
+               ? str(" (", rank_batch_, " on each of ", dist::world_size(), " processes)")
+               : "")
+       << ", " << per_epoch_ << " steps per epoch, epochs " << st_.epoch + 1 << ".." << o_.epochs
+       << ", augmentation " << (o_.augment.enabled ? "on" : "off") << ", log "
+       << run_.log().string() << "\n"
        << std::flush;
   if (st_.epoch >= o_.epochs)
     out_ << "the run has already trained " << st_.epoch << " epochs; raise --epochs to go on\n";
 }
 
 EpochSums Run::run_batches(int epoch) {
-  loader_->set_epoch(epoch - 1);
   dataset_->set_epoch(epoch - 1);
   Progress progress(out_, o_.tty, epoch, o_.epochs, per_epoch_,
                     (o_.epochs - epoch) * train_data_.size());
   EpochSums s;
-  for (const Example& b : *loader_) {
+  for (const std::vector<int64_t>& batch : sampler_->batches(epoch - 1, rank_batch_)) {
+    const Example b = dataset_->get_batch(batch);
     schedule_->apply(*adam_, step_);
     const Tensor x = b.input.to(device_), target = b.target.to(device_);
     YoloV1LossResult r = (*loss_fn_)((*model_)(x), target);
@@ -289,18 +339,24 @@ EpochSums Run::run_batches(int epoch) {
                            : "no checkpoint was written yet",
                  "); try a lower --lr");
     adam_->zero_grad();
-    r.total.backward();
+    sync_->backward(r.total);  // gradients averaged over the processes
     adam_->step();
-    ++step_, ++s.batches, s.images += x.size(0), s.loss += total, s.terms += terms;
+    ++step_, ++s.batches, s.images += x.size(0) * dist::world_size(), s.loss += total;
+    s.terms += terms;
     if (!o_.quiet)
       progress.update(s.batches, s.images, s.loss / s.batches,
                       (s.terms / static_cast<double>(s.batches)).values().data());
   }
   s.seconds = progress.seconds();
+  average_over_ranks(s);
   return s;
 }
 
 void Run::record_epoch(int epoch, const EpochSums& s) {
+  if (!dist::is_main()) {  // rank 0 evaluates and writes; the others go on to the next epoch
+    st_.epoch = epoch;
+    return;
+  }
   const LossTerms mean = s.terms / static_cast<double>(s.batches);
   EpochRow row;
   row.epoch = epoch, row.step = step_, row.lr = adam_->lr(), row.loss = s.loss / s.batches;
@@ -322,6 +378,11 @@ void Run::record_epoch(int epoch, const EpochSums& s) {
   log_->append(row);
   if (best) save_checkpoint(run_.best(), *model_, *adam_, step_, state_metadata(cfg_, names_, st_));
   save_checkpoint(run_.last(), *model_, *adam_, step_, state_metadata(cfg_, names_, st_));
+  if (darknet_) {  // the same weights for darknet; `seen` counts images as darknet does
+    const int64_t seen = step_ * o_.batch;
+    if (best) save_darknet_weights(o_.out / "best.weights", darknet_->net, seen);
+    save_darknet_weights(o_.out / "last.weights", darknet_->net, seen);
+  }
   save_png(run_.curves(), draw_curves(log_->rows()));
   char line[256];
   std::snprintf(line, sizeof line, "epoch %d/%d loss %.4f  %.1f img/s  %.1fs", epoch, o_.epochs,
@@ -346,16 +407,22 @@ TrainResult Run::finish() {
   char best[64];
   std::snprintf(best, sizeof best, "%.4f at epoch %d", res.best_map, res.best_epoch);
   out_ << "run folder " << o_.out.string() << ": best.safetensors (val mAP@0.5 " << best
-       << "), last.safetensors, log.csv, curves.png, classes.names\n";
+       << "), last.safetensors, log.csv, curves.png, classes.names"
+       << (darknet_ ? ", best.weights and last.weights (darknet's format)" : "") << "\n";
   return res;
 }
 
 }  // namespace
 
 TrainResult train(const TrainOptions& o, std::ostream& out) {
-  Run run(o, out);
+  if (o.distributed) dist::init();  // a world of one unless mpirun (or srun) started us
+  std::ostream silent(nullptr);     // ranks other than 0 print nothing
+  Run run(o, dist::is_main() ? out : silent);
   for (int epoch = run.epochs_done() + 1; epoch <= o.epochs; ++epoch) run.train_epoch(epoch);
-  return run.finish();
+  TrainResult result = run.finish();
+  // Only after success: a rank that fails exits without it, and the launcher stops the others.
+  if (o.distributed) dist::finalize();
+  return result;
 }
 
 }  // namespace yolo

@@ -19,7 +19,11 @@ struct TrainOptions {
   fs::path out = "runs/train";  // run folder
   std::string arch = "tiny";
   int S = 0, B = 0, input = 0;  // 0: the arch's reference (humble 2, 1, 64; tiny 7, 2, 448)
-  int epochs = 30;              // total, counting epochs done before a resume
+  // Instead of arch: the network of a darknet .cfg (darknet_train_config; its [detection]
+  // section sets S, B, input and the loss weights), optionally starting from darknet .weights.
+  // The run also writes last.weights and best.weights. A resumed run keeps its own network.
+  fs::path darknet_cfg, darknet_weights;
+  int epochs = 30;  // total, counting epochs done before a resume
   int batch = 32;
   float lr = 1e-3f;  // Adam; linear warm-up, then cosine decay to lr * min_lr_factor
   float min_lr_factor = 0.05f;
@@ -38,6 +42,10 @@ struct TrainOptions {
   int eval_every = 1;  // validation mAP every N epochs (and after the last)
   bool tty = false;    // redraw the progress line in place
   bool quiet = false;  // no progress lines (the per-epoch lines stay)
+  // Join the MPI job when mpirun or srun started this process (`train` only): each of the N
+  // processes trains on batch / N examples of every step and the gradients are averaged
+  // (core/dist.h); rank 0 alone prints, evaluates and writes the run folder.
+  bool distributed = false;
 };
 
 struct TrainResult {
@@ -53,6 +61,8 @@ struct TrainResult {
 /// for bad options, data (see load_split), a run folder that already holds a checkpoint without
 /// --resume (or none with it), and on the first non-finite loss (naming the terms, epoch, batch
 /// and step; the checkpoints of the epochs before it stay intact).
+/// With opt.distributed it joins the MPI job (dist::init) and leaves it (dist::finalize) on
+/// success; a --batch that the world size does not divide is an error naming both.
 TrainResult train(const TrainOptions& opt, std::ostream& out);
 
 /// The five terms of the YOLOv1 loss (losses/yolo_v1_loss.h) as numbers: of one batch, or summed

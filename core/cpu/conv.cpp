@@ -97,14 +97,13 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
   if (path == ConvPath::Reference) return conv2d_backward_reference(g, x, W, gy, dx, dW, db);
   const int64_t N = g.N, F = g.F, P = g.P();
   if (db)
-    parallel_for(F, std::max<int64_t>(1, kConvParallelMin / std::max<int64_t>(N * P, 1)),
-                 [&](int64_t f0, int64_t f1) {
-                   for (int64_t f = f0; f < f1; ++f) {
-                     double s = 0;
-                     for (int64_t n = 0; n < N; ++n) s += row_sum(gy + (n * F + f) * P, P);
-                     db[f] = static_cast<float>(s);
-                   }
-                 });
+    parallel_for(F, grain_for(N * P), [&](int64_t f0, int64_t f1) {
+      for (int64_t f = f0; f < f1; ++f) {
+        double s = 0;
+        for (int64_t n = 0; n < N; ++n) s += row_sum(gy + (n * F + f) * P, P);
+        db[f] = static_cast<float>(s);
+      }
+    });
   if (path == ConvPath::Empty) {  // the gradients are 0
     if (dW) std::fill(dW, dW + F * g.K(), 0.f);
     if (dx) std::fill(dx, dx + N * g.C * g.H * g.W, 0.f);

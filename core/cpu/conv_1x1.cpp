@@ -61,14 +61,12 @@ void conv1x1_shallow(const ConvParams& g, const float* x, const float* W, const 
   if (avx2_allowed()) block = shallow_block_avx2<K>;
 #endif
   const int64_t F = g.F, P = g.P(), blocks = ceil_div(P, kShallowCols);
-  parallel_for(g.N * blocks, std::max<int64_t>(1, kConvParallelMin / (F * kShallowCols)),
-               [&](int64_t i0, int64_t i1) {
-                 for (int64_t i = i0; i < i1; ++i) {
-                   const int64_t n = i / blocks, p0 = (i % blocks) * kShallowCols;
-                   block(x + n * K * P + p0, W, b, F, P, std::min(kShallowCols, P - p0),
-                         y + n * F * P + p0);
-                 }
-               });
+  parallel_for(g.N * blocks, grain_for(F * kShallowCols), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t n = i / blocks, p0 = (i % blocks) * kShallowCols;
+      block(x + n * K * P + p0, W, b, F, P, std::min(kShallowCols, P - p0), y + n * F * P + p0);
+    }
+  });
 }
 
 }  // namespace

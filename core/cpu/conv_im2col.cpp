@@ -211,7 +211,7 @@ void conv_im2col_dW(const ConvParams& g, const BackwardPlan& plan, const float* 
         dW_span(g, x, gy, plan.w_spans.at(i, N, P), 0, K, ws + q * plan.w_slot, false, acc);
     });
     if (G > 1)
-      parallel_for(F * K, kConvParallelMin, [&](int64_t i0, int64_t i1) {
+      parallel_for(F * K, kParallelMin, [&](int64_t i0, int64_t i1) {
         for (int64_t q = 1; q < G; ++q) {
           const float* acc = accs + (q - 1) * F * K;
           for (int64_t i = i0; i < i1; ++i) dW[i] += acc[i];
@@ -267,7 +267,7 @@ void im2col(const float* x, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t
             int64_t pad, int64_t OH, int64_t OW, float* col) {
   const ConvParams g{1, C, H, W, 0, KH, KW, OH, OW, stride, pad};
   const int64_t R = C * KH * KW, P = OH * OW;
-  parallel_for(R, std::max<int64_t>(1, kConvParallelMin / std::max<int64_t>(P, 1)),
+  parallel_for(R, grain_for(P),
                [&](int64_t r0, int64_t r1) { im2col_tile(g, x, r0, r1, 0, P, col + r0 * P, P); });
 }
 
@@ -278,10 +278,9 @@ void col2im(const float* col, int64_t C, int64_t H, int64_t W, int64_t KH, int64
             int64_t stride, int64_t pad, int64_t OH, int64_t OW, float* dx) {
   const ConvParams g{1, C, H, W, 0, KH, KW, OH, OW, stride, pad};
   const int64_t KK = KH * KW, P = OH * OW;
-  parallel_for(C, std::max<int64_t>(1, kConvParallelMin / std::max<int64_t>(KK * P, 1)),
-               [&](int64_t c0, int64_t c1) {
-                 col2im_tile(g, col + c0 * KK * P, c0 * KK, c1 * KK, 0, P, dx, P);
-               });
+  parallel_for(C, grain_for(KK * P), [&](int64_t c0, int64_t c1) {
+    col2im_tile(g, col + c0 * KK * P, c0 * KK, c1 * KK, 0, P, dx, P);
+  });
 }
 
 }  // namespace minidl::cpu

@@ -17,8 +17,6 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // ---- tuned constants ----------------------------------------------------------------------------
 
-/// Below this many elements, another thread costs more than it gives.
-constexpr int64_t kConvParallelMin = 1 << 15;
 /// A thread's span of a col matrix holds about this many floats (4 MB), so that it is still in
 /// cache when the gemm reads back what im2col has just written...
 constexpr int64_t kTileFloats = 1 << 20;

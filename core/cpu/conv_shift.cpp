@@ -119,7 +119,7 @@ XRows x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, 
 // Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
 void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   const int64_t F = g.F, C = g.C, KK = g.KH * g.KW;
-  parallel_for(F, std::max<int64_t>(1, kConvParallelMin / g.K()), [&](int64_t f0, int64_t f1) {
+  parallel_for(F, grain_for(g.K()), [&](int64_t f0, int64_t f1) {
     for (int64_t f = f0; f < f1; ++f)
       for (int64_t c = 0; c < C; ++c)
         for (int64_t k = 0; k < KK; ++k) Wt[(k * F + f) * C + c] = W[(f * C + c) * KK + k];
@@ -202,20 +202,18 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
                1.f, acc + (kh * g.KW + kw) * F * cc, cc);
     }
   });
-  parallel_for(F, std::max<int64_t>(1, kConvParallelMin / (g.K() * s.groups)),
-               [&](int64_t f0, int64_t f1) {
-                 for (int64_t f = f0; f < f1; ++f)
-                   for (int64_t c = 0; c < C; ++c) {
-                     const int64_t b = c / s.chans, cc = std::min(s.chans, C - b * s.chans);
-                     for (int64_t k = 0; k < KK; ++k) {
-                       const int64_t at = (k * F + f) * cc + (c - b * s.chans);
-                       float sum = 0.f;
-                       for (int64_t q = 0; q < s.groups; ++q)
-                         sum += accs[(q * s.blocks + b) * acc_floats + at];
-                       dW[(f * C + c) * KK + k] = sum;
-                     }
-                   }
-               });
+  parallel_for(F, grain_for(g.K() * s.groups), [&](int64_t f0, int64_t f1) {
+    for (int64_t f = f0; f < f1; ++f)
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t b = c / s.chans, cc = std::min(s.chans, C - b * s.chans);
+        for (int64_t k = 0; k < KK; ++k) {
+          const int64_t at = (k * F + f) * cc + (c - b * s.chans);
+          float sum = 0.f;
+          for (int64_t q = 0; q < s.groups; ++q) sum += accs[(q * s.blocks + b) * acc_floats + at];
+          dW[(f * C + c) * KK + k] = sum;
+        }
+      }
+  });
 }
 
 // Items (image, channel block): the block's dx (in a padded plane when pad > 0) summed band by

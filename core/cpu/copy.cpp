@@ -3,7 +3,7 @@
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
-#include "core/cpu/strided.h"
+#include "core/kernels/strided.h"
 
 namespace minidl::cpu {
 

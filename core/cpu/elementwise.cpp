@@ -1,19 +1,17 @@
-// CPU elementwise kernels: loops over the scalar formulas of core/cpu/elementwise_math.h (the
+// CPU elementwise kernels: loops over the scalar formulas of core/kernels/elementwise_math.h (the
 // table of ops: each unary op's forward beside its derivative), which cuda/elementwise.cu shares.
 #include <array>
 #include <initializer_list>
 #include <type_traits>
 
-#include "core/cpu/elementwise_math.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
-#include "core/cpu/strided.h"
+#include "core/kernels/elementwise_math.h"
+#include "core/kernels/strided.h"
 
 namespace minidl::cpu {
 
 namespace {
-
-constexpr int64_t kParallelMin = 1 << 15;  // below this, threads cost more than they give
 
 bool all_contiguous(const Layout& out, std::initializer_list<const Layout*> ls) {
   for (const Layout* l : ls) {

@@ -1,14 +1,10 @@
 // CPU kernels of the optimizers' update steps: one pass over a parameter applying the
-// per-element rules of core/cpu/optim_math.h, which cuda/optim_update.cu shares.
+// per-element rules of core/kernels/optim_math.h, which cuda/optim_update.cu shares.
 #include "core/cpu/kernels.h"
-#include "core/cpu/optim_math.h"
 #include "core/cpu/parallel.h"
+#include "core/kernels/optim_math.h"
 
 namespace minidl::cpu {
-
-namespace {
-constexpr int64_t kParallelMin = 1 << 15;  // below this, threads cost more than they give
-}  // namespace
 
 // Each block copies the step's hyperparameters into locals and takes restrict pointers: a write
 // to w[i] then cannot change them, so the compiler hoists the options' branches out of the loop

@@ -9,6 +9,16 @@
 
 namespace minidl::cpu {
 
+/// Elements of work below which one thread costs less than waking the pool: the grain of the
+/// elementwise, softmax, pooling and optimizer loops (gemm.cpp sets its own, in multiply-adds).
+constexpr int64_t kParallelMin = int64_t{1} << 15;
+
+/// The grain, in items, of a loop whose items cost about `work_per_item` elements each (a row,
+/// an image plane): as many items as make kParallelMin elements, and at least one.
+constexpr int64_t grain_for(int64_t work_per_item) {
+  return std::max<int64_t>(1, kParallelMin / std::max<int64_t>(work_per_item, 1));
+}
+
 /// The threads minidl's parallel loops use (minidl::set_num_threads).
 int max_threads();
 /// Sets the pool to n threads in all (the caller's included). Not while a parallel loop runs.

@@ -14,11 +14,6 @@
 namespace minidl::cpu {
 
 namespace {
-// Below this many elements, threads cost more than they give.
-constexpr int64_t kParallelMin = 1 << 15;
-}  // namespace
-
-namespace {
 
 // The window's rule in one place: v (at index i) takes over from the best so far when there is
 // none yet, when it is larger, or when it is the first NaN. Written as selects, not branches
@@ -107,7 +102,7 @@ void max_pool2d(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int6
                 int64_t stride, int64_t pad, int64_t OH, int64_t OW, float* y, int32_t* argmax) {
   const bool k2 = kernel == 2 && stride == 2 && pad == 0;
   const int64_t per_plane = std::max<int64_t>(1, OH * OW * kernel * kernel);
-  parallel_for(N * C, std::max<int64_t>(1, kParallelMin / per_plane), [&](int64_t p0, int64_t p1) {
+  parallel_for(N * C, grain_for(per_plane), [&](int64_t p0, int64_t p1) {
     for (int64_t nc = p0; nc < p1; ++nc) {
       const float* x_p = x + nc * H * W;
       float* y_p = y + nc * OH * OW;
@@ -125,7 +120,7 @@ void max_pool2d(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int6
 void max_pool2d_backward(const float* gy, const int32_t* argmax, int64_t N, int64_t C, int64_t H,
                          int64_t W, int64_t OH, int64_t OW, float* dx) {
   const int64_t per_plane = std::max<int64_t>(1, H * W + OH * OW);
-  parallel_for(N * C, std::max<int64_t>(1, kParallelMin / per_plane), [&](int64_t p0, int64_t p1) {
+  parallel_for(N * C, grain_for(per_plane), [&](int64_t p0, int64_t p1) {
     for (int64_t nc = p0; nc < p1; ++nc) {
       float* dx_p = dx + nc * H * W;
       const float* gy_p = gy + nc * OH * OW;

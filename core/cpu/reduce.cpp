@@ -8,23 +8,22 @@
 namespace minidl::cpu {
 
 void reduce_rows(ReduceOp op, int64_t M, int64_t K, const float* x, float* y) {
-  parallel_for(M, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(K, 1)),
-               [&](int64_t m0, int64_t m1) {
-                 for (int64_t m = m0; m < m1; ++m) {
-                   const float* row = x + m * K;
-                   if (op == ReduceOp::Sum) {
-                     double s = 0;
-                     for (int64_t k = 0; k < K; ++k) s += row[k];
-                     y[m] = static_cast<float>(s);
-                   } else {
-                     float best = row[0];
-                     for (int64_t k = 1; k < K; ++k)
-                       best = op == ReduceOp::Max ? (row[k] > best ? row[k] : best)
-                                                  : (row[k] < best ? row[k] : best);
-                     y[m] = best;
-                   }
-                 }
-               });
+  parallel_for(M, grain_for(K), [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      const float* row = x + m * K;
+      if (op == ReduceOp::Sum) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) s += row[k];
+        y[m] = static_cast<float>(s);
+      } else {
+        float best = row[0];
+        for (int64_t k = 1; k < K; ++k)
+          best = op == ReduceOp::Max ? (row[k] > best ? row[k] : best)
+                                     : (row[k] < best ? row[k] : best);
+        y[m] = best;
+      }
+    }
+  });
 }
 
 void argmax_rows(int64_t M, int64_t K, const float* x, float* y) {

@@ -4,7 +4,7 @@
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
-#include "core/cpu/yolo_v1_math.h"
+#include "core/kernels/yolo_v1_math.h"
 
 namespace minidl::cpu {
 

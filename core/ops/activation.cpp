@@ -1,6 +1,6 @@
 // Activations: sigmoid, tanh, relu and leaky_relu through the UnaryOp kernels (their formulas and
-// derivatives are their lines of MINIDL_UNARY_OPS in core/cpu/elementwise_math.h), and softmax /
-// log_softmax along an axis through the kernels in core/cpu/softmax.cpp.
+// derivatives are their lines of MINIDL_UNARY_OPS in core/kernels/elementwise_math.h), and softmax
+// / log_softmax along an axis through the kernels in core/cpu/softmax.cpp.
 #include "core/ops/activation.h"
 
 #include "core/cpu/kernels.h"
@@ -8,9 +8,6 @@
 #include "core/ops/shape.h"
 
 namespace minidl {
-
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 

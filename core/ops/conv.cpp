@@ -9,11 +9,9 @@
 #include "core/ops/creation.h"
 #include "core/ops/op_util.h"
 #include "core/ops/shape.h"
+#include "core/profile.h"
 
 namespace minidl {
-
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 
@@ -100,8 +98,23 @@ Tensor conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
         int64_t floats = 0;
         MINIDL_DISPATCH_RESULT(dev, floats, conv2d_backward_workspace, g, needs[0], needs[1]);
         Tensor ws = workspace(floats, dev);
-        MINIDL_DISPATCH(dev, conv2d_backward, g, xc.data(), Wc.data(), gy.data(), data_or_null(dx),
-                        data_or_null(dW), data_or_null(db), data_or_null(ws));
+        if (!profile::enabled()) {
+          MINIDL_DISPATCH(dev, conv2d_backward, g, xc.data(), Wc.data(), gy.data(),
+                          data_or_null(dx), data_or_null(dW), data_or_null(db), data_or_null(ws));
+          return Grads{dx, dW, db};
+        }
+        // Profiling: two kernel calls (each computes only what it is given), so that the profile
+        // can tell the weight gradient (with the bias's) from the input gradient.
+        if (needs[1] || needs[2]) {
+          profile::Timer timer(profile::Category::DW);
+          MINIDL_DISPATCH(dev, conv2d_backward, g, xc.data(), Wc.data(), gy.data(), nullptr,
+                          data_or_null(dW), data_or_null(db), data_or_null(ws));
+        }
+        if (needs[0]) {
+          profile::Timer timer(profile::Category::Dx);
+          MINIDL_DISPATCH(dev, conv2d_backward, g, xc.data(), Wc.data(), gy.data(), dx.data(),
+                          nullptr, nullptr, data_or_null(ws));
+        }
         return Grads{dx, dW, db};
       });
 }
@@ -111,6 +124,7 @@ Tensor conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
 // Backward: dx[n, c, argmax] += gy[n, c, oh, ow] (only the winner of a window gets gradient).
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
   const char* op = "max_pool2d";
+  profile::Timer timer(profile::Category::Pooling);  // its node's backward counts as pooling too
   detail::check_defined(op, x, "input");
   const Shape& xs = x.shape();
   MINIDL_CHECK(x.dim() == 4, op, ": input must have rank 4 (N, C, H, W), got shape ",

@@ -1,5 +1,5 @@
 // Elementwise ops: forward through the kernels in core/cpu/elementwise.cpp, whose formulas are the
-// table of ops in core/cpu/elementwise_math.h. The unary ops' derivatives are in that table too
+// table of ops in core/kernels/elementwise_math.h. The unary ops' derivatives are in that table too
 // (detail::unary_op records dx = gy * op'(x)); each binary op's backward is here, beside its
 // front end, as tensor expressions. Broadcasting is undone in backward by sum_to (the sum over
 // stretched axes).
@@ -10,11 +10,9 @@
 #include "core/ops/op_util.h"
 #include "core/ops/reduce.h"
 #include "core/ops/shape.h"
+#include "core/profile.h"
 
 namespace minidl {
-
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 
@@ -31,6 +29,7 @@ Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tens
 }
 
 Tensor compare(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   detail::check_defined(name, a, "first input");
   detail::check_defined(name, b, "second input");
   return binary_forward(name, op, a.detach(), b.detach());  // masks carry no gradient
@@ -44,8 +43,12 @@ Tensor scalar_like(const char* name, float v, const Tensor& x) {
 
 }  // namespace
 
+// Each op times itself as elementwise work for the profile (core/profile.h); the node it records
+// then times its backward the same way.
+
 // d(a + b) = da + db
 Tensor add(const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward("add", BinaryOp::Add, a, b);
   return record("add", y, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& gy, const Needs&) {
     return Grads{sum_to(gy, sa), sum_to(gy, sb)};
@@ -54,6 +57,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 // d(a - b) = da - db
 Tensor sub(const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward("sub", BinaryOp::Sub, a, b);
   return record("sub", y, {a, b},
                 [sa = a.shape(), sb = b.shape()](const Tensor& gy, const Needs& n) {
@@ -63,6 +67,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 // d(a b) = b da + a db
 Tensor mul(const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward("mul", BinaryOp::Mul, a, b);
   return record("mul", y, {a, b}, [a, b](const Tensor& gy, const Needs& n) {
     return Grads{n[0] ? sum_to(gy * b, a.shape()) : Tensor(),
@@ -72,6 +77,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // d(a / b) = da / b - a db / b²
 Tensor div(const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward("div", BinaryOp::Div, a, b);
   return record("div", y, {a, b}, [a, b](const Tensor& gy, const Needs& n) {
     return Grads{n[0] ? sum_to(gy / b, a.shape()) : Tensor(),
@@ -81,6 +87,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 // d(a^b) = b a^(b-1) da + a^b ln(a) db   (the db term only where a > 0)
 Tensor pow(const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward("pow", BinaryOp::Pow, a, b);
   return record("pow", y, {a, b}, [a, b, yd = y.detach()](const Tensor& gy, const Needs& n) {
     Tensor da, db;
@@ -95,6 +102,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 namespace {
 // min/max: the selected operand gets the gradient; on ties each gets half.
 Tensor min_max(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward(name, op, a, b);
   bool is_min = op == BinaryOp::Minimum;
   return record(name, y, {a, b}, [a, b, is_min](const Tensor& gy, const Needs&) {
@@ -143,6 +151,7 @@ Tensor clamp(const Tensor& x, float lo, float hi) {
 
 // where(m, a, b): da = gy where m, db = gy elsewhere; the mask gets no gradient.
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+  profile::Timer timer(profile::Category::Elementwise);
   const char* name = "where";
   detail::check_defined(name, mask, "mask");
   detail::check_defined(name, a, "first input");

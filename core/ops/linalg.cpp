@@ -10,11 +10,9 @@
 #include "core/ops/op_util.h"
 #include "core/ops/reduce.h"
 #include "core/ops/shape.h"
+#include "core/profile.h"
 
 namespace minidl {
-
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 
@@ -121,10 +119,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Tensor G = gemm_ready(gy);
     Tensor dA, dB;
     if (n[0]) {  // dA[b] = gY[b] B[b]^T: (M, N) @ (N, K)
+      profile::Timer timer(profile::Category::Dx);
       dA = Tensor::empty(A.shape(), A.device());
       bmm(A.device(), nb, mat_of(G), mat_of(B).t(), dA.data(), M * K);
     }
     if (n[1]) {  // dB[b] = A[b]^T gY[b]: (K, M) @ (M, N), summed over b when B is shared
+      profile::Timer timer(profile::Category::DW);
       dB = Tensor::empty(B.shape(), B.device());
       bmm(B.device(), nb, mat_of(A).t(), mat_of(G), dB.data(), B.dim() == 3 ? K * N : 0);
     }
@@ -160,10 +160,12 @@ Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
     Tensor G = gemm_ready(gy);
     Tensor dx, dW, db;
     if (n[0]) {  // dx = gY W: (N, out) @ (out, in)
+      profile::Timer timer(profile::Category::Dx);
       dx = Tensor::empty(X.shape(), X.device());
       bmm(X.device(), 1, mat_of(G), mat_of(Wd), dx.data(), 0);
     }
     if (n[1]) {  // dW = gY^T x: (out, N) @ (N, in)
+      profile::Timer timer(profile::Category::DW);
       dW = Tensor::empty(Wd.shape(), Wd.device());
       bmm(Wd.device(), 1, mat_of(G).t(), mat_of(X), dW.data(), 0);
     }

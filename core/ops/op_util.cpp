@@ -2,9 +2,11 @@
 #include "core/ops/op_util.h"
 
 #include <algorithm>
+#include <array>
 
 #include "core/cpu/kernels.h"
 #include "core/ops/shape.h"
+#include "core/profile.h"
 
 namespace minidl {
 
@@ -35,16 +37,16 @@ void check_defined(const char* op, const Tensor& x, const char* arg) {
 
 void check_same_device(const char* op, const std::vector<Tensor>& xs) {
   for (size_t i = 1; i < xs.size(); ++i)
-    MINIDL_CHECK(xs[i].device() == xs[0].device(), op, ": tensors on different devices: ",
-                 shape_str(xs[0].shape()), " on ", device_name(xs[0].device()), " and ",
-                 shape_str(xs[i].shape()), " on ", device_name(xs[i].device()),
-                 "; move one with .to(Device::...)");
+    MINIDL_CHECK(xs[i].device() == xs[0].device(), op,
+                 ": tensors on different devices: ", shape_str(xs[0].shape()), " on ",
+                 device_name(xs[0].device()), " and ", shape_str(xs[i].shape()), " on ",
+                 device_name(xs[i].device()), "; move one with .to(Device::...)");
 }
 
 int64_t normalize_axis(const char* op, int64_t axis, const Shape& shape) {
   int64_t n = static_cast<int64_t>(shape.size());
-  MINIDL_CHECK(axis >= -n && axis < n, op, ": axis ", axis, " is out of range for a tensor of shape ",
-               shape_str(shape));
+  MINIDL_CHECK(axis >= -n && axis < n, op, ": axis ", axis,
+               " is out of range for a tensor of shape ", shape_str(shape));
   return axis < 0 ? axis + n : axis;
 }
 
@@ -55,7 +57,8 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
     int64_t da = k < n - a.size() ? 1 : a[k - (n - a.size())];
     int64_t db = k < n - b.size() ? 1 : b[k - (n - b.size())];
     MINIDL_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", shape_str(a), " and ",
-                 shape_str(b), " cannot be broadcast together (axis ", k, ": ", da, " vs ", db, ")");
+                 shape_str(b), " cannot be broadcast together (axis ", k, ": ", da, " vs ", db,
+                 ")");
     out[k] = da == 1 ? db : da;
   }
   return out;
@@ -82,21 +85,52 @@ Layout broadcast_layout(const Tensor& x, const Shape& out) {
 Layout layout_of(const Tensor& x) { return broadcast_layout(x, x.shape()); }
 
 // y = op(x) for the UnaryOp family; backward dx = gy * op'(x) via the unary_backward kernel (the
-// derivatives sit next to their forward formulas in core/cpu/elementwise_math.h).
+// derivatives sit next to their forward formulas in core/kernels/elementwise_math.h).
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a, float b) {
+  profile::Timer timer(profile::Category::Elementwise);  // its node's backward counts here too
   check_defined(name, x);
   Tensor xc = contiguous(x.detach());
   Tensor y = Tensor::empty(x.shape(), x.device());
   MINIDL_DISPATCH(x.device(), unary, op, x.numel(), xc.data(), y.data(), a, b);
-  return record(name, y, {x}, [op, a, b, xc, yd = y.detach()](const Tensor& gy, const std::vector<bool>&) {
+  return record(name, y, {x}, [op, a, b, xc, yd = y.detach()](const Tensor& gy, const Needs&) {
     Tensor g = contiguous(gy);
     Tensor dx = Tensor::empty(xc.shape(), xc.device());
     MINIDL_DISPATCH(xc.device(), unary_backward, op, xc.numel(), xc.data(), yd.data(), g.data(),
                     dx.data(), a, b);
-    return std::vector<Tensor>{dx};
+    return Grads{dx};
   });
 }
 
+// ---- every kernel contract, on every device compiled in ----------------------------------------
+// The kernels of core/kernels/kernel_list.h as tables of function pointers, one per device, each
+// filled with the address of every kernel. Nothing calls through them: they are here so that a
+// kernel listed there but not defined for a device (or defined with another signature, which is
+// another overload) fails the link of every program that runs an op, with "undefined reference
+// to minidl::cpu::<name>" (or minidl::cuda::<name> in a CUDA build), even before any op
+// dispatches to it. External linkage keeps the compiler from dropping the tables.
+struct KernelTable {
+#define MINIDL_KERNEL(ret, name, params) ret(*name) params
+#include "core/kernels/kernel_list.h"
+#undef MINIDL_KERNEL
+};
+
+#if MINIDL_HAS_CUDA
+#define MINIDL_ON_CUDA_(...) __VA_ARGS__
+#else
+#define MINIDL_ON_CUDA_(...) (void)0
+#endif
+/// [0]: the CPU's kernels; [1]: CUDA's (left null in a build without CUDA).
+extern const std::array<KernelTable, 2> kKernelTables;
+const std::array<KernelTable, 2> kKernelTables = [] {
+  std::array<KernelTable, 2> t{};
+#define MINIDL_KERNEL(ret, name, params) \
+  t[0].name = &cpu::name;                \
+  MINIDL_ON_CUDA_(t[1].name = &cuda::name)
+#include "core/kernels/kernel_list.h"
+#undef MINIDL_KERNEL
+  return t;
+}();
+#undef MINIDL_ON_CUDA_
 
 }  // namespace detail
 }  // namespace minidl

@@ -13,6 +13,11 @@
 
 namespace minidl {
 
+/// What a backward closure (Node::BackwardFn, core/autograd.h) returns, one gradient per input
+/// (an undefined Tensor where none is needed), and its argument saying which inputs need one.
+using Grads = std::vector<Tensor>;
+using Needs = std::vector<bool>;
+
 [[noreturn]] void throw_no_cuda(const char* what);  // storage.cpp
 
 namespace detail {
@@ -34,7 +39,8 @@ Layout broadcast_layout(const Tensor& x, const Shape& out);
 /// x's own shape and strides.
 Layout layout_of(const Tensor& x);
 /// y = op(x) for the UnaryOp family (a, b: the op's scalars), recorded with the backward
-/// dx = gy * op'(x) of the unary_backward kernel (core/cpu/elementwise_math.h has the formulas).
+/// dx = gy * op'(x) of the unary_backward kernel (core/kernels/elementwise_math.h has the
+/// formulas).
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, float b = 0.f);
 
 }  // namespace detail
@@ -55,21 +61,21 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, float a = 0.f, fl
 /// Calls cpu::fn(args...) for a CPU tensor and cuda::fn(args...), its twin with the same signature
 /// on device pointers, for a CUDA one. In a CPU-only build the CUDA arm throws "minidl was built
 /// without CUDA" and references no CUDA symbol.
-#define MINIDL_DISPATCH(device, fn, ...)               \
-  do {                                                 \
-    if ((device) == ::minidl::Device::CPU) {           \
-      ::minidl::cpu::fn(__VA_ARGS__);                  \
-    } else {                                           \
-      MINIDL_DISPATCH_CUDA_(fn, __VA_ARGS__);          \
-    }                                                  \
+#define MINIDL_DISPATCH(device, fn, ...)      \
+  do {                                        \
+    if ((device) == ::minidl::Device::CPU) {  \
+      ::minidl::cpu::fn(__VA_ARGS__);         \
+    } else {                                  \
+      MINIDL_DISPATCH_CUDA_(fn, __VA_ARGS__); \
+    }                                         \
   } while (0)
 
 /// result = cpu::fn(args...) or cuda::fn(args...), chosen as by MINIDL_DISPATCH.
-#define MINIDL_DISPATCH_RESULT(device, result, fn, ...)        \
-  do {                                                         \
-    if ((device) == ::minidl::Device::CPU) {                   \
-      result = ::minidl::cpu::fn(__VA_ARGS__);                 \
-    } else {                                                   \
-      MINIDL_DISPATCH_CUDA_RESULT_(result, fn, __VA_ARGS__);   \
-    }                                                          \
+#define MINIDL_DISPATCH_RESULT(device, result, fn, ...)      \
+  do {                                                       \
+    if ((device) == ::minidl::Device::CPU) {                 \
+      result = ::minidl::cpu::fn(__VA_ARGS__);               \
+    } else {                                                 \
+      MINIDL_DISPATCH_CUDA_RESULT_(result, fn, __VA_ARGS__); \
+    }                                                        \
   } while (0)

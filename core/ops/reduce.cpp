@@ -12,9 +12,6 @@
 
 namespace minidl {
 
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
-
 namespace {
 
 struct Plan {
@@ -87,11 +84,12 @@ Tensor extremum(const char* op, ReduceOp rop, const Tensor& x, const Shape& axes
   detail::check_defined(op, x);
   Plan p = plan(op, x, axes, keepdim);
   Tensor y = reduce_forward(op, rop, x, p);
-  return record(op, y, {x}, [x, axes, keep = p.out_keep, yd = y.detach()](const Tensor& gy, const Needs&) {
-    Tensor hit = eq(x, reshape(yd, keep));
-    Tensor count = sum(hit, axes, true);
-    return Grads{hit * reshape(gy, keep) / count};
-  });
+  return record(op, y, {x},
+                [x, axes, keep = p.out_keep, yd = y.detach()](const Tensor& gy, const Needs&) {
+                  Tensor hit = eq(x, reshape(yd, keep));
+                  Tensor count = sum(hit, axes, true);
+                  return Grads{hit * reshape(gy, keep) / count};
+                });
 }
 }  // namespace
 
@@ -103,7 +101,9 @@ Tensor min(const Tensor& x, const Shape& axes, bool keepdim) {
 }
 
 Tensor sum(const Tensor& x) { return detail::check_defined("sum", x), sum(x, all_axes(x), false); }
-Tensor mean(const Tensor& x) { return detail::check_defined("mean", x), mean(x, all_axes(x), false); }
+Tensor mean(const Tensor& x) {
+  return detail::check_defined("mean", x), mean(x, all_axes(x), false);
+}
 Tensor max(const Tensor& x) { return detail::check_defined("max", x), max(x, all_axes(x), false); }
 Tensor min(const Tensor& x) { return detail::check_defined("min", x), min(x, all_axes(x), false); }
 
@@ -130,7 +130,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   size_t lead = x.shape().size() - shape.size();
   Shape axes;
   for (size_t k = 0; k < x.shape().size(); ++k)
-    if (k < lead || (shape[k - lead] == 1 && x.shape()[k] != 1)) axes.push_back(static_cast<int64_t>(k));
+    if (k < lead || (shape[k - lead] == 1 && x.shape()[k] != 1))
+      axes.push_back(static_cast<int64_t>(k));
   return reshape(sum(x, axes, true), shape);
 }
 

@@ -11,9 +11,6 @@
 
 namespace minidl {
 
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
-
 namespace {
 
 // True when a tensor of this (non-negative) shape can exist: see detail::checked_numel.
@@ -52,7 +49,8 @@ Shape infer_shape(const char* op, const Tensor& x, Shape shape) {
     shape[infer] = x.numel() / known;
   }
   MINIDL_CHECK(shape_numel(shape) == x.numel(), op, ": cannot reshape ", shape_str(x.shape()), " (",
-               x.numel(), " elements) to ", shape_str(shape), " (", shape_numel(shape), " elements)");
+               x.numel(), " elements) to ", shape_str(shape), " (", shape_numel(shape),
+               " elements)");
   return shape;
 }
 
@@ -130,8 +128,8 @@ Tensor select(const Tensor& x, int64_t axis, int64_t index) {
   detail::check_defined("select", x);
   int64_t ax = detail::normalize_axis("select", axis, x.shape());
   int64_t n = x.shape()[ax];
-  MINIDL_CHECK(index >= -n && index < n, "select: index ", index, " is out of range for axis ", axis,
-               " of shape ", shape_str(x.shape()));
+  MINIDL_CHECK(index >= -n && index < n, "select: index ", index, " is out of range for axis ",
+               axis, " of shape ", shape_str(x.shape()));
   int64_t i = index < 0 ? index + n : index;
   Shape shape = x.shape(), strides = x.strides();
   int64_t offset = x.offset() + i * strides[ax];
@@ -160,9 +158,8 @@ Tensor permute(const Tensor& x, const Shape& dims) {
     strides[k] = x.strides()[d];
   }
   Tensor y = make_view(x, shape, strides, x.offset());
-  return record("permute", y, {x}, [inverse](const Tensor& gy, const Needs&) {
-    return Grads{permute(gy, inverse)};
-  });
+  return record("permute", y, {x},
+                [inverse](const Tensor& gy, const Needs&) { return Grads{permute(gy, inverse)}; });
 }
 
 Tensor transpose(const Tensor& x, int64_t axis0, int64_t axis1) {
@@ -196,7 +193,8 @@ Tensor unsqueeze(const Tensor& x, int64_t axis) {
   int64_t stride = ax < n ? strides[ax] * shape[ax] : 1;
   shape.insert(shape.begin() + ax, 1);
   strides.insert(strides.begin() + ax, stride);
-  return record("unsqueeze", make_view(x, shape, strides, x.offset()), {x}, reshape_back(x.shape()));
+  return record("unsqueeze", make_view(x, shape, strides, x.offset()), {x},
+                reshape_back(x.shape()));
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
@@ -208,9 +206,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   Layout l = detail::broadcast_layout(x, shape);
   Shape strides(l.stride, l.stride + l.ndim);
   Tensor y = make_view(x, shape, strides, x.offset());
-  return record("expand", y, {x}, [xs = x.shape()](const Tensor& gy, const Needs&) {
-    return Grads{sum_to(gy, xs)};
-  });
+  return record("expand", y, {x},
+                [xs = x.shape()](const Tensor& gy, const Needs&) { return Grads{sum_to(gy, xs)}; });
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {

@@ -9,25 +9,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <iterator>
 #include <limits>
-#include <sstream>
 
 #include "core/cpu/kernels.h"
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
+#include "ops/op_table.h"
+#include "support/kernels.h"
 
 using namespace minidl;
 using namespace minidl::test;
 
 namespace {
-
-std::vector<float> random_vec(int64_t n, uint64_t seed, float lo = -1.f, float hi = 1.f) {
-  Generator g(seed);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& e : v) e = g.uniform(lo, hi);
-  return v;
-}
 
 /// n copies of v.
 std::vector<float> filled(int64_t n, float v = 0.f) {
@@ -43,29 +36,14 @@ struct Dev {
   std::vector<float> host() const { return t.to_vector(); }
 };
 
-/// Empty when got matches ref elementwise within atol + rtol * |ref| (NaN matches NaN), else the
-/// first element that does not, with both values.
-std::string compare(const std::vector<float>& ref, const std::vector<float>& got, double atol,
-                    double rtol) {
-  if (ref.size() != got.size())
-    return "size " + std::to_string(got.size()) + " != " + std::to_string(ref.size());
-  for (size_t i = 0; i < ref.size(); ++i) {
-    if (std::isnan(ref[i]) && std::isnan(got[i])) continue;
-    if (!(std::fabs(double(got[i]) - ref[i]) <= atol + rtol * std::fabs(double(ref[i])))) {
-      std::ostringstream s;
-      s.precision(9);
-      s << "element " << i << ": cuda " << got[i] << " vs cpu " << ref[i];
-      return s.str();
-    }
-  }
-  return "";
-}
-
-#define CHECK_MATCH(ref, got, atol, rtol)             \
-  do {                                                \
-    std::string why_ = compare(ref, got, atol, rtol); \
-    INFO(why_);                                       \
-    CHECK(why_.empty());                              \
+/// The CUDA result `got` matches the CPU's `ref` within atol + rtol * |ref| (tests/ops/op_table.h:
+/// NaN matches NaN, an infinity the same infinity).
+#define CHECK_MATCH(ref, got, atol, rtol)                                      \
+  do {                                                                         \
+    const std::vector<float>& ref_ = ref;                                      \
+    std::string why_ = differs({ref_.begin(), ref_.end()}, got, {atol, rtol}); \
+    INFO(why_);                                                                \
+    CHECK(why_.empty());                                                       \
   } while (0)
 
 Layout make_layout(const Shape& shape, const Shape& stride) {
@@ -149,20 +127,11 @@ TEST_CASE("cuda: copy_strided and scatter_strided match the CPU for strided layo
 
 TEST_CASE("cuda: unary and unary_backward match the CPU for every UnaryOp", "[cuda][gpu]") {
   if (skip_without_gpu()) return;
-  struct Case {
-    UnaryOp op;
-    float a, b, lo, hi;  // the op's scalars; the input range (inside the op's domain)
-  };
-  const Case cases[] = {
-      {UnaryOp::Neg, 0, 0, -3, 3},          {UnaryOp::Exp, 0, 0, -5, 5},
-      {UnaryOp::Log, 0, 0, 0.01f, 10},      {UnaryOp::Sqrt, 0, 0, 0.01f, 10},
-      {UnaryOp::Square, 0, 0, -3, 3},       {UnaryOp::Abs, 0, 0, -3, 3},
-      {UnaryOp::Sigmoid, 0, 0, -20, 20},    {UnaryOp::Tanh, 0, 0, -5, 5},
-      {UnaryOp::Relu, 0, 0, -3, 3},         {UnaryOp::LeakyRelu, 0.1f, 0, -3, 3},
-      {UnaryOp::Clamp, -0.5f, 0.7f, -2, 2}, {UnaryOp::PowScalar, 2.5f, 0, 0.01f, 4},
-      {UnaryOp::AddScalar, 1.5f, 0, -3, 3}, {UnaryOp::MulScalar, -2.f, 0, -3, 3}};
-  static_assert(std::size(cases) == kUnaryOpCount, "a row for every UnaryOp");
-  for (const Case& c : cases) {
+  // Each UnaryOp's row of the op table (tests/ops) gives its scalars and a range inside its domain;
+  // the test "ops: the table has one row per ..." checks that every UnaryOp has one.
+  for (const OpRow& row : op_rows()) {
+    if (!row.unary) continue;
+    const UnaryKernel& c = *row.unary;
     for (int64_t n : {0, 1, 257, 4099}) {
       INFO("UnaryOp " << static_cast<int>(c.op) << ", n = " << n);
       std::vector<float> x = random_vec(n, 20 + n, c.lo, c.hi), gy = random_vec(n, 21 + n);
@@ -198,11 +167,9 @@ TEST_CASE("cuda: binary and where match the CPU with broadcast and strided opera
        make_layout({3, 1000}, {0, 1})},
       {make_layout({2, 1, 257}, {257, 257, 1}), make_layout({2, 1, 257}, {0, 0, 0}),
        make_layout({2, 1, 257}, {514, 257, 2})}};
-  const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub,     BinaryOp::Mul,     BinaryOp::Div,
-                          BinaryOp::Pow, BinaryOp::Minimum, BinaryOp::Maximum, BinaryOp::Eq,
-                          BinaryOp::Ne,  BinaryOp::Lt,      BinaryOp::Le,      BinaryOp::Gt,
-                          BinaryOp::Ge};
-  static_assert(std::size(ops) == kBinaryOpCount, "every BinaryOp");
+  std::vector<BinaryOp> ops;  // every BinaryOp, one per row of the op table
+  for (const OpRow& row : op_rows())
+    if (row.binary) ops.push_back(*row.binary);
   int seed = 40;
   for (const Shapes& s : shapes) {
     // positive operands keep pow and div finite; rounding to quarters makes ties for Eq / Le / Ge

@@ -13,15 +13,6 @@ using namespace minidl::test;
 
 namespace {
 
-void check_twin(const std::string& what, const Tensor& gpu, const Tensor& cpu, double atol = 1e-5,
-                double rtol = 1e-4) {
-  INFO(what);
-  REQUIRE(gpu.defined());
-  REQUIRE(cpu.defined());
-  CHECK(gpu.device() == Device::CUDA);
-  CHECK_CLOSE(gpu, cpu, atol, rtol);
-}
-
 // Copies every parameter and buffer of `from` into `to` (two modules built alike).
 void copy_state(const Module& from, const Module& to) {
   const auto pf = from.parameters(), pt = to.parameters();
@@ -35,7 +26,7 @@ void copy_state(const Module& from, const Module& to) {
 void check_layer_pair(Module& cpu, Module& gpu, const Shape& in_shape, uint64_t seed) {
   Tensor xc = R(in_shape, seed), xg = xc.detach().to(Device::CUDA).requires_grad_();
   Tensor yc = cpu(xc), yg = gpu(xg);
-  check_twin("output", yg, yc);
+  check_twin("output", yg, yc, 1e-5, 1e-4);
   Tensor r = R(yc.shape(), seed + 1, false);
   (yc * r).sum().backward();
   (yg * r.to(Device::CUDA)).sum().backward();
@@ -44,7 +35,8 @@ void check_layer_pair(Module& cpu, Module& gpu, const Shape& in_shape, uint64_t 
   for (size_t i = 0; i < pc.size(); ++i)
     check_twin(pc[i].first + " gradient", pg[i].second.grad(), pc[i].second.grad(), 1e-4, 1e-3);
   const auto bc = cpu.buffers(), bg = gpu.buffers();
-  for (size_t i = 0; i < bc.size(); ++i) check_twin(bc[i].first, bg[i].second, bc[i].second);
+  for (size_t i = 0; i < bc.size(); ++i)
+    check_twin(bc[i].first, bg[i].second, bc[i].second, 1e-5, 1e-4);
 }
 
 }  // namespace
@@ -81,8 +73,8 @@ TEST_CASE("cuda: fold_batch_norm on CUDA gives the CPU's folded convolution",
   conv.to(Device::CUDA);
   bn.to(Device::CUDA);
   auto folded_gpu = fold_batch_norm(conv, bn);
-  check_twin("weight", folded_gpu->weight(), folded_cpu->weight());
-  check_twin("bias", folded_gpu->bias(), folded_cpu->bias());
+  check_twin("weight", folded_gpu->weight(), folded_cpu->weight(), 1e-5, 1e-4);
+  check_twin("bias", folded_gpu->bias(), folded_cpu->bias(), 1e-5, 1e-4);
 }
 
 TEST_CASE("cuda: LocallyConnected2d matches the CPU forward and backward", "[cuda][gpu][local]") {

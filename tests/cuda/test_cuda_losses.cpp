@@ -4,16 +4,14 @@
 #include <functional>
 #include <string>
 
+#include "support/gpu.h"
 #include "support/helpers.h"
 
 using namespace minidl;
 using namespace minidl::test;
 
 TEST_CASE("cuda: the everyday losses match the CPU for every reduction", "[cuda][gpu]") {
-  if (!cuda_available()) {
-    WARN("MINIDL_SKIP: no GPU (" << cuda_device_info() << ")");
-    return;
-  }
+  if (skip_without_gpu()) return;
   using Loss = std::function<Tensor(const Tensor& pred, const Tensor& target, Reduction r)>;
   const Tensor probs = R({6, 5}, 70, false, 0.05f, 0.95f), logits = R({6, 5}, 71, false, -3.f, 3.f);
   const Tensor binary = gt(R({6, 5}, 72, false), 0.f), soft = softmax(R({6, 5}, 73, false), 1);

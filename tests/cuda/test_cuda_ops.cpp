@@ -1,11 +1,14 @@
-// Ops on CUDA tensors against the same ops on the CPU through the public API, forward and backward
-// (elementwise, shape, reductions, softmax, matmul, a conv net, the YOLOv1 loss, Adam), and an
-// impossible allocation. Without a GPU each test prints MINIDL_SKIP and ctest skips it.
+// CUDA tensors against CPU tensors through the public API, forward and backward: every row of the
+// op table (tests/ops), ops given tensors on two devices, writes through strided views, a conv
+// net, the YOLOv1 loss, Adam and SGD, a Sequential training step, and an impossible allocation.
+// Without a GPU each test prints MINIDL_SKIP and ctest skips it.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
 #include <utility>
 
+#include "ops/op_table.h"
 #include "support/gpu.h"
 #include "support/helpers.h"
 
@@ -44,95 +47,69 @@ void check_twin(const char* what, const Tensor& gpu, const Tensor& cpu, double a
   CHECK_CLOSE(gpu, cpu, atol, rtol);  // mismatch() copies the CUDA tensor to the host
 }
 
-using Fn = std::function<Tensor(const Tensor&, const Tensor&)>;
-
 }  // namespace
 
-TEST_CASE("cuda: elementwise shape and reduction ops match the CPU forward and backward",
-          "[cuda][gpu]") {
+// Every row of the op table (tests/ops/op_table.h): its cases and its edges, on contiguous and on
+// strided inputs, run on the GPU and on the CPU; the outputs agree within the row's CUDA
+// tolerance, and so do the gradients that one upstream gradient gives each input.
+TEST_CASE("cuda: every op of the table matches the CPU forward and backward", "[cuda][gpu]") {
   if (skip_without_gpu()) return;
-  struct Case {
-    const char* name;
-    Fn f;
-  };
-  // a (4, 5, 6) and b (5, 1) in (0.5, 2): positive for log, sqrt, pow and division
-  const Case cases[] = {
-      {"add with broadcast", [](const Tensor& a, const Tensor& b) { return a + b; }},
-      {"sub of a transposed view",
-       [](const Tensor& a, const Tensor& b) { return a.transpose(0, 2) - b; }},
-      {"mul div", [](const Tensor& a, const Tensor& b) { return a * b / (b + 1.f); }},
-      {"pow", [](const Tensor& a, const Tensor& b) { return pow(a, b); }},
-      {"min max",
-       [](const Tensor& a, const Tensor& b) { return minimum(a, b) + maximum(a, b * 2.f); }},
-      {"where lt", [](const Tensor& a, const Tensor& b) { return where(a < b, a * 3.f, b - a); }},
-      {"unary chain",
-       [](const Tensor& a, const Tensor&) {
-         return sigmoid(a) + tanh(a) + relu(a - 1.f) + leaky_relu(a - 1.f, 0.2f) + exp(a) + log(a) +
-                sqrt(a) + abs(a - 1.f) + clamp(a, 0.7f, 1.5f) + pow(a, 1.5f) - a / 3.f;
-       }},
-      {"sum over axes",
-       [](const Tensor& a, const Tensor&) {
-         return sum(a, {0, 2});
-       }},
-      {"mean max min",
-       [](const Tensor& a, const Tensor&) {
-         return mean(a, {1}) + sum(max(a, {2}), {1}, true) + sum(min(a, {0}));
-       }},
-      {"softmax middle axis", [](const Tensor& a, const Tensor&) { return softmax(a, 1) * a; }},
-      {"log_softmax last axis",
-       [](const Tensor& a, const Tensor&) { return log_softmax(a, -1) * a; }},
-      {"slice select concat",
-       [](const Tensor& a, const Tensor& b) {
-         return concat({a.slice(2, 1, 6, 2), unsqueeze(a.select(0, 3), 0).slice(2, 0, 3) * b}, 0);
-       }},
-      {"permute contiguous expand",
-       [](const Tensor& a, const Tensor& b) {
-         return a.permute({2, 0, 1}).contiguous() * expand(b.reshape({1, 1, 5}), {6, 4, 5});
-       }},
-  };
-  for (const Case& c : cases) {
-    Twin a({4, 5, 6}, 1, true, 0.5f, 2.f), b({5, 1}, 2, true, 0.5f, 2.f);
-    Tensor yc = c.f(a.cpu, b.cpu), yg = c.f(a.gpu, b.gpu);
-    check_twin(c.name, yg, yc);
-    Twin gy(yc.shape(), 3, false);  // the same upstream gradient on both devices
-    sum(yc * gy.cpu).backward();
-    sum(yg * gy.gpu).backward();
-    check_twin(c.name, a.gpu.grad(), a.cpu.grad(), 1e-5, 1e-4);
-    if (b.cpu.grad().defined()) check_twin(c.name, b.gpu.grad(), b.cpu.grad(), 1e-5, 1e-4);
+  for (const OpRow& row : op_rows()) {
+    DYNAMIC_SECTION(row.name) {
+      std::vector<Case> calls = row.cases;  // numbered as the CPU driver numbers them
+      calls.insert(calls.end(), row.edge.begin(), row.edge.end());
+      for (size_t i = 0; i < calls.size(); ++i)
+        for (bool strided : {false, true}) {
+          if (strided && !row.strided) continue;
+          const Case& c = calls[i];
+          INFO(label(row, c) << (strided ? ", strided inputs" : ", contiguous inputs"));
+          const Values v = draw(row, c, i);
+          const Ins cpu = tensors_of(row, c, v, Device::CPU, strided);
+          const Ins gpu = tensors_of(row, c, v, Device::CUDA, strided);
+          Tensor yc = call_of(row, c)(cpu), yg = call_of(row, c)(gpu);
+          check_twin("output", yg, yc, row.cuda.atol, row.cuda.rtol);
+          if (!yc.requires_grad()) continue;
+          const Tensor gy = R(yc.shape(), 3, false);
+          yc.backward(gy);
+          yg.backward(gy.to(Device::CUDA));
+          for (size_t k = 0; k < cpu.size(); ++k)
+            if (cpu[k].grad().defined())
+              check_twin("gradient", gpu[k].grad(), cpu[k].grad(), row.cuda.atol, row.cuda.rtol);
+        }
+    }
   }
-  // comparisons, argmax and in-place writes carry no gradient
+}
+
+// The first call of every row of two or more tensors, with its second input on the GPU.
+TEST_CASE("cuda: an op given tensors on two devices names itself and both devices",
+          "[cuda][gpu][errors]") {
+  if (skip_without_gpu()) return;
+  for (const OpRow& row : op_rows()) {
+    const Case& first = row.cases.at(0);
+    if (std::min(first.shapes.size(), row.required) < 2) continue;
+    DYNAMIC_SECTION(row.name) {
+      const std::string op = row.device_op.empty() ? row.name : row.device_op;
+      run_error_table({{"input 1 on the GPU",
+                        [&row, &first] {
+                          Ins in = tensors_of(row, first, draw(row, first, 0), Device::CPU, false);
+                          in[1] = in[1].detach().to(Device::CUDA);
+                          call_of(row, first)(in);
+                        },
+                        {op, "cpu", "cuda"}}});
+    }
+  }
+}
+
+// Comparisons, argmax and the rest of the ops are rows of the table; in-place writes are not ops.
+TEST_CASE("cuda: copy_ and fill_ write through strided views as on the CPU", "[cuda][gpu]") {
+  if (skip_without_gpu()) return;
   Twin x({7, 9}, 4, false);
-  check_twin("argmax", argmax(x.gpu, 1), argmax(x.cpu, 1), 0, 0);
-  check_twin("ge", ge(x.gpu, 0.1f), ge(x.cpu, 0.1f), 0, 0);
   Tensor zc = zeros({7, 9}), zg = zeros({7, 9}, Device::CUDA);
   zc.slice(1, 0, 9, 2).copy_(x.cpu.slice(1, 0, 5));  // (7, 5) into columns 0, 2, 4, 6, 8
   zg.slice(1, 0, 9, 2).copy_(x.gpu.slice(1, 0, 5));
   zc.select(0, 2).fill_(0.25f);
   zg.select(0, 2).fill_(0.25f);
   check_twin("copy_ and fill_ into strided views", zg, zc, 0, 0);
-}
-
-TEST_CASE("cuda: matmul and linear match the CPU for transposed and batched operands",
-          "[cuda][gpu]") {
-  if (skip_without_gpu()) return;
-  Twin a({3, 17, 33}, 10), b({3, 33, 9}, 11), w({9, 33}, 12), bias({9}, 13), x({40, 33}, 14);
-  // batched, batched times shared (a transposed view), and linear with its bias
-  Tensor yc = sum(matmul(a.cpu, b.cpu)) + sum(matmul(a.cpu, w.cpu.transpose(0, 1)) * 0.5f) +
-              sum(square(linear(x.cpu, w.cpu, bias.cpu)));
-  Tensor yg = sum(matmul(a.gpu, b.gpu)) + sum(matmul(a.gpu, w.gpu.transpose(0, 1)) * 0.5f) +
-              sum(square(linear(x.gpu, w.gpu, bias.gpu)));
-  check_twin("forward", yg, yc, 1e-4, 1e-5);
-  yc.backward();
-  yg.backward();
-  check_twin("da", a.gpu.grad(), a.cpu.grad(), 1e-4, 1e-5);
-  check_twin("db", b.gpu.grad(), b.cpu.grad(), 1e-4, 1e-5);
-  check_twin("dW", w.gpu.grad(), w.cpu.grad(), 1e-4, 1e-5);
-  check_twin("dbias", bias.gpu.grad(), bias.cpu.grad(), 1e-4, 1e-5);
-  check_twin("dx", x.gpu.grad(), x.cpu.grad(), 1e-4, 1e-5);
-  // empty products: K = 0 gives zeros, M = 0 an empty result
-  check_twin("K = 0", matmul(zeros({4, 0}, Device::CUDA), zeros({0, 3}, Device::CUDA)),
-             zeros({4, 3}), 0, 0);
-  CHECK(matmul(zeros({0, 5}, Device::CUDA), zeros({5, 3}, Device::CUDA)).shape() == Shape{0, 3});
 }
 
 TEST_CASE("cuda: a small conv net forward and backward match the CPU", "[cuda][gpu]") {

@@ -1,6 +1,6 @@
 // Test helpers for code that reads and writes files: a fresh temporary directory per test, the
-// bytes of a file, and the message of the minidl::Error a call throws. One copy, shared by the
-// tests of serialize, file, idx, data and the yolo_v1 app.
+// bytes of a file read and written whole, and the message of the minidl::Error a call throws. One
+// copy, shared by the tests of serialize, file, idx, data and the yolo_v1 app.
 #pragma once
 
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -48,16 +49,28 @@ struct TempDir {
   }
 };
 
+/// Bytes from a list of values 0..255: B({0x1f, 0x8b}) is gzip's magic number.
+inline std::string B(std::initializer_list<int> bytes) {
+  std::string s;
+  for (int b : bytes) s += static_cast<char>(b);
+  return s;
+}
+
 /// The whole file as bytes ("" when it cannot be read).
 inline std::string read_bytes(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// Writes `text` to `file`, creating its folder.
-inline void write_text(const std::filesystem::path& file, const std::string& text) {
+/// Writes `bytes` to `file` as they are (no newline translation), creating its folder.
+inline void write_bytes(const std::filesystem::path& file, const std::string& bytes) {
   std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary) << text;
+  std::ofstream(file, std::ios::binary) << bytes;
+}
+
+/// Writes `text` to `file`, creating its folder (write_bytes, under the name text files read by).
+inline void write_text(const std::filesystem::path& file, const std::string& text) {
+  write_bytes(file, text);
 }
 
 /// The message of the minidl::Error that f throws, or "(no error)".

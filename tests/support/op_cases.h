@@ -1,6 +1,7 @@
-// Table-driven op tests (ggml's test-backend-ops is the model): gradient checks, where adding an op
-// means adding a row {name, input shapes, function, input range, tolerances}, and bad-argument
-// checks, rows {name, call, what the message must say}.
+// Table-driven tests: gradient checks, a row {name, input shapes, function, input range,
+// tolerances} each, and bad-argument checks, a row {name, call, what the message must say} each.
+// Layers, losses and the tensor's own functions use them directly; the ops have the op table
+// (tests/ops/op_table.h), whose rows hold their bad calls as ErrorCase rows too.
 #pragma once
 
 #include <exception>

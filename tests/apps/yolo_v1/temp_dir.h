@@ -1,5 +1,5 @@
-// The yolo_v1 app's tests use the shared file helpers of tests/support/files.h under the names
-// they have always used.
+// The yolo_v1 app's tests use the shared file helpers of tests/support/files.h through these
+// names (the app's tests live in namespace yolo_test, not minidl::test).
 #pragma once
 
 #include <filesystem>
@@ -9,7 +9,9 @@
 
 namespace yolo_test {
 
+using minidl::test::B;
 using minidl::test::TempDir;
+using minidl::test::write_bytes;
 using minidl::test::write_text;
 
 /// The whole file as bytes.

@@ -60,6 +60,8 @@ const std::map<std::string, Required>& required_args() {
   static const std::map<std::string, Required> m = {
       {"generate", {}},
       {"check-dataset", {{"dir", {"base_dir"}}}},
+      {"convert",
+       {{"--from", {"--from", "voc"}}, {"source", {"base_src"}}, {"--out", {"--out", "o"}}}},
       {"train", {{"--data", {"--data", "base_data"}}}},
       {"overfit", {{"--data", {"--data", "base_data"}}}},
       {"demo", {}},
@@ -145,6 +147,8 @@ const std::vector<Row>& option_rows() {
     r.push_back(opt("train", "--val-limit", "12", FIELD(train.val_limit)));
     r.push_back(opt("train", "--val-split", "test", FIELD(train.val_split)));
     r.push_back(opt("train", "--eval-every", "4", FIELD(train.eval_every)));
+    r.push_back(opt("train", "--darknet-cfg", "n.cfg", FIELD(train.darknet_cfg)));
+    r.push_back(opt("train", "--darknet-weights", "n.weights", FIELD(train.darknet_weights)));
     add_bad_input_rows(r, "train", train);
 
     const TrainOf overfit = [](const Commands& c) -> const TrainOptions& {
@@ -180,6 +184,17 @@ const std::vector<Row>& option_rows() {
     r.push_back(flag("detect", "--json", "1", FIELD(detect.json)));
     r.push_back(flag("detect", "--save-txt", "1", FIELD(detect.save_txt)));
     r.push_back(opt("detect", "--device", "cuda", FIELD(detect.device)));
+    r.push_back(opt("detect", "--darknet-cfg", "n.cfg", FIELD(detect.darknet_cfg)));
+    r.push_back(opt("detect", "--darknet-weights", "n.weights", FIELD(detect.darknet_weights)));
+    r.push_back(opt("detect", "--names", "voc.names", FIELD(detect.names)));
+
+    r.push_back(opt("convert", "--from", "coco", FIELD(convert.from)));
+    r.push_back({"convert", "source", {"some/src"}, "some/src", FIELD(convert.source)});
+    r.push_back(opt("convert", "--out", "ds", FIELD(convert.out)));
+    r.push_back(opt("convert", "--names", "n.names", FIELD(convert.names)));
+    r.push_back(opt("convert", "--image-dir", "imgs", FIELD(convert.image_dir)));
+    r.push_back(flag("convert", "--skip-difficult", "1", FIELD(convert.skip_difficult)));
+    r.push_back(flag("convert", "--copy-images", "1", FIELD(convert.copy_images)));
 
     r.push_back(opt("eval", "--model", "m", FIELD(eval.model)));
     r.push_back(opt("eval", "--data", "ds", FIELD(eval.data)));
@@ -207,6 +222,7 @@ const std::vector<BadRow>& bad_rows() {
                              {"generate", "--size", "4097"},
                              {"generate", "--val-fraction", "1"},
                              {"check-dataset", "--S", "0"},
+                             {"convert", "--from", "yaml"},
                              {"train", "--limit", "-1"},
                              {"train", "--val-limit", "-1"},
                              {"train", "--eval-every", "0"},
@@ -294,7 +310,7 @@ TEST_CASE("yolo_v1 cli: an option not given keeps the command's default", "[yolo
   // The defaults that differ between commands sharing TrainOptions.
   CHECK(defaults.train.out == "runs/train");
   CHECK(defaults.overfit.train.out == "runs/overfit");
-  CHECK(defaults.demo.train.arch == "humble");
+  CHECK(defaults.demo.train.arch == "small");
   CHECK(defaults.train.augment.enabled);
   CHECK(defaults.train.mode == EdgeMode::Keep);
 }

@@ -4,7 +4,8 @@
 // missing or damaged file is named with the package that installs it.
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <fstream>
+#include <string>
+#include <vector>
 
 #include "apps/yolo_v1/fashion.h"
 #include "apps/yolo_v1/labels.h"
@@ -13,32 +14,28 @@
 
 using namespace yolo;
 using Catch::Matchers::Contains;
+using yolo_test::B;
 using yolo_test::TempDir;
+using yolo_test::write_bytes;
 
 namespace {
 
-void write_bytes(const fs::path& p, const std::vector<unsigned char>& bytes) {
-  std::ofstream(p, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()),
-             static_cast<std::streamsize>(bytes.size()));
-}
-
-std::vector<unsigned char> idx_header(std::vector<uint32_t> dims) {
-  std::vector<unsigned char> h = {0, 0, 0x08, static_cast<unsigned char>(dims.size())};
+std::string idx_header(std::vector<uint32_t> dims) {
+  std::string h = B({0, 0, 0x08, static_cast<int>(dims.size())});
   for (uint32_t d : dims)
-    for (int s = 24; s >= 0; s -= 8) h.push_back(static_cast<unsigned char>(d >> s));
+    for (int s = 24; s >= 0; s -= 8) h.push_back(static_cast<char>((d >> s) & 0xff));
   return h;
 }
 
 // n items: item i is class `first_class + i % 2`, a full-width bar of rows 10..17 (value 250)
 // on black, so its scaled box is known: the whole width, rows 10/28 .. 18/28 of the item.
 void write_split(const fs::path& dir, const std::string& prefix, int n, int first_class) {
-  std::vector<unsigned char> im = idx_header({static_cast<uint32_t>(n), 28, 28});
-  std::vector<unsigned char> lab = idx_header({static_cast<uint32_t>(n)});
+  std::string im = idx_header({static_cast<uint32_t>(n), 28, 28});
+  std::string lab = idx_header({static_cast<uint32_t>(n)});
   for (int i = 0; i < n; ++i) {
     for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) im.push_back(y >= 10 && y < 18 ? 250 : 0);
-    lab.push_back(static_cast<unsigned char>(first_class + i % 2));
+      for (int x = 0; x < 28; ++x) im += static_cast<char>(y >= 10 && y < 18 ? 250 : 0);
+    lab += static_cast<char>(first_class + i % 2);
   }
   write_bytes(dir / (prefix + "-images-idx3-ubyte"), im);
   write_bytes(dir / (prefix + "-labels-idx1-ubyte"), lab);
@@ -83,6 +80,6 @@ TEST_CASE("yolo_v1 app: generate fashion pastes Fashion-MNIST items with tight l
   CHECK_THROWS_WITH(generate_dataset(g), Contains("t10k-labels-idx1-ubyte.gz") &&
                                              Contains("apt-get install dataset-fashion-mnist"));
   CHECK(fs::exists(dir / "ds" / "train"));  // nothing was replaced before the files were read
-  write_bytes(dir / "idx" / "t10k-labels-idx1-ubyte", {0, 0, 8, 1, 0, 0, 0, 4, 1, 2, 3});
+  write_bytes(dir / "idx" / "t10k-labels-idx1-ubyte", B({0, 0, 8, 1, 0, 0, 0, 4, 1, 2, 3}));
   CHECK_THROWS_WITH(load_fashion(dir / "idx", "t10k"), Contains("t10k-labels-idx1-ubyte"));
 }

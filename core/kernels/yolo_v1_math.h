@@ -5,15 +5,15 @@
 
 #include <cmath>
 
-#include "core/cpu/host_device.h"
 #include "core/kernel_types.h"
+#include "core/kernels/host_device.h"
 
 namespace minidl {
 
 /// IoU of two centre-size boxes (cx, cy, w, h). Negative sizes count as 0; the union is floored
 /// at 1e-12, so the result is finite and in [0, 1] for finite inputs.
-MINIDL_HD inline float box_iou_raw(float ax, float ay, float aw, float ah, float bx, float by, float bw,
-                                   float bh) {
+MINIDL_HD inline float box_iou_raw(float ax, float ay, float aw, float ah, float bx, float by,
+                                   float bw, float bh) {
   aw = aw > 0.f ? aw : 0.f;
   ah = ah > 0.f ? ah : 0.f;
   bw = bw > 0.f ? bw : 0.f;
@@ -29,8 +29,8 @@ MINIDL_HD inline float box_iou_raw(float ax, float ay, float aw, float ah, float
 /// Loss terms of cell (i, j) (row i, column j) and the gradient of their sum.
 /// p: the cell's B*5 + C predictions; t: its 5 + C targets; scale: 1/N.
 /// Writes term[0..4] = (xy, wh, obj, noobj, cls) of this cell, already scaled, and dp[0..B*5+C).
-MINIDL_HD inline void yolo_v1_cell(const YoloV1Params& P, int i, int j, const float* p, const float* t,
-                                   float scale, float* term, float* dp) {
+MINIDL_HD inline void yolo_v1_cell(const YoloV1Params& P, int i, int j, const float* p,
+                                   const float* t, float scale, float* term, float* dp) {
   const int B = P.B, C = P.C;
   const float S = static_cast<float>(P.S);
   for (int k = 0; k < 5; ++k) term[k] = 0.f;

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "core/cpu/host_device.h"
 #include "core/kernel_types.h"
+#include "core/kernels/host_device.h"
 
 namespace minidl {
 

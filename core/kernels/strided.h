@@ -1,6 +1,7 @@
-// Iteration over strided operands for the CPU kernels: calls f(offsets...) for every element of
-// an output shape in row-major order, with each operand's element offset. Axes are coalesced
-// first so that contiguous data runs as one flat loop. Internal.
+// Strided operands, shared by both devices: coalesce() merges the axes that every operand can walk
+// as one (the CPU kernels, and cuda/strided.cuh on the host before a launch), and the CPU kernels'
+// for_each_strided calls f(offsets...) for every element of an output shape in row-major order,
+// with each operand's element offset, so that contiguous data runs as one flat loop. Internal.
 #pragma once
 
 #include <array>
@@ -9,7 +10,7 @@
 
 #include "core/kernel_types.h"
 
-namespace minidl::cpu {
+namespace minidl {
 
 /// Merges neighbouring axes that every operand can walk as one; drops size-1 axes.
 template <std::size_t K>
@@ -66,4 +67,4 @@ void for_each_strided(const Layout& out, const std::array<const Layout*, K>& ls,
   }
 }
 
-}  // namespace minidl::cpu
+}  // namespace minidl

@@ -12,7 +12,7 @@
 
 #include <cmath>
 
-#include "core/cpu/host_device.h"
+#include "core/kernels/host_device.h"
 
 // The float C functions (expf, ...) are what std::exp(float) calls on the host, and nvcc has
 // device versions of them; std:: overloads would be host-only in device code. The formulas are

@@ -1,0 +1,193 @@
+// GradSync (core/dist.h): gradients packed into flat buckets during backward and summed over the
+// ranks by non-blocking all-reduces, each started once its bucket is complete, then averaged back
+// into the parameters' gradients.
+//
+// Overlap: autograd calls set_leaf_grad_hook's hook as soon as a parameter's gradient is final.
+// The hook copies it into its bucket and, when the bucket is complete, starts its all-reduce; the
+// rest of backward runs meanwhile. MPI moves data only inside MPI calls (Open MPI has no progress
+// thread by default), so every hook call also tests the all-reduces in flight, which lets them
+// advance between backward's ops.
+//
+// Devices: buckets live in host memory, and CUDA gradients are copied there and back (plain host
+// memory: minidl's CUDA runtime offers no pinned allocation). Only when the communicator takes
+// device memory (a CUDA-aware MPI) do the buckets stay on the GPU. Neither CUDA path has run on a
+// GPU yet: they are untested.
+#include <chrono>
+#include <unordered_map>
+
+#include "core/autograd.h"
+#include "core/device.h"
+#include "core/dist.h"
+#include "core/error.h"
+#include "core/ops/elementwise.h"
+
+namespace minidl::dist {
+
+std::vector<Bucket> plan_buckets(const std::vector<int64_t>& numels, int64_t bucket_bytes) {
+  MINIDL_CHECK(bucket_bytes >= 1, "plan_buckets: bucket_bytes must be >= 1, got ", bucket_bytes);
+  std::vector<Bucket> out;
+  Bucket cur;
+  for (size_t k = numels.size(); k-- > 0;) {
+    MINIDL_CHECK(numels[k] >= 0, "plan_buckets: parameter ", k, " has ", numels[k], " elements");
+    cur.params.push_back(k);
+    cur.offsets.push_back(cur.numel);
+    cur.numel += numels[k];
+    if (cur.numel * static_cast<int64_t>(sizeof(float)) >= bucket_bytes) {
+      out.push_back(std::move(cur));
+      cur = Bucket{};
+    }
+  }
+  if (!cur.params.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+struct GradSync::State {
+  struct Buffer {
+    Tensor flat;   // the bucket's gradients, packed; on the CPU unless the communicator takes
+                   // device memory and the parameters are on the GPU
+    int left = 0;  // parameters of this pass not packed yet
+    Communicator::Request request = -1;
+  };
+  std::vector<Buffer> buffers;
+  std::vector<size_t> bucket_of, slot_of;               // per parameter: its bucket and place in it
+  std::unordered_map<const TensorImpl*, size_t> index;  // parameter -> its index
+  std::vector<char> packed;                             // per parameter, this pass
+  size_t next_launch = 0;                               // buckets start in order, on every rank
+  std::vector<size_t> in_flight;                        // started, not yet seen complete
+};
+
+GradSync::GradSync(const ParamList& params, GradSyncOptions options, Communicator* communicator)
+    : params_(params.tensors),
+      options_(options),
+      comm_(communicator ? communicator : &dist::communicator()),
+      state_(std::make_shared<State>()) {
+  MINIDL_CHECK(!params_.empty(), "GradSync: no parameters");
+  std::vector<int64_t> numels;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    MINIDL_CHECK(params_[i].defined() && params_[i].is_leaf(), "GradSync: parameter ", i,
+                 " is not a defined leaf tensor");
+    numels.push_back(params_[i].numel());
+    MINIDL_CHECK(state_->index.emplace(params_[i].impl(), i).second, "GradSync: parameter ", i,
+                 " appears twice");
+  }
+  buckets_ = plan_buckets(numels, options_.bucket_bytes);
+  State& st = *state_;
+  st.bucket_of.resize(params_.size());
+  st.slot_of.resize(params_.size());
+  st.buffers.resize(buckets_.size());
+  for (size_t b = 0; b < buckets_.size(); ++b)
+    for (size_t k = 0; k < buckets_[b].params.size(); ++k) {
+      st.bucket_of[buckets_[b].params[k]] = b;
+      st.slot_of[buckets_[b].params[k]] = k;
+    }
+}
+
+void GradSync::pack(size_t i) {
+  State& st = *state_;
+  const Bucket& bucket = buckets_[st.bucket_of[i]];
+  State::Buffer& buf = st.buffers[st.bucket_of[i]];
+  const int64_t off = bucket.offsets[st.slot_of[i]], n = params_[i].numel();
+  const Tensor g = params_[i].grad();
+  const Tensor slot = buf.flat.slice(0, off, off + n);
+  if (g.defined())
+    slot.copy_(g.reshape({n}));
+  else
+    slot.fill_(0.f);  // a parameter backward did not reach: it adds nothing to the sum
+  st.packed[i] = 1;
+  --buf.left;
+}
+
+void GradSync::launch_ready() {
+  State& st = *state_;
+  while (st.next_launch < st.buffers.size() && st.buffers[st.next_launch].left == 0) {
+    State::Buffer& buf = st.buffers[st.next_launch];
+    if (buf.flat.device() != Device::CPU) cuda_synchronize();  // the copies into it are done
+    buf.request = comm_->allreduce_sum_async(buf.flat.data(), buf.flat.numel());
+    st.in_flight.push_back(st.next_launch++);
+  }
+}
+
+void GradSync::on_grad_ready(const Tensor& leaf) {
+  State& st = *state_;
+  auto it = st.index.find(leaf.impl());
+  if (it == st.index.end() || st.packed[it->second]) return;  // not ours (an input), or done
+  pack(it->second);
+  if (options_.overlap) launch_ready();
+  // Progress for the all-reduces in flight, and forget those that completed.
+  std::erase_if(st.in_flight, [&](size_t b) { return comm_->test(st.buffers[b].request); });
+}
+
+void GradSync::finish() {
+  State& st = *state_;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (!st.packed[i]) pack(i);
+  launch_ready();
+  for (State::Buffer& buf : st.buffers) comm_->wait(buf.request);
+  st.in_flight.clear();
+  st.next_launch = 0;  // every bucket is done
+}
+
+void GradSync::backward(const Tensor& loss) {
+  const auto t0 = Clock::now();
+  if (comm_->size() == 1) {
+    loss.backward();
+    stats_.backward_seconds += seconds_since(t0);
+    ++stats_.steps;
+    return;
+  }
+  State& st = *state_;
+  // A pass that ended in an error may have left all-reduces writing into the buffers.
+  for (size_t b = 0; b < st.next_launch; ++b) comm_->wait(st.buffers[b].request);
+  // Buckets on the device MPI reads: the GPU only for a communicator that takes device memory.
+  const Device dev = comm_->takes_device_memory() ? params_.front().device() : Device::CPU;
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    State::Buffer& buf = st.buffers[b];
+    if (!buf.flat.defined() || buf.flat.device() != dev)
+      buf.flat = Tensor::empty({buckets_[b].numel}, dev);
+    buf.left = static_cast<int>(buckets_[b].params.size());
+  }
+  st.packed.assign(params_.size(), 0);
+  st.next_launch = 0;
+  st.in_flight.clear();
+  {
+    // The hook sees this object for the length of backward only; restored on any exit.
+    struct Restore {
+      LeafGradHook previous;
+      ~Restore() { set_leaf_grad_hook(std::move(previous)); }
+    } restore{set_leaf_grad_hook([this](const Tensor& leaf) { on_grad_ready(leaf); })};
+    loss.backward();
+  }
+  const auto t1 = Clock::now();
+  finish();
+  const auto t2 = Clock::now();
+  // Sums to means, back into the gradients.
+  const float inv = 1.f / static_cast<float>(comm_->size());
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    const Tensor mean = st.buffers[b].flat * inv;
+    for (size_t k = 0; k < buckets_[b].params.size(); ++k) {
+      const Tensor& p = params_[buckets_[b].params[k]];
+      const int64_t off = buckets_[b].offsets[k];
+      const Tensor src = mean.slice(0, off, off + p.numel()).reshape(p.shape());
+      if (p.grad().defined())
+        p.grad().copy_(src);
+      else
+        p.set_grad(src.to(p.device()).clone());
+    }
+    stats_.bytes += buckets_[b].numel * static_cast<int64_t>(sizeof(float));
+  }
+  stats_.backward_seconds += std::chrono::duration<double>(t1 - t0).count();
+  stats_.wait_seconds += std::chrono::duration<double>(t2 - t1).count();
+  stats_.unpack_seconds += seconds_since(t2);
+  ++stats_.steps;
+}
+
+}  // namespace minidl::dist

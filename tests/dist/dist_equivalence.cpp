@@ -1,0 +1,143 @@
+// Run by ctest under `mpirun -np N` (tests/dist/CMakeLists.txt): N ranks training the humble
+// network (apps/yolo_v1/model.h) with a per-rank batch b must end with the parameters of one
+// process training it with batch N x b, after the same number of Adam steps.
+//
+// The ranks train through minidl::dist (DistributedSampler, GradSync: buckets, overlap); then rank
+// 0 trains a fresh copy alone with a plain DataLoader and loss.backward(), which knows nothing of
+// dist, and compares every parameter: ||distributed - single|| / ||single|| <= --rtol per tensor.
+// It does so with overlapping all-reduces and without (--overlap both), and with small buckets so
+// that there are several. Prints MINIDL_SKIP and exits 0 when not started by an MPI launcher.
+#include <minidl/minidl.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "apps/yolo_v1/model.h"
+#include "tests/dist/compare.h"
+
+using namespace minidl;
+
+namespace {
+
+struct Options {
+  int steps = 20;
+  int64_t batch = 4;  // per rank
+  int64_t images = 40;
+  int64_t bucket_kb = 256;
+  double rtol = 1e-5;
+  uint64_t seed = 7;
+};
+
+// The same random images and regression targets on every rank.
+std::shared_ptr<TensorDataset> make_data(const Options& o, const yolo::ModelConfig& cfg) {
+  Generator gen(o.seed);
+  Tensor x = rand({o.images, 3, cfg.input, cfg.input}, gen);
+  Tensor y = rand({o.images, cfg.S, cfg.S, 5 * cfg.B + cfg.C}, gen);
+  return std::make_shared<TensorDataset>(x, y);
+}
+
+// `steps` Adam steps of the humble network over `data`, the way a training loop is written.
+// distributed: this rank's share of each global batch and GradSync; else the whole global batch
+// from a DataLoader and loss.backward().
+std::vector<NamedTensor> train(const Options& o, const std::shared_ptr<TensorDataset>& data,
+                               bool distributed, bool overlap, dist::GradSyncStats* stats) {
+  const yolo::ModelConfig cfg = yolo::reference_config("humble", 3);
+  Generator init(o.seed + 1);
+  auto model = yolo::make_model(cfg, init);
+  Adam adam(model->parameters(), 1e-3f);
+  const int64_t global = o.batch * dist::world_size();
+  int step = 0;
+  if (distributed) {
+    dist::replicate_from_rank0(model->parameters(), model->buffers(), &adam);
+    dist::GradSync sync(model->parameters(), {o.bucket_kb * 1024, overlap});
+    dist::DistributedSampler sampler(data->size(), dist::rank(), dist::world_size(), true, o.seed);
+    for (int64_t epoch = 0; step < o.steps; ++epoch)
+      for (const auto& idx : sampler.batches(epoch, o.batch)) {
+        if (step++ == o.steps) break;
+        const Example b = data->get_batch(idx);
+        adam.zero_grad();
+        sync.backward(mse_loss((*model)(b.input), b.target));
+        adam.step();
+      }
+    *stats = sync.stats();
+    if (dist::is_main())
+      std::printf("  %zu buckets of at least %lld KB\n", sync.buckets().size(),
+                  static_cast<long long>(o.bucket_kb));
+  } else {
+    DataLoader loader(data, global, true, o.seed);
+    while (step < o.steps)
+      for (const Example& b : loader) {
+        if (step++ == o.steps) break;
+        adam.zero_grad();
+        mse_loss((*model)(b.input), b.target).backward();
+        adam.step();
+      }
+  }
+  return model->parameters();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dist_equivalence: N ranks with batch b give the parameters of 1 process with "
+      "batch N x b (run under mpirun)"};
+  Options o;
+  std::string overlap = "both";
+  app.add_option("--steps", o.steps, "Adam steps")->capture_default_str();
+  app.add_option("--batch", o.batch, "per-rank batch")->capture_default_str();
+  app.add_option("--images", o.images, "dataset size")->capture_default_str();
+  app.add_option("--bucket-kb", o.bucket_kb, "GradSync bucket size")->capture_default_str();
+  app.add_option("--rtol", o.rtol, "largest relative difference per tensor")->capture_default_str();
+  app.add_option("--overlap", overlap, "on, off or both")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off", "both"}));
+  CLI11_PARSE(app, argc, argv);
+  if (!dist::launched_by_mpi()) {
+    std::printf("MINIDL_SKIP: not started by mpirun\n");
+    return 0;
+  }
+  try {
+    dist::init();
+    set_num_threads(1);
+    const auto data = make_data(o, yolo::reference_config("humble", 3));
+    std::vector<std::pair<bool, std::vector<NamedTensor>>> runs;
+    for (bool ov : {true, false}) {
+      if ((ov && overlap == "off") || (!ov && overlap == "on")) continue;
+      dist::GradSyncStats st;
+      runs.emplace_back(ov, train(o, data, true, ov, &st));
+      if (dist::is_main())
+        std::printf(
+            "  overlap %s: %lld steps, backward %.3fs, all-reduce wait after backward "
+            "%.3fs, %lld bytes per rank\n",
+            ov ? "on" : "off", static_cast<long long>(st.steps), st.backward_seconds,
+            st.wait_seconds, static_cast<long long>(st.bytes));
+    }
+    int failed = 0;
+    if (dist::is_main()) {
+      dist::GradSyncStats unused;
+      const auto single = train(o, data, false, false, &unused);
+      for (const auto& [ov, params] : runs) {
+        const auto [rel, name] = dist_test::worst(params, single);
+        const bool ok = rel <= o.rtol;
+        failed += !ok;
+        std::printf(
+            "%d ranks x batch %lld vs 1 process x batch %lld after %d Adam steps "
+            "(overlap %s): largest relative difference %.3g (%s) %s %.3g: %s\n",
+            dist::world_size(), static_cast<long long>(o.batch),
+            static_cast<long long>(o.batch * dist::world_size()), o.steps, ov ? "on" : "off", rel,
+            name.c_str(), ok ? "<=" : ">", o.rtol, ok ? "PASS" : "FAIL");
+      }
+    }
+    std::vector<float> f = {static_cast<float>(failed)};
+    dist::allreduce_sum(f);  // every rank exits with the verdict
+    dist::finalize();
+    return f[0] > 0 ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dist_equivalence: %s\n", e.what());
+    return 2;
+  }
+}
