@@ -120,15 +120,17 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   NoGradGuard no_grad;
   Tensor seed = grad;
   if (!seed.defined()) {
-    MINIDL_CHECK(root.numel() == 1, "backward() without a gradient needs a one-element tensor; got "
-                                    "shape ", shape_str(root.shape()),
+    MINIDL_CHECK(root.numel() == 1,
+                 "backward() without a gradient needs a one-element tensor; got "
+                 "shape ",
+                 shape_str(root.shape()),
                  " (pass a gradient of that shape, or reduce with sum() or mean())");
     seed = full(root.shape(), 1.f, root.device());
   }
   MINIDL_CHECK(seed.shape() == root.shape() && seed.device() == root.device(),
                "backward: gradient of shape ", shape_str(seed.shape()), " on ",
-               device_name(seed.device()), " for a tensor of shape ", shape_str(root.shape()), " on ",
-               device_name(root.device()));
+               device_name(seed.device()), " for a tensor of shape ", shape_str(root.shape()),
+               " on ", device_name(root.device()));
   const LeafGradHook hook = g_leaf_grad_hook;  // a copy: the hook may replace itself
   if (root.is_leaf()) {
     accumulate_leaf_grad(root, seed);
@@ -155,7 +157,8 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   std::unordered_map<Node*, Tensor> grads{{root.grad_fn().get(), seed}};
   for (const std::shared_ptr<Node>& node_ptr : order) {
     Node* node = node_ptr.get();
-    MINIDL_CHECK(!node->freed, "backward through a graph that was already freed (at op '", node->name,
+    MINIDL_CHECK(!node->freed, "backward through a graph that was already freed (at op '",
+                 node->name,
                  "'); pass retain_graph = true to the first backward() to run backward twice");
     auto it = grads.find(node);
     if (it == grads.end()) {  // no gradient reached this node
@@ -179,9 +182,9 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     for (size_t i = 0; i < dx.size(); ++i) {
       if (!needs[i] || !dx[i].defined()) continue;
       const Tensor& in = node->inputs[i];
-      MINIDL_CHECK(dx[i].shape() == in.shape(), "backward of '", node->name, "' gave a gradient of ",
-                   "shape ", shape_str(dx[i].shape()), " for input ", i, " of shape ",
-                   shape_str(in.shape()));
+      MINIDL_CHECK(dx[i].shape() == in.shape(), "backward of '", node->name,
+                   "' gave a gradient of ", "shape ", shape_str(dx[i].shape()), " for input ", i,
+                   " of shape ", shape_str(in.shape()));
       if (Node* child = in.grad_fn().get()) {
         auto [slot, inserted] = grads.try_emplace(child, dx[i]);
         if (!inserted) slot->second = slot->second + dx[i];

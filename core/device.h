@@ -25,7 +25,8 @@ void cuda_synchronize();
 
 /// Threads used by the CPU backend: one pool of n threads (the caller's included) runs every
 /// parallel loop, gemm's too (OpenBLAS itself runs on one thread). The default is the environment
-/// variable MINIDL_NUM_THREADS, else the number of cores. Requires n >= 1; call it while no op runs.
+/// variable MINIDL_NUM_THREADS, else the number of cores. Requires n >= 1; call it while no op
+/// runs.
 void set_num_threads(int n);
 int num_threads();
 

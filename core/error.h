@@ -26,7 +26,7 @@ std::string cat(const Args&... args) {
 }  // namespace minidl
 
 /// MINIDL_CHECK(cond, parts...): throws minidl::Error with the parts streamed together when !cond.
-#define MINIDL_CHECK(cond, ...)                                          \
-  do {                                                                   \
+#define MINIDL_CHECK(cond, ...)                                             \
+  do {                                                                      \
     if (!(cond)) throw ::minidl::Error(::minidl::detail::cat(__VA_ARGS__)); \
   } while (0)

@@ -42,14 +42,16 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   for (const auto& x : inputs) {
     MINIDL_CHECK(x.defined(), "gradcheck: an input is undefined");
     MINIDL_CHECK(!x.requires_grad() || x.is_leaf(), "gradcheck: input ", saved.size(),
-                 " is the result of op '", x.grad_fn()->name, "', not a leaf, so backward() leaves "
+                 " is the result of op '", x.grad_fn()->name,
+                 "', not a leaf, so backward() leaves "
                  "it no gradient to compare; pass x.detach().requires_grad_() instead");
     saved.push_back(x.grad());
     if (x.requires_grad()) x.zero_grad();
   }
   Tensor y = f(inputs);
   MINIDL_CHECK(y.defined(), "gradcheck: the function returned an undefined tensor");
-  MINIDL_CHECK(y.requires_grad(), "gradcheck: the output does not depend on an input that requires grad");
+  MINIDL_CHECK(y.requires_grad(),
+               "gradcheck: the output does not depend on an input that requires grad");
   Generator gen(opt.seed);
   Tensor r = rand(y.shape(), gen, -1.f, 1.f, Device::CPU);
   std::vector<float> rv = r.to_vector();
@@ -58,7 +60,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   for (size_t in = 0; in < inputs.size(); ++in) {
     const Tensor& x = inputs[in];
     if (!x.requires_grad()) continue;
-    MINIDL_CHECK(x.device() == Device::CPU, "gradcheck: input ", in, " is on ", device_name(x.device()),
+    MINIDL_CHECK(x.device() == Device::CPU, "gradcheck: input ", in, " is on ",
+                 device_name(x.device()),
                  "; gradcheck perturbs CPU inputs (compare CUDA results against the CPU instead)");
     Tensor g = x.grad();
     std::vector<float> analytic = g.defined() ? g.to_vector() : std::vector<float>(x.numel(), 0.f);

@@ -10,8 +10,8 @@
 namespace minidl {
 
 struct GradcheckOptions {
-  double eps = 1e-2;    // central-difference step (float32 data: larger than float64 checks use)
-  double atol = 1e-3;   // pass when |numeric - analytic| <= atol + rtol * |numeric|
+  double eps = 1e-2;   // central-difference step (float32 data: larger than float64 checks use)
+  double atol = 1e-3;  // pass when |numeric - analytic| <= atol + rtol * |numeric|
   double rtol = 1e-2;
   uint64_t seed = 1234;  // for the random projection of non-scalar outputs
 };

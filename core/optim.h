@@ -12,7 +12,6 @@
 
 namespace minidl {
 
-
 /// The parameters an optimizer updates: from tensors ({W, b}) or from Module::parameters().
 struct ParamList {
   std::vector<Tensor> tensors;

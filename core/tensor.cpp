@@ -49,7 +49,8 @@ Tensor Tensor::empty(const Shape& shape, Device device) {
 Tensor Tensor::view_of(std::shared_ptr<Storage> storage, const Shape& shape, const Shape& strides,
                        int64_t offset) {
   MINIDL_CHECK(storage && shape.size() == strides.size() && offset >= 0,
-               "view_of: bad view (shape ", shape_str(shape), ", strides ", shape_str(strides), ")");
+               "view_of: bad view (shape ", shape_str(shape), ", strides ", shape_str(strides),
+               ")");
   int64_t last = offset;
   bool empty = false;
   for (size_t k = 0; k < shape.size(); ++k) {
@@ -102,8 +103,10 @@ bool Tensor::is_contiguous() const {
 bool Tensor::requires_grad() const { return checked().requires_grad; }
 
 Tensor& Tensor::requires_grad_(bool value) {
-  MINIDL_CHECK(is_leaf(), "requires_grad_: only leaf tensors can be marked; this one is the result "
-                          "of op '", impl_->grad_fn->name, "' (use detach() first)");
+  MINIDL_CHECK(is_leaf(),
+               "requires_grad_: only leaf tensors can be marked; this one is the result "
+               "of op '",
+               impl_->grad_fn->name, "' (use detach() first)");
   impl_->requires_grad = value;
   return *this;
 }
@@ -128,9 +131,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   run_backward(*this, grad, retain_graph);
 }
 
-Tensor Tensor::detach() const {
-  return view_of(storage(), shape(), strides(), offset());
-}
+Tensor Tensor::detach() const { return view_of(storage(), shape(), strides(), offset()); }
 
 float Tensor::item() const {
   MINIDL_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()),
@@ -218,7 +219,9 @@ Tensor Tensor::flatten(int64_t a, int64_t b) const { return minidl::flatten(*thi
 Tensor Tensor::slice(int64_t axis, int64_t start, int64_t end, int64_t step) const {
   return minidl::slice(*this, axis, start, end, step);
 }
-Tensor Tensor::select(int64_t axis, int64_t index) const { return minidl::select(*this, axis, index); }
+Tensor Tensor::select(int64_t axis, int64_t index) const {
+  return minidl::select(*this, axis, index);
+}
 Tensor Tensor::transpose(int64_t a, int64_t b) const { return minidl::transpose(*this, a, b); }
 Tensor Tensor::permute(const Shape& dims) const { return minidl::permute(*this, dims); }
 Tensor Tensor::sum() const { return minidl::sum(*this); }

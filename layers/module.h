@@ -22,7 +22,6 @@
 
 namespace minidl {
 
-
 class Module {
  public:
   Module() = default;

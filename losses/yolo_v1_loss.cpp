@@ -16,8 +16,8 @@ void YoloV1Options::validate() const {
                " B=", B, " C=", C);
   MINIDL_CHECK(lambda_coord >= 0 && lambda_noobj >= 0 && lambda_obj >= 0 && lambda_class >= 0,
                "YoloV1Options: the lambdas must be >= 0; got lambda_coord=", lambda_coord,
-               " lambda_noobj=", lambda_noobj, " lambda_obj=", lambda_obj, " lambda_class=",
-               lambda_class);
+               " lambda_noobj=", lambda_noobj, " lambda_obj=", lambda_obj,
+               " lambda_class=", lambda_class);
 }
 
 YoloV1LossResult yolo_v1_loss(const Tensor& pred, const Tensor& target, const YoloV1Options& opt) {
@@ -29,8 +29,8 @@ YoloV1LossResult yolo_v1_loss(const Tensor& pred, const Tensor& target, const Yo
   const int64_t S = opt.S, pd = 5 * opt.B + opt.C, td = 5 + opt.C;
   MINIDL_CHECK(pred.dim() == 4 && pred.size(0) >= 1 && pred.size(1) == S && pred.size(2) == S &&
                    pred.size(3) == pd,
-               op, ": pred has shape ", shape_str(pred.shape()), " but S=", S, ", B=", opt.B, ", C=",
-               opt.C, " need (N, ", S, ", ", S, ", ", pd, ") with N >= 1");
+               op, ": pred has shape ", shape_str(pred.shape()), " but S=", S, ", B=", opt.B,
+               ", C=", opt.C, " need (N, ", S, ", ", S, ", ", pd, ") with N >= 1");
   MINIDL_CHECK(target.shape() == Shape({pred.size(0), S, S, td}), op, ": target has shape ",
                shape_str(target.shape()), " but pred ", shape_str(pred.shape()), " needs (",
                pred.size(0), ", ", S, ", ", S, ", ", td, ")");
@@ -38,10 +38,18 @@ YoloV1LossResult yolo_v1_loss(const Tensor& pred, const Tensor& target, const Yo
   Tensor p = contiguous(pred.detach()), t = contiguous(target.detach());
   Tensor terms = Tensor::empty({5}, pred.device());
   Tensor dpred = Tensor::empty(pred.shape(), pred.device());
-  YoloV1Params P{opt.S, opt.B, opt.C, opt.lambda_coord, opt.lambda_noobj, opt.lambda_obj,
-                 opt.lambda_class, opt.rescore, opt.sqrt_wh,
+  YoloV1Params P{opt.S,
+                 opt.B,
+                 opt.C,
+                 opt.lambda_coord,
+                 opt.lambda_noobj,
+                 opt.lambda_obj,
+                 opt.lambda_class,
+                 opt.rescore,
+                 opt.sqrt_wh,
                  opt.class_loss == YoloClassLoss::SoftmaxCE};
-  MINIDL_DISPATCH(pred.device(), yolo_v1_loss, P, N, p.data(), t.data(), terms.data(), dpred.data());
+  MINIDL_DISPATCH(pred.device(), yolo_v1_loss, P, N, p.data(), t.data(), terms.data(),
+                  dpred.data());
 
   // The terms stay where they were computed: no copy to the host and back (a device sync) per step.
   YoloV1LossResult r;
@@ -52,9 +60,10 @@ YoloV1LossResult yolo_v1_loss(const Tensor& pred, const Tensor& target, const Yo
   r.cls = terms.select(0, 4);
   Tensor total = sum(terms);
   // d total / d pred was computed by the kernel; the chain rule only scales it by gy (a scalar).
-  r.total = record(op, total, {pred, target.detach()}, [dpred](const Tensor& gy, const std::vector<bool>&) {
-    return std::vector<Tensor>{dpred * gy, Tensor()};
-  });
+  r.total = record(op, total, {pred, target.detach()},
+                   [dpred](const Tensor& gy, const std::vector<bool>&) {
+                     return std::vector<Tensor>{dpred * gy, Tensor()};
+                   });
   return r;
 }
 

@@ -10,15 +10,15 @@ namespace minidl {
 enum class YoloClassLoss { SSE, SoftmaxCE };
 
 struct YoloV1Options {
-  int S = 7;  // grid size
-  int B = 2;  // boxes per cell
-  int C = 20; // classes
+  int S = 7;   // grid size
+  int B = 2;   // boxes per cell
+  int C = 20;  // classes
   float lambda_coord = 5.f;
   float lambda_noobj = 0.5f;
   float lambda_obj = 1.f;
   float lambda_class = 1.f;
-  bool rescore = true;   // objectness target = IoU of the responsible box (false: 1)
-  bool sqrt_wh = true;   // the head predicts sqrt(w), sqrt(h) directly
+  bool rescore = true;  // objectness target = IoU of the responsible box (false: 1)
+  bool sqrt_wh = true;  // the head predicts sqrt(w), sqrt(h) directly
   YoloClassLoss class_loss = YoloClassLoss::SSE;
   /// Throws minidl::Error naming the bad field unless S, B, C >= 1 and every lambda >= 0.
   void validate() const;

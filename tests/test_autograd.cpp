@@ -109,7 +109,7 @@ TEST_CASE("autograd: leaf gradients own their storage", "[autograd]") {
   (a + b).backward(g);
   CHECK_CLOSE(a.grad(), {5, 6}, {2});
   CHECK_CLOSE(b.grad(), {5, 6}, {2});
-  g.fill_(0.f);  // the caller reuses its seed buffer
+  g.fill_(0.f);          // the caller reuses its seed buffer
   a.grad().fill_(-1.f);  // e.g. an optimizer clipping a in place
   CHECK_CLOSE(b.grad(), {5, 6}, {2});
   CHECK_CLOSE(a.grad(), {-1, -1}, {2});
@@ -186,9 +186,8 @@ TEST_CASE("autograd: a backward that returns a wrongly shaped gradient is an err
     return std::vector<Tensor>{zeros({3})};
   });
   CHECK_THROWS_WITH(sum(y).backward(), Contains("broken") && Contains("(3)") && Contains("(2)"));
-  Tensor z = record("wrong_count", x.detach() * 1.f, {x}, [](const Tensor&, const std::vector<bool>&) {
-    return std::vector<Tensor>{};
-  });
+  Tensor z = record("wrong_count", x.detach() * 1.f, {x},
+                    [](const Tensor&, const std::vector<bool>&) { return std::vector<Tensor>{}; });
   CHECK_THROWS_WITH(sum(z).backward(), Contains("wrong_count"));
 }
 

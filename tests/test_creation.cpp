@@ -31,7 +31,7 @@ TEST_CASE("creation: arange", "[creation]") {
   CHECK_CLOSE(arange(5, 0, -2), {5, 3, 1}, {3});
   CHECK_CLOSE(arange(-1, -2.5f, -0.5f), {-1, -1.5f, -2}, {3});
   CHECK(arange(3, 3).shape() == Shape{0});
-  CHECK(arange(3, 0).shape() == Shape{0});     // positive step away from the end
+  CHECK(arange(3, 0).shape() == Shape{0});      // positive step away from the end
   CHECK(arange(0, 3, -1).shape() == Shape{0});  // negative step away from the end
   CHECK_THROWS_WITH(arange(0, 1, 0), Contains("arange") && Contains("step"));
   CHECK_THROWS_WITH(arange(0, INFINITY), Contains("arange"));

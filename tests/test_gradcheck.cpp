@@ -46,7 +46,8 @@ TEST_CASE("gradcheck: passes for a correct hand-written backward", "[gradcheck]"
   CHECK(res.max_abs_error < 1e-2);
 }
 
-TEST_CASE("gradcheck: fails for a wrong backward, naming the input and the element", "[gradcheck]") {
+TEST_CASE("gradcheck: fails for a wrong backward, naming the input and the element",
+          "[gradcheck]") {
   Tensor x = R({2, 3}, 1, true, 0.5f, 1.5f);
   auto res = gradcheck([](const std::vector<Tensor>& in) { return cube(in[0], true); }, {x});
   CHECK_FALSE(res.ok);
@@ -59,7 +60,8 @@ TEST_CASE("gradcheck: fails for a wrong backward, naming the input and the eleme
 
 TEST_CASE("gradcheck: names the input whose gradient is wrong", "[gradcheck]") {
   Tensor a = R({3}, 2, true), b = R({3}, 3, true);
-  auto res = gradcheck([](const std::vector<Tensor>& in) { return mul_wrong_b(in[0], in[1]); }, {a, b});
+  auto res =
+      gradcheck([](const std::vector<Tensor>& in) { return mul_wrong_b(in[0], in[1]); }, {a, b});
   CHECK_FALSE(res.ok);
   CHECK_THAT(res.message, Contains("input 1") && Contains("(3)"));
 }
@@ -93,7 +95,8 @@ TEST_CASE("gradcheck: non-scalar outputs and non-contiguous leaves", "[gradcheck
   CHECK_GRADS([](const std::vector<Tensor>& in) { return in[0] * in[0] * in[1]; }, {t, w});
   // a 0-d input and a (2,2) output
   Tensor s = R({}, 9, true);
-  CHECK_GRADS([](const std::vector<Tensor>& in) { return in[0] * in[1]; }, {s, R({2, 2}, 10, true)});
+  CHECK_GRADS([](const std::vector<Tensor>& in) { return in[0] * in[1]; },
+              {s, R({2, 2}, 10, true)});
 }
 
 TEST_CASE("gradcheck: options decide the verdict", "[gradcheck]") {
@@ -119,6 +122,6 @@ TEST_CASE("gradcheck: calls it cannot check are errors", "[gradcheck]") {
   // a non-leaf input has no gradient of its own to compare: say so instead of failing with zeros
   Tensor leaf = R({3}, 14, true);
   Tensor nonleaf = leaf * 2.f;
-  CHECK_THROWS_WITH(gradcheck(id, {nonleaf}), Contains("gradcheck") && Contains("leaf") &&
-                                                  Contains("mul_scalar"));
+  CHECK_THROWS_WITH(gradcheck(id, {nonleaf}),
+                    Contains("gradcheck") && Contains("leaf") && Contains("mul_scalar"));
 }

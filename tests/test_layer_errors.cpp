@@ -1,7 +1,7 @@
 // Bad input to every public layer, loss and optimizer, table-driven (each error names the layer or
 // loss and the shapes or values), tensors on a device the build or machine lacks, ops on empty
 // tensors (which work, forward and backward, or are errors), and NaN inputs (which propagate or
-// are rejected, never crash). The ops' own argument errors are in test_op_errors.cpp.
+// are rejected, never crash). The ops' own argument errors are rows of the op table (tests/ops/).
 #include <cmath>
 #include <limits>
 

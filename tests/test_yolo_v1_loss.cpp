@@ -29,8 +29,10 @@ Tensor iou_ops(const Tensor& ax, const Tensor& ay, Tensor aw, Tensor ah, const T
                const Tensor& by, Tensor bw, Tensor bh) {
   aw = clamp(aw, 0.f, 1e30f), ah = clamp(ah, 0.f, 1e30f), bw = clamp(bw, 0.f, 1e30f),
   bh = clamp(bh, 0.f, 1e30f);
-  Tensor iw = clamp(minimum(ax + aw / 2.f, bx + bw / 2.f) - maximum(ax - aw / 2.f, bx - bw / 2.f), 0.f, 1e30f);
-  Tensor ih = clamp(minimum(ay + ah / 2.f, by + bh / 2.f) - maximum(ay - ah / 2.f, by - bh / 2.f), 0.f, 1e30f);
+  Tensor iw = clamp(minimum(ax + aw / 2.f, bx + bw / 2.f) - maximum(ax - aw / 2.f, bx - bw / 2.f),
+                    0.f, 1e30f);
+  Tensor ih = clamp(minimum(ay + ah / 2.f, by + bh / 2.f) - maximum(ay - ah / 2.f, by - bh / 2.f),
+                    0.f, 1e30f);
   Tensor inter = iw * ih;
   return inter / clamp(aw * ah + bw * bh - inter, 1e-12f, 1e30f);
 }
@@ -57,7 +59,8 @@ Tensor composed_loss(const Tensor& pred, const Tensor& target, const YoloV1Optio
       Tensor better = gt(iou[b], best);
       best = where(better, iou[b], best);
       idx = where(better, full(obj.shape(), b), idx);
-      Tensor d = square((P(b, 0) - tx) / Sf) + square((P(b, 1) - ty) / Sf) + square(w - tw) + square(h - th);
+      Tensor d = square((P(b, 0) - tx) / Sf) + square((P(b, 1) - ty) / Sf) + square(w - tw) +
+                 square(h - th);
       Tensor closer = lt(d, best_d);
       best_d = where(closer, d, best_d);
       near = where(closer, full(obj.shape(), b), near);
@@ -83,7 +86,8 @@ Tensor composed_loss(const Tensor& pred, const Tensor& target, const YoloV1Optio
                    ? sum(unsqueeze(obj, -1) * square(z - y))
                    : -sum(unsqueeze(obj, -1) * y * log_softmax(z, -1));
   return (o.lambda_coord * (xy + wh) + o.lambda_obj * conf + o.lambda_noobj * noobj +
-          o.lambda_class * cls) / N;
+          o.lambda_class * cls) /
+         N;
 }
 
 // A random batch whose predictions sit near the targets (so IoUs are clearly non-zero) and a
@@ -96,7 +100,8 @@ std::pair<Tensor, Tensor> random_batch(const YoloV1Options& o, int N, uint64_t s
       for (int j = 0; j < o.S; ++j)
         if (g.uniform() < 0.5f)
           boxes.push_back({static_cast<int>(g.below(o.C)), (j + g.uniform(0.1f, 0.9f)) / o.S,
-                           (i + g.uniform(0.1f, 0.9f)) / o.S, g.uniform(0.1f, 0.6f), g.uniform(0.1f, 0.6f)});
+                           (i + g.uniform(0.1f, 0.9f)) / o.S, g.uniform(0.1f, 0.6f),
+                           g.uniform(0.1f, 0.6f)});
   Tensor target = encode_targets(images, o.S, o.C).target;
   std::vector<float> t = target.to_vector(), p;
   const int td = 5 + o.C;
@@ -121,7 +126,8 @@ TEST_CASE("yolo_v1_loss: an image with no object only pays noobj", "[yolo]") {
   // S=2, B=1, C=2; confidences 0.2, 0.4, 0, -0.6 -> 0.5 * (0.04 + 0.16 + 0 + 0.36) = 0.28
   Tensor pred = zeros({1, 2, 2, 7});
   float c[] = {0.2f, 0.4f, 0.f, -0.6f};
-  for (int k = 0; k < 4; ++k) pred.select(1, k / 2).select(1, k % 2).select(0, 0).select(0, 4).fill_(c[k]);
+  for (int k = 0; k < 4; ++k)
+    pred.select(1, k / 2).select(1, k % 2).select(0, 0).select(0, 4).fill_(c[k]);
   pred.select(-1, 0).fill_(0.3f);  // boxes and classes do not matter without objects
   pred.select(-1, 6).fill_(0.9f);
   Terms t = terms(yolo_v1_loss(pred, zeros({1, 2, 2, 7}), opts(2, 1, 2)));
@@ -150,19 +156,20 @@ TEST_CASE("yolo_v1_loss: one object, B = 1, every term by hand", "[yolo]") {
   CHECK(t.noobj == 0.f);
   CHECK(t.cls == Approx(0.1f));
   CHECK(t.total == Approx(0.5454369f));
-  // gradient: 2λ(x - x̂) = 10 * 0.1 = 1, 10 * -0.1, 10 * 0.1, 10 * -0.1, 2 (0.8 - IoU), 2 * 0.1, 2 * -0.3
+  // gradient: 2λ(x - x̂) = 10 * 0.1 = 1, 10 * -0.1, 10 * 0.1, 10 * -0.1, 2 (0.8 - IoU), 2 * 0.1, 2 *
+  // -0.3
   r.total.backward();
-  CHECK_CLOSE(pred.grad(), {1.f, -1.f, 1.f, -1.f, 2.f * (0.8f - 0.3045842f), 0.2f, -0.6f}, {1, 1, 1, 7},
-              1e-5, 1e-4);
+  CHECK_CLOSE(pred.grad(), {1.f, -1.f, 1.f, -1.f, 2.f * (0.8f - 0.3045842f), 0.2f, -0.6f},
+              {1, 1, 1, 7}, 1e-5, 1e-4);
 }
 
 TEST_CASE("yolo_v1_loss: two predictors, the second is responsible", "[yolo]") {
   // S=1, B=2, C=1; target (0.5, 0.5, 0.4, 0.4).
-  // box 0: (0.1, 0.1, 0.04, 0.04), far away: IoU 0.  box 1: (0.5, 0.5, 0.36, 0.36) inside the target:
-  // IoU 0.1296 / 0.16 = 0.81 -> box 1 responsible.
-  // xy 0; wh = 5 * 2 (0.6 - sqrt(0.4))² = 0.0105336; obj = (0.6 - 0.81)² = 0.0441;
-  // noobj = 0.5 * 0.3² = 0.045; cls = (0.9 - 1)² = 0.01
-  Tensor pred = T({0.1f, 0.1f, 0.2f, 0.2f, 0.3f, 0.5f, 0.5f, 0.6f, 0.6f, 0.6f, 0.9f}, {1, 1, 1, 11});
+  // box 0: (0.1, 0.1, 0.04, 0.04), far away: IoU 0.  box 1: (0.5, 0.5, 0.36, 0.36) inside the
+  // target: IoU 0.1296 / 0.16 = 0.81 -> box 1 responsible. xy 0; wh = 5 * 2 (0.6 - sqrt(0.4))² =
+  // 0.0105336; obj = (0.6 - 0.81)² = 0.0441; noobj = 0.5 * 0.3² = 0.045; cls = (0.9 - 1)² = 0.01
+  Tensor pred =
+      T({0.1f, 0.1f, 0.2f, 0.2f, 0.3f, 0.5f, 0.5f, 0.6f, 0.6f, 0.6f, 0.9f}, {1, 1, 1, 11});
   Tensor target = T({0.5f, 0.5f, 0.4f, 0.4f, 1.f, 1.f}, {1, 1, 1, 6});
   Terms t = terms(yolo_v1_loss(pred, target, opts(1, 2, 1)));
   CHECK(t.xy == Approx(0.f).margin(1e-7));
@@ -177,8 +184,8 @@ TEST_CASE("yolo_v1_loss: when every IoU is 0 the nearest predictor is responsibl
   // target (0.5, 0.5, 0.2, 0.2). box 0 at x=y=0 with w=h=0.01; box 1 at x=y=1 with w=h=0.09:
   // both miss the target. distances: box 0: 0.25 + 0.25 + 2 (0.19²) = 0.5722,
   // box 1: 0.25 + 0.25 + 2 (0.11²) = 0.5242 -> box 1, although box 0 has the lower index.
-  // xy = 5 (0.25 + 0.25) = 2.5; wh = 5 * 2 (0.3 - sqrt(0.2))² = 0.2167184; obj (IoU 0) = 0.7² = 0.49;
-  // noobj = 0.5 * 0.4² = 0.08; cls = 0
+  // xy = 5 (0.25 + 0.25) = 2.5; wh = 5 * 2 (0.3 - sqrt(0.2))² = 0.2167184; obj (IoU 0) = 0.7² =
+  // 0.49; noobj = 0.5 * 0.4² = 0.08; cls = 0
   Tensor pred = T({0.f, 0.f, 0.1f, 0.1f, 0.4f, 1.f, 1.f, 0.3f, 0.3f, 0.7f, 1.f}, {1, 1, 1, 11});
   Tensor target = T({0.5f, 0.5f, 0.2f, 0.2f, 1.f, 1.f}, {1, 1, 1, 6});
   Terms t = terms(yolo_v1_loss(pred, target, opts(1, 2, 1)));
@@ -195,8 +202,8 @@ TEST_CASE("yolo_v1_loss: zero-size and negative boxes give a finite loss and gra
     YoloV1Options o = opts(2, 2, 3);
     o.sqrt_wh = sqrt_wh;
     auto [pred, target] = random_batch(o, 2, 5);
-    pred.select(-1, 2).fill_(0.f);   // zero width for box 0
-    pred.select(-1, 8).fill_(-0.5f); // negative height for box 1
+    pred.select(-1, 2).fill_(0.f);    // zero width for box 0
+    pred.select(-1, 8).fill_(-0.5f);  // negative height for box 1
     pred.requires_grad_();
     auto r = yolo_v1_loss(pred, target, o);
     r.total.backward();
@@ -214,7 +221,8 @@ TEST_CASE("yolo_v1_loss: a batch with no object at all", "[yolo]") {
   CHECK(r.noobj.item() == Approx(0.14f));
   r.total.backward();
   // d noobj / d c = 2 * 0.5 * c / N = c / 2
-  CHECK_CLOSE(pred.grad(), {0, 0, 0, 0, 0.1f, 0, 0, 0, 0, 0.2f, 0, 0, 0, 0, 0, 0.3f, 0, 0, 0, 0, 0, 0},
+  CHECK_CLOSE(pred.grad(),
+              {0, 0, 0, 0, 0.1f, 0, 0, 0, 0, 0.2f, 0, 0, 0, 0, 0, 0.3f, 0, 0, 0, 0, 0, 0},
               {2, 1, 1, 11});
 }
 
@@ -286,22 +294,28 @@ TEST_CASE("yolo_v1_target: encode puts each box in the cell of its centre", "[yo
   CHECK(sum(e.target).item() == Approx(0.5f + 0.5f + 0.3f + 0.4f + 1.f + 1.f));
 }
 
-TEST_CASE("yolo_v1_target: two centres in one cell keep the larger box and count the other", "[yolo]") {
-  auto e = encode_targets({{{0, 0.1f, 0.1f, 0.1f, 0.1f}, {1, 0.2f, 0.2f, 0.3f, 0.3f}, {0, 0.3f, 0.3f, 0.05f, 0.05f}}}, 1, 2);
+TEST_CASE("yolo_v1_target: two centres in one cell keep the larger box and count the other",
+          "[yolo]") {
+  auto e = encode_targets(
+      {{{0, 0.1f, 0.1f, 0.1f, 0.1f}, {1, 0.2f, 0.2f, 0.3f, 0.3f}, {0, 0.3f, 0.3f, 0.05f, 0.05f}}},
+      1, 2);
   CHECK(e.dropped == 2);
   CHECK_CLOSE(e.target, {0.2f, 0.2f, 0.3f, 0.3f, 1.f, 0.f, 1.f}, {1, 1, 1, 7});
 }
 
 TEST_CASE("yolo_v1_target: bad boxes are rejected naming the image and box", "[yolo]") {
-  CHECK_THROWS_WITH(encode_targets({{}, {{3, 0.5f, 0.5f, 0.1f, 0.1f}}}, 2, 3),
-                    Catch::Contains("image 1") && Catch::Contains("box 0") && Catch::Contains("class 3"));
+  CHECK_THROWS_WITH(
+      encode_targets({{}, {{3, 0.5f, 0.5f, 0.1f, 0.1f}}}, 2, 3),
+      Catch::Contains("image 1") && Catch::Contains("box 0") && Catch::Contains("class 3"));
   CHECK_THROWS_WITH(encode_targets({{{0, 0.5f, 0.5f, 0.f, 0.1f}}}, 2, 3), Catch::Contains("size"));
-  CHECK_THROWS_WITH(encode_targets({{{0, 1.5f, 0.5f, 0.1f, 0.1f}}}, 2, 3), Catch::Contains("centre"));
+  CHECK_THROWS_WITH(encode_targets({{{0, 1.5f, 0.5f, 0.1f, 0.1f}}}, 2, 3),
+                    Catch::Contains("centre"));
 }
 
 TEST_CASE("yolo_v1_target: decode(encode(box)) == box", "[yolo]") {
   YoloV1Options o = opts(3, 1, 2);
-  std::vector<Box> boxes = {{0, 0.1f, 0.2f, 0.15f, 0.3f}, {1, 0.55f, 0.5f, 0.4f, 0.2f}, {1, 0.95f, 0.9f, 0.1f, 0.1f}};
+  std::vector<Box> boxes = {
+      {0, 0.1f, 0.2f, 0.15f, 0.3f}, {1, 0.55f, 0.5f, 0.4f, 0.2f}, {1, 0.95f, 0.9f, 0.1f, 0.1f}};
   Tensor t = encode_targets({boxes}, 3, 2).target;  // (1, 3, 3, 7) = [x y w h obj p0 p1]
   // a perfect prediction: B = 1 box [x y sqrt(w) sqrt(h) 1] then the one-hot classes
   Tensor pred = concat({t.slice(-1, 0, 2), sqrt(t.slice(-1, 2, 4)), t.slice(-1, 4, 7)}, -1);
@@ -310,15 +324,17 @@ TEST_CASE("yolo_v1_target: decode(encode(box)) == box", "[yolo]") {
   for (const Box& b : boxes) {
     bool found = false;
     for (const auto& d : dets)
-      found |= d.box.cls == b.cls && std::fabs(d.box.cx - b.cx) < 1e-6f && std::fabs(d.box.cy - b.cy) < 1e-6f &&
-               std::fabs(d.box.w - b.w) < 1e-6f && std::fabs(d.box.h - b.h) < 1e-6f && d.score == 1.f;
+      found |= d.box.cls == b.cls && std::fabs(d.box.cx - b.cx) < 1e-6f &&
+               std::fabs(d.box.cy - b.cy) < 1e-6f && std::fabs(d.box.w - b.w) < 1e-6f &&
+               std::fabs(d.box.h - b.h) < 1e-6f && d.score == 1.f;
     INFO("box class " << b.cls << " at " << b.cx << ", " << b.cy);
     CHECK(found);
   }
 }
 
 TEST_CASE("yolo_v1_target: nms keeps the best of overlapping boxes per class", "[yolo]") {
-  // a and b overlap with IoU 0.64/(1+1-0.64)... : a (0.5, 0.5, 0.2, 0.2), b shifted by 0.02 -> IoU 0.8182
+  // a and b overlap with IoU 0.64/(1+1-0.64)... : a (0.5, 0.5, 0.2, 0.2), b shifted by 0.02 -> IoU
+  // 0.8182
   Detection a{{0, 0.5f, 0.5f, 0.2f, 0.2f}, 0.9f}, b{{0, 0.52f, 0.5f, 0.2f, 0.2f}, 0.8f},
       c{{1, 0.52f, 0.5f, 0.2f, 0.2f}, 0.7f}, d{{0, 0.1f, 0.1f, 0.1f, 0.1f}, 0.6f};
   // IoU(a, b): overlap 0.18 x 0.2 = 0.036, union 0.08 - 0.036 = 0.044 -> 0.8182

@@ -53,33 +53,11 @@ TEST_CASE("yolo_v1_loss: every option off its default, by hand", "[yolo]") {
   CHECK(r.cls.item() == Approx(0.0928847580f).epsilon(1e-4));
   CHECK(r.total.item() == Approx(0.7524655509f).epsilon(1e-5));
   r.total.backward();
-  CHECK_CLOSE(pred.grad(),
-              {0,
-               0,
-               0,
-               0,
-               0.175f,
-               0.1f,
-               -0.1f,
-               0.0513166f,
-               0.0871288f,
-               -1.8f,
-               0.0634290f,
-               0.0141529f,
-               -0.0775820f,  //
-               0,
-               0,
-               0,
-               0,
-               0.15f,
-               0,
-               0,
-               0,
-               0,
-               -0.05f,
-               0,
-               0,
-               0},
+  CHECK_CLOSE(pred.grad(), {0,           0,          0,      0,          0.175f,     0.1f, -0.1f,
+                            0.0513166f,  0.0871288f, -1.8f,  0.0634290f, 0.0141529f,
+                            -0.0775820f,  //
+                            0,           0,          0,      0,          0.15f,      0,    0,
+                            0,           0,          -0.05f, 0,          0,          0},
               {2, 1, 1, 13}, 1e-5, 1e-4);
 
   // rescore = true changes only the obj target, to box 1's IoU: 3 (0.4 - 0.5469613)^2 / 2

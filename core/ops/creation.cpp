@@ -50,10 +50,11 @@ Tensor arange(float start, float end, float step, Device device) {
                "arange: needs finite start, end and a non-zero step; got (", start, ", ", end, ", ",
                step, ")");
   double n = std::ceil((static_cast<double>(end) - start) / step);
-  MINIDL_CHECK(n <= static_cast<double>(int64_t{1} << 40), "arange: (", start, ", ", end, ", ", step,
-               ") would make ", n, " elements");
+  MINIDL_CHECK(n <= static_cast<double>(int64_t{1} << 40), "arange: (", start, ", ", end, ", ",
+               step, ") would make ", n, " elements");
   std::vector<float> v(n > 0 ? static_cast<size_t>(n) : 0);
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(start + static_cast<double>(i) * step);
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<float>(start + static_cast<double>(i) * step);
   // In float32 the count can come out one too high (0.3f / 0.1f = 3.0000001) and the last value
   // round onto the end (float(3 * 0.1f) == 0.3f); the end is never included.
   while (!v.empty() && (step > 0 ? v.back() >= end : v.back() <= end)) v.pop_back();

@@ -29,7 +29,8 @@ inline Tensor R(const Shape& s, uint64_t seed, bool grad = true, float lo = -1.f
 /// Empty string when a and b have the same shape and are elementwise close, else what differs.
 inline std::string mismatch(const Tensor& a, const std::vector<float>& expected, const Shape& shape,
                             double atol = 1e-5, double rtol = 1e-5) {
-  if (a.shape() != shape) return "shape " + shape_str(a.shape()) + " != expected " + shape_str(shape);
+  if (a.shape() != shape)
+    return "shape " + shape_str(a.shape()) + " != expected " + shape_str(shape);
   auto v = a.to_vector();
   for (size_t i = 0; i < v.size(); ++i)
     if (!(std::fabs(v[i] - expected[i]) <= atol + rtol * std::fabs(expected[i])))
@@ -38,24 +39,25 @@ inline std::string mismatch(const Tensor& a, const std::vector<float>& expected,
   return "";
 }
 
-inline std::string mismatch(const Tensor& a, const Tensor& b, double atol = 1e-5, double rtol = 1e-5) {
+inline std::string mismatch(const Tensor& a, const Tensor& b, double atol = 1e-5,
+                            double rtol = 1e-5) {
   return mismatch(a, b.to_vector(), b.shape(), atol, rtol);
 }
 
 }  // namespace minidl::test
 
 /// CHECK_CLOSE(tensor, {values}, shape[, atol, rtol])
-#define CHECK_CLOSE(t, ...)                                              \
-  do {                                                                   \
-    std::string why_ = ::minidl::test::mismatch(t, __VA_ARGS__);         \
-    INFO(why_);                                                          \
-    CHECK(why_.empty());                                                 \
+#define CHECK_CLOSE(t, ...)                                      \
+  do {                                                           \
+    std::string why_ = ::minidl::test::mismatch(t, __VA_ARGS__); \
+    INFO(why_);                                                  \
+    CHECK(why_.empty());                                         \
   } while (0)
 
 /// CHECK_GRADS(f, inputs[, options]): finite-difference check of f's gradients.
-#define CHECK_GRADS(f, ...)                                              \
-  do {                                                                   \
-    auto res_ = ::minidl::gradcheck(f, __VA_ARGS__);                     \
-    INFO(res_.message);                                                  \
-    CHECK(res_.ok);                                                      \
+#define CHECK_GRADS(f, ...)                          \
+  do {                                               \
+    auto res_ = ::minidl::gradcheck(f, __VA_ARGS__); \
+    INFO(res_.message);                              \
+    CHECK(res_.ok);                                  \
   } while (0)

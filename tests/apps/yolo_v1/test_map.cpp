@@ -139,8 +139,8 @@ TEST_CASE(
 TEST_CASE("yolo_v1 app: all-point AP uses the monotone precision envelope", "[yolo_app]") {
   // Objects A and B; detections: a miss (0.9), A (0.8), B (0.7): FP, TP, TP.
   // recall 0, 1/2, 1; precision 0, 1/2, 2/3. The envelope raises precision at recall 1/2 to 2/3:
-  //  all-point = 1/2 * 2/3 + 1/2 * 2/3 = 2/3 (without the envelope it would be 1/2 * 1/2 + 1/2 * 2/3
-  //  = 7/12); 11-point: every t in 0..1 reaches recall 1 at precision 2/3 -> 2/3.
+  //  all-point = 1/2 * 2/3 + 1/2 * 2/3 = 2/3 (without the envelope it would be 1/2 * 1/2 + 1/2 *
+  //  2/3 = 7/12); 11-point: every t in 0..1 reaches recall 1 at precision 2/3 -> 2/3.
   Box A = xy(0, 0.0f, 0.25f, 0.0f, 0.25f), B = xy(0, 0.5f, 0.75f, 0.5f, 0.75f);
   Box miss = xy(0, 0.0f, 0.25f, 0.75f, 1.0f);
   MapResult r = evaluate_map({{det(miss, 0.9f), det(A, 0.8f), det(B, 0.7f)}}, {{A, B}}, 1);
