@@ -274,9 +274,12 @@ void print_profile(const std::function<void()>& step, int steps, const Sequentia
       "\nGFLOP/s of conv and dense layers (%% = share of the sgemm rate)\n"
       "| layer | GFLOP | forward | dx | dW |\n|---|---|---|---|---|\n");
   const auto flops = layer_flops(model, input);
-  for (const auto& [scope, ms] : layers) {
+  for (const auto& layer : layers) {
+    const std::string& scope = layer.first;
     auto it = flops.find(scope);
     if (it == flops.end()) continue;
+    // A named reference, not a structured binding: clang 14 cannot capture those in a lambda.
+    const auto& ms = layer.second;
     auto at = [&ms](profile::Category c) { return ms[static_cast<int>(c)]; };
     std::printf("| %s | %.3f | %s | %s | %s |\n", scope.c_str(), it->second / 1e9,
                 rate(it->second, at(profile::Category::Forward), sgemm).c_str(),
