@@ -22,7 +22,8 @@ struct Mat {
   const float* p;
   int64_t rows, cols, rs, cs, bs;
   Mat t() const { return {p, cols, rows, cs, rs, bs}; }  // the transpose: swapped strides, no copy
-  Mat at(int64_t b) const { return {p + b * bs, rows, cols, rs, cs, bs}; }
+  // An empty operand has no data (p is null): no offset may be applied to it.
+  Mat at(int64_t b) const { return {p ? p + b * bs : p, rows, cols, rs, cs, bs}; }
 };
 
 // m = op(S) for a row-major S with leading dimension ld; op transposes when `trans`.
