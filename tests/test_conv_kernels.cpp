@@ -11,6 +11,7 @@
 #include "core/cpu/conv_plan.h"
 #include "core/cpu/conv_reference.h"
 #include "core/cpu/conv_shift.h"
+#include "core/cpu/conv_taps.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/simd.h"
 #include "ops/conv_mode.h"
@@ -66,6 +67,8 @@ const std::vector<Case>& cases() {
        conv(1, 16, 100, 100, 40, 3, 3, 1, 1)},
       {"3 channels, 130x130, 4 filters (shifted views: many bands, padded)",
        conv(1, 3, 130, 130, 4, 3, 3, 1, 1)},
+      {"17 channels, one more than the tap loops take (shifted views by gemm)",
+       conv(2, 17, 12, 13, 8, 3, 3, 1, 1)},
       {"a batch of 4, 16 channels, 8 filters, no padding (shifted views in place)",
        conv(4, 16, 20, 18, 8, 3, 3, 1, 0)},
       {"a batch of 2, 3x2 kernel at stride 1, pad 1", conv(2, 4, 9, 11, 5, 3, 2, 1, 1)},
@@ -86,6 +89,8 @@ const std::vector<Case>& cases() {
       {"1x1 on 1 channel, no bias", conv(2, 1, 33, 35, 4, 1, 1, 1, 0), false},
       {"1x1 on 4 channels", conv(1, 4, 50, 50, 3, 1, 1, 1, 0)},
       {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2)},
+      {"16 channels, 5x5 pad 2: 400 taps (more than the tap loops keep on the stack)",
+       conv(2, 16, 10, 11, 5, 5, 5, 1, 2)},
       {"a batch of 5 7x7 outputs (whole images side by side)", conv(5, 24, 7, 7, 30, 3, 3, 1, 1)},
       {"a batch of 8 10x10 outputs, no padding", conv(8, 4, 12, 12, 6, 3, 3, 1, 0), false},
       {"padding larger than the kernel's half", conv(2, 3, 6, 5, 4, 3, 3, 1, 3)},
@@ -190,6 +195,31 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on every s
     }
   }
   CHECK(ran >= 10);  // the table holds that many stride-1 cases
+}
+
+TEST_CASE("conv kernels: the tap loops match the reference without AVX2 too", "[conv][kernels]") {
+  // The shifted views with at most kTapsMaxC channels run the tap loops (conv_taps.h), whose
+  // baseline and AVX2 + FMA variants round differently: each is held to the reference. On a CPU
+  // without AVX2 both runs take the baseline.
+  ThreadsGuard restore;
+  struct SimdGuard {
+    ~SimdGuard() { cpu::set_avx2_allowed(true); }
+  } simd;
+  uint64_t seed = 500;
+  int ran = 0;
+  for (const Case& c : cases()) {
+    if (!cpu::conv_shift_applies(c.g) || c.g.C > cpu::kTapsMaxC) continue;
+    ++ran;
+    seed += 4;
+    for (const bool avx2 : {false, true})
+      for (int threads = 1; threads <= 2; ++threads) {
+        INFO(c.what << ", " << threads << " threads, AVX2 " << (avx2 ? "allowed" : "off"));
+        cpu::set_avx2_allowed(avx2);
+        set_num_threads(threads);
+        check_shift_kernels(c.g, c.bias, seed, 1e-4);
+      }
+  }
+  CHECK(ran >= 10);
 }
 
 TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 random shapes",

@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <numeric>
+#include <vector>
 
 #include "core/cpu/conv_plan.h"
+#include "core/cpu/conv_taps.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
 
@@ -116,6 +118,24 @@ XRows x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, 
   return {buf, (r + g.KH - 1) * s.Wp};
 }
 
+// The taps of channels [0, cc) of a band read as xr: off[c * KK + kh * KW + kw] = c * ld +
+// kh * Wp + kw, the order of W's and dW's (C, KH, KW) axes. The tap loops (conv_taps.h) run
+// instead of gemm when a pass has at most kTapsMaxC channels.
+std::vector<int64_t> tap_offsets(const ConvParams& g, const Shift& s, int64_t cc, int64_t ld) {
+  std::vector<int64_t> off(static_cast<size_t>(cc * s.KK));
+  for (int64_t c = 0; c < cc; ++c)
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw)
+        off[static_cast<size_t>((c * g.KH + kh) * g.KW + kw)] = c * ld + kh * s.Wp + kw;
+  return off;
+}
+
+// Floats of one thread's dW partial sums and their totals when the tap loops run, else 0.
+int64_t taps_floats(const ConvParams& g, const Shift& s) {
+  if (s.chans > kTapsMaxC) return 0;
+  return taps_dW_floats(g.F, s.chans * s.KK) + g.F * s.chans * s.KK;
+}
+
 // Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
 void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   const int64_t F = g.F, C = g.C, KK = g.KH * g.KW;
@@ -138,7 +158,8 @@ int64_t conv_shift_forward_workspace(const ConvParams& g) {
 
 int64_t conv_shift_dW_workspace(const ConvParams& g) {
   const Shift s = make_shift(g, Pass::dW);
-  return s.groups * s.blocks * s.KK * g.F * s.chans + max_threads() * band_floats(g, s, Pass::dW);
+  return s.groups * s.blocks * s.KK * g.F * s.chans +
+         max_threads() * (band_floats(g, s, Pass::dW) + taps_floats(g, s));
 }
 
 int64_t conv_shift_dx_workspace(const ConvParams& g) {
@@ -154,18 +175,22 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
   const int64_t F = g.F, C = g.C, band = band_floats(g, s, Pass::Forward);
   float* Wt = ws;
   float* buffers = ws + F * g.K();
-  move_kernel_axis(g, W, Wt);
+  if (C > kTapsMaxC) move_kernel_axis(g, W, Wt);
   parallel_items(g.N * s.bands, [&](int64_t item, int slot) {
     const int64_t n = item / s.bands, j = item % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
     float* yb = buffers + slot * band;  // (F, R, Wp)
     float* xb = yb + F * s.R * s.Wp;
     const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, 0, C, oh0, r, xb);
-    for (int64_t kh = 0; kh < g.KH; ++kh)
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const int64_t k = kh * g.KW + kw;
-        gemm(false, false, F, s.L(g, r), C, 1.f, Wt + k * F * C, C, xr.data + kh * s.Wp + kw, xr.ld,
-             k == 0 ? 0.f : 1.f, yb, s.R * s.Wp);
-      }
+    if (C <= kTapsMaxC)  // W's (F, C, KH, KW) layout is the taps' (F, T)
+      taps_forward(F, C * s.KK, s.L(g, r), W, xr.data, tap_offsets(g, s, C, xr.ld).data(), yb,
+                   s.R * s.Wp);
+    else
+      for (int64_t kh = 0; kh < g.KH; ++kh)
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          const int64_t k = kh * g.KW + kw;
+          gemm(false, false, F, s.L(g, r), C, 1.f, Wt + k * F * C, C, xr.data + kh * s.Wp + kw,
+               xr.ld, k == 0 ? 0.f : 1.f, yb, s.R * s.Wp);
+        }
     for (int64_t f = 0; f < F; ++f) {
       const float bias = b ? b[f] : 0.f;
       for (int64_t i = 0; i < r; ++i) {
@@ -182,7 +207,8 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
 void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws) {
   const Shift s = make_shift(g, Pass::dW);
   const int64_t F = g.F, C = g.C, KK = s.KK, acc_floats = KK * F * s.chans;
-  const int64_t items = g.N * s.bands, band = band_floats(g, s, Pass::dW);
+  const int64_t items = g.N * s.bands, band = band_floats(g, s, Pass::dW) + taps_floats(g, s);
+  const bool taps = s.chans <= kTapsMaxC;
   float* accs = ws;  // (groups, blocks) accs of acc_floats each
   float* buffers = ws + s.groups * s.blocks * acc_floats;
   parallel_items(s.groups * s.blocks, [&](int64_t item, int slot) {
@@ -191,16 +217,29 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
     float* acc = accs + item * acc_floats;
     float* gyb = buffers + slot * band;
     float* xb = gyb + F * s.R * s.Wp;
+    float* part = gyb + band_floats(g, s, Pass::dW);  // (F, cc * KK, 8), then (F, cc * KK)
+    float* sums = part + taps_dW_floats(F, cc * KK);
     std::fill(acc, acc + acc_floats, 0.f);
+    if (taps) std::fill(part, sums, 0.f);
     for (int64_t i = q; i < items; i += s.groups) {
       const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
       widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
       const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r, xb);
+      if (taps) {
+        taps_dW_add(F, cc * KK, s.L(g, r), gyb, s.R * s.Wp, xr.data,
+                    tap_offsets(g, s, cc, xr.ld).data(), part);
+        continue;
+      }
       for (int64_t kh = 0; kh < g.KH; ++kh)
         for (int64_t kw = 0; kw < g.KW; ++kw)
           gemm(false, true, F, cc, s.L(g, r), 1.f, gyb, s.R * s.Wp, xr.data + kh * s.Wp + kw, xr.ld,
                1.f, acc + (kh * g.KW + kw) * F * cc, cc);
     }
+    if (!taps) return;
+    taps_dW_finish(F, cc * KK, part, sums);  // sums (F, cc, KK) into acc (KK, F, cc)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t c = 0; c < cc; ++c)
+        for (int64_t k = 0; k < KK; ++k) acc[(k * F + f) * cc + c] = sums[(f * cc + c) * KK + k];
   });
   parallel_for(F, grain_for(g.K() * s.groups), [&](int64_t f0, int64_t f1) {
     for (int64_t f = f0; f < f1; ++f)

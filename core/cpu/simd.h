@@ -4,7 +4,8 @@
 
 namespace minidl::cpu {
 
-/// True when the CPU runs AVX2 (checked once) and set_avx2_allowed(false) is not in force.
+/// True when the CPU runs AVX2 and FMA (checked once; every AVX2 CPU so far also has FMA) and
+/// set_avx2_allowed(false) is not in force.
 bool avx2_allowed();
 /// For tests: false makes every kernel take its baseline variant; true restores the CPU's choice.
 void set_avx2_allowed(bool allowed);

@@ -1,0 +1,219 @@
+// The tap loops of the few-channel shifted-view convolutions (see conv_taps.h).
+//
+// dW: each (filter, tap) pair is a dot product over the band's columns. A register block of
+// kFB filters by kTB taps keeps kFB * kTB vectors of 8 partial sums: per 8 columns it loads kFB
+// rows of gy and kTB taps and does kFB * kTB multiply-adds, so the loads stay below the
+// multiply-adds (7 against 12) and the block fits the 16 vector registers of AVX2. The columns
+// are walked in chunks of kChunk, so that a chunk's rows stay in L1 while every block reads
+// them; the partial sums live in memory between chunks and are added up once, at the end.
+//
+// Forward: a register block of kFwdFB filters by kPB vectors of 8 columns, summed over all taps:
+// per tap kPB loads of x and kFwdFB broadcasts of a weight feed kFwdFB * kPB multiply-adds. On
+// tiny's first two layers, 6 x 2 ran faster than 4 x 3 and 3 x 4 (one thread, the same run).
+//
+// Each loop has a plain variant, compiled for the build's baseline, and an AVX2 + FMA variant,
+// chosen at run time; the two round differently (FMA rounds once per multiply-add).
+#include "core/cpu/conv_taps.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+#include <vector>
+
+#include "core/cpu/simd.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MINIDL_TAPS_AVX2 1
+#endif
+
+namespace minidl::cpu {
+
+namespace {
+
+constexpr int kFB = 3, kTB = 4;     // dW: filters by taps
+constexpr int kFwdFB = 6, kPB = 2;  // forward: filters by vectors of 8 columns
+constexpr int64_t kChunk = 512;
+
+// ---- dW ----------------------------------------------------------------------------------------
+// part_b = part + (f0 * T + t0) * 8, g = gy + f0 * ldg, xp[t] = x + off[t0 + t]; the columns
+// [0, n) with n a multiple of 8.
+using DWFn = void (*)(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
+                      float* part_b, int64_t T);
+
+template <int FB, int TB>
+void dW_base(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
+             float* part_b, int64_t T) {
+  float a[FB][TB][8];
+  for (int f = 0; f < FB; ++f)
+    for (int t = 0; t < TB; ++t) std::copy_n(part_b + (f * T + t) * 8, 8, a[f][t]);
+  for (int64_t p = p0; p < p1; p += 8)
+    for (int f = 0; f < FB; ++f)
+      for (int t = 0; t < TB; ++t)
+        for (int l = 0; l < 8; ++l) a[f][t][l] += g[f * ldg + p + l] * xp[t][p + l];
+  for (int f = 0; f < FB; ++f)
+    for (int t = 0; t < TB; ++t) std::copy_n(a[f][t], 8, part_b + (f * T + t) * 8);
+}
+
+#ifdef MINIDL_TAPS_AVX2
+template <int FB, int TB>
+[[gnu::target("avx2,fma")]] void dW_avx2(const float* g, int64_t ldg, const float* const* xp,
+                                         int64_t p0, int64_t p1, float* part_b, int64_t T) {
+  __m256 a[FB][TB];
+  for (int f = 0; f < FB; ++f)
+    for (int t = 0; t < TB; ++t) a[f][t] = _mm256_loadu_ps(part_b + (f * T + t) * 8);
+  for (int64_t p = p0; p < p1; p += 8) {
+    __m256 gv[FB];
+    for (int f = 0; f < FB; ++f) gv[f] = _mm256_loadu_ps(g + f * ldg + p);
+    for (int t = 0; t < TB; ++t) {
+      const __m256 xv = _mm256_loadu_ps(xp[t] + p);
+      for (int f = 0; f < FB; ++f) a[f][t] = _mm256_fmadd_ps(gv[f], xv, a[f][t]);
+    }
+  }
+  for (int f = 0; f < FB; ++f)
+    for (int t = 0; t < TB; ++t) _mm256_storeu_ps(part_b + (f * T + t) * 8, a[f][t]);
+}
+#endif
+
+template <bool Avx, int FB, int TB>
+void dW_block(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
+              float* part_b, int64_t T) {
+#ifdef MINIDL_TAPS_AVX2
+  if constexpr (Avx) return dW_avx2<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
+#endif
+  dW_base<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
+}
+
+// table[(fb - 1) * kTB + tb - 1] is the block of fb filters by tb taps.
+template <bool Avx, int... I>
+constexpr std::array<DWFn, sizeof...(I)> dW_table(std::integer_sequence<int, I...>) {
+  return {dW_block<Avx, I / kTB + 1, I % kTB + 1>...};
+}
+
+// ---- forward -----------------------------------------------------------------------------------
+// y_b = y + f0 * ldy + p, w = Wt + f0 * T: kFwdFB filters by PB vectors of columns, over all T
+// taps.
+using FwdFn = void (*)(const float* w, int64_t T, const float* const* xp, int64_t p, float* y_b,
+                       int64_t ldy);
+
+template <int FB, int PB>
+void fwd_base(const float* w, int64_t T, const float* const* xp, int64_t p, float* y_b,
+              int64_t ldy) {
+  float a[FB][PB * 8] = {};
+  for (int64_t t = 0; t < T; ++t)
+    for (int f = 0; f < FB; ++f) {
+      const float wf = w[f * T + t];
+      for (int l = 0; l < PB * 8; ++l) a[f][l] += wf * xp[t][p + l];
+    }
+  for (int f = 0; f < FB; ++f) std::copy_n(a[f], PB * 8, y_b + f * ldy);
+}
+
+#ifdef MINIDL_TAPS_AVX2
+template <int FB, int PB>
+[[gnu::target("avx2,fma")]] void fwd_avx2(const float* w, int64_t T, const float* const* xp,
+                                          int64_t p, float* y_b, int64_t ldy) {
+  __m256 a[FB][PB];
+  for (int f = 0; f < FB; ++f)
+    for (int j = 0; j < PB; ++j) a[f][j] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < T; ++t) {
+    __m256 xv[PB];
+    for (int j = 0; j < PB; ++j) xv[j] = _mm256_loadu_ps(xp[t] + p + 8 * j);
+    for (int f = 0; f < FB; ++f) {
+      const __m256 wv = _mm256_broadcast_ss(w + f * T + t);
+      for (int j = 0; j < PB; ++j) a[f][j] = _mm256_fmadd_ps(wv, xv[j], a[f][j]);
+    }
+  }
+  for (int f = 0; f < FB; ++f)
+    for (int j = 0; j < PB; ++j) _mm256_storeu_ps(y_b + f * ldy + 8 * j, a[f][j]);
+}
+#endif
+
+template <bool Avx, int FB, int PB>
+void fwd_block(const float* w, int64_t T, const float* const* xp, int64_t p, float* y_b,
+               int64_t ldy) {
+#ifdef MINIDL_TAPS_AVX2
+  if constexpr (Avx) return fwd_avx2<FB, PB>(w, T, xp, p, y_b, ldy);
+#endif
+  fwd_base<FB, PB>(w, T, xp, p, y_b, ldy);
+}
+
+// table[(fb - 1) * kPB + pb - 1] is the block of fb filters by pb vectors.
+template <bool Avx, int... I>
+constexpr std::array<FwdFn, sizeof...(I)> fwd_table(std::integer_sequence<int, I...>) {
+  return {fwd_block<Avx, I / kPB + 1, I % kPB + 1>...};
+}
+
+// The taps' row pointers x + off[t] (at most kTapsMaxC * 49 for a 7x7 kernel; more on the heap).
+struct TapRows {
+  static constexpr int64_t kStack = 256;
+  const float* stack[kStack];
+  std::vector<const float*> heap;
+  const float** p;
+  TapRows(const float* x, const int64_t* off, int64_t T) {
+    p = stack;
+    if (T > kStack) {
+      heap.resize(static_cast<size_t>(T));
+      p = heap.data();
+    }
+    for (int64_t t = 0; t < T; ++t) p[t] = x + off[t];
+  }
+};
+
+}  // namespace
+
+void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* x,
+                 const int64_t* off, float* part) {
+  static constexpr auto base = dW_table<false>(std::make_integer_sequence<int, kFB * kTB>{});
+  static constexpr auto avx = dW_table<true>(std::make_integer_sequence<int, kFB * kTB>{});
+  const auto& table = avx2_allowed() ? avx : base;
+  const TapRows rows(x, off, T);
+  const int64_t L8 = L / 8 * 8;
+  for (int64_t p0 = 0; p0 < L8; p0 += kChunk) {
+    const int64_t p1 = std::min(L8, p0 + kChunk);
+    for (int64_t f0 = 0; f0 < F; f0 += kFB) {
+      const int64_t fb = std::min<int64_t>(kFB, F - f0);
+      for (int64_t t0 = 0; t0 < T; t0 += kTB) {
+        const int64_t tb = std::min<int64_t>(kTB, T - t0);
+        table[(fb - 1) * kTB + tb - 1](gy + f0 * ldg, ldg, rows.p + t0, p0, p1,
+                                       part + (f0 * T + t0) * 8, T);
+      }
+    }
+  }
+  if (L8 == L) return;
+  for (int64_t f = 0; f < F; ++f)  // the last columns, into lane 0
+    for (int64_t t = 0; t < T; ++t) {
+      float s = 0.f;
+      for (int64_t p = L8; p < L; ++p) s += gy[f * ldg + p] * rows.p[t][p];
+      part[(f * T + t) * 8] += s;
+    }
+}
+
+void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out) {
+  for (int64_t i = 0; i < F * T; ++i) {
+    const float* l = part + i * 8;
+    out[i] = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+  }
+}
+
+void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* x,
+                  const int64_t* off, float* y, int64_t ldy) {
+  static constexpr auto base = fwd_table<false>(std::make_integer_sequence<int, kFwdFB * kPB>{});
+  static constexpr auto avx = fwd_table<true>(std::make_integer_sequence<int, kFwdFB * kPB>{});
+  const auto& table = avx2_allowed() ? avx : base;
+  const TapRows rows(x, off, T);
+  int64_t p = 0;
+  for (int64_t pb = kPB; pb >= 1; --pb)  // wide blocks of columns first, then single vectors
+    for (; p + pb * 8 <= L; p += pb * 8)
+      for (int64_t f0 = 0; f0 < F; f0 += kFwdFB) {
+        const int64_t fb = std::min<int64_t>(kFwdFB, F - f0);
+        table[(fb - 1) * kPB + pb - 1](Wt + f0 * T, T, rows.p, p, y + f0 * ldy + p, ldy);
+      }
+  for (int64_t f = 0; f < F; ++f)  // the last columns
+    for (int64_t q = p; q < L; ++q) {
+      float s = 0.f;
+      for (int64_t t = 0; t < T; ++t) s += Wt[f * T + t] * rows.p[t][q];
+      y[f * ldy + q] = s;
+    }
+}
+
+}  // namespace minidl::cpu

@@ -1,0 +1,36 @@
+// The inner loops of the shifted-view convolution kernels (conv_shift.cpp) for few input
+// channels, where gemm does badly: with C input channels, a band's forward gemm has an inner
+// dimension of only C, and its dW gemm an output of only F x C, so OpenBLAS spends its time packing
+// (measured on tiny's first layer, C = 3: forward at 28% and dW at 12% of the sgemm rate). Here a
+// "tap" is one input channel at one kernel offset, a row of the padded band read at offset
+// off[t]; the T = C * KH * KW taps are multiplied directly with register blocks of filters and
+// columns, and AVX2 with FMA is chosen at run time (core/cpu/simd.h). docs/convolution.md derives
+// them. Internal.
+#pragma once
+
+#include <cstdint>
+
+namespace minidl::cpu {
+
+/// Convolutions with at most this many input channels (per channel block) run the tap loops
+/// instead of gemm on the shifted views. Measured with 2 threads on tiny's layers at 448x448
+/// (apps/bench/README.md, "Why conv2d's CPU constants have their values").
+constexpr int64_t kTapsMaxC = 16;
+
+/// Floats of the partial sums that taps_dW_add keeps for F filters and T taps.
+inline int64_t taps_dW_floats(int64_t F, int64_t T) { return F * T * 8; }
+
+/// part (F, T, 8) += the products of gy's rows and the taps over columns [0, L), kept as 8
+/// partial sums per (filter, tap):
+///   sum over lanes of part[f, t, :] grows by sum_{p < L} gy[f * ldg + p] * x[off[t] + p].
+void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* x,
+                 const int64_t* off, float* part);
+
+/// out[f * T + t] = the sum of part[f, t, :] (lanes added in a fixed order).
+void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out);
+
+/// y[f * ldy + p] = sum_t Wt[f * T + t] * x[off[t] + p] for f < F, p < L (overwritten).
+void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* x,
+                  const int64_t* off, float* y, int64_t ldy);
+
+}  // namespace minidl::cpu
