@@ -1,15 +1,71 @@
 // Sequential: appending layers (with the Auto-init rule), forward and shape inference through
-// the chain, with errors that name the failing layer. See sequential.h.
+// the chain, with errors that name the failing layer, and the pool-first reordering of an
+// activation and the max pooling after it. See sequential.h.
 #include "layers/sequential.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <typeinfo>
 
 #include "core/profile.h"
 #include "layers/init.h"
 #include "layers/leaky_relu.h"
+#include "layers/max_pool2d.h"
 #include "layers/relu.h"
 
 namespace minidl {
+
+namespace {
+
+// Read from the environment on the first use; an invalid value throws on every use.
+std::atomic<bool>& reorder_setting() {
+  static std::atomic<bool> on{
+      Sequential::reorder_pooling_from_env(std::getenv("MINIDL_REORDER_POOLING"))};
+  return on;
+}
+
+// Whether max_pool(act(x)) == act(max_pool(x)) for `act` then `pool`, with the exceptions of
+// sequential.h. The exact types only: a subclass may override forward.
+//  - act must never decrease and give NaN only for NaN: ReLU, or LeakyReLU with slope > 0.
+//    LeakyReLU(0) gives 0 * -inf = NaN, which would win its window only when it runs first; a
+//    negative slope is not monotone at all.
+//  - pool's windows must not overlap (stride >= kernel): an x that wins k windows then gets
+//    (gy_1 + ... + gy_k) * f'(x) when the activation runs last, but
+//    gy_1 * f'(x) + ... + gy_k * f'(x) when it runs first, which rounds differently.
+//  Padding needs no rule: padded positions are skipped, not compared, and every window holds at
+//  least one pixel (MaxPool2D keeps padding <= kernel / 2).
+bool pool_first_is_exact(const Module& act, const Module& pool) {
+  if (typeid(pool) != typeid(MaxPool2D)) return false;
+  const auto& p = static_cast<const MaxPool2D&>(pool);
+  if (p.stride() < p.kernel()) return false;
+  if (typeid(act) == typeid(ReLU)) return true;
+  return typeid(act) == typeid(LeakyReLU) && static_cast<const LeakyReLU&>(act).slope() > 0.f;
+}
+
+// Runs layer `i` on x through its operator() (which prefixes its name to its errors), under its
+// index in the profiler, and prefixes "layer i: " to its errors.
+Tensor run_layer(Module& layer, size_t i, const Tensor& x) {
+  try {
+    if (profile::enabled()) profile::set_next_index(i);  // the profile's label "<i> <name>"
+    return layer(x);
+  } catch (const Error& e) {
+    throw Error(detail::cat("layer ", i, ": ", e.what()));
+  }
+}
+
+}  // namespace
+
+bool Sequential::reorder_pooling_from_env(const char* value) {
+  if (value == nullptr || std::strcmp(value, "on") == 0) return true;
+  if (std::strcmp(value, "off") == 0) return false;
+  throw Error(detail::cat("MINIDL_REORDER_POOLING='", value, "' is not one of: on, off"));
+}
+
+bool Sequential::reorder_pooling() { return reorder_setting().load(std::memory_order_relaxed); }
+
+void Sequential::set_reorder_pooling(bool on) { reorder_setting().store(on); }
 
 Sequential::Sequential(const std::vector<std::shared_ptr<Module>>& layers) {
   for (const auto& layer : layers) add(layer);
@@ -38,13 +94,24 @@ const std::shared_ptr<Module>& Sequential::at(size_t i) const {
 }
 
 Tensor Sequential::forward(const Tensor& x) {
+  const bool reorder = reorder_pooling();
   Tensor y = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    try {
-      if (profile::enabled()) profile::set_next_index(i);  // the profile's label "<i> <name>"
-      y = (*layers_[i])(y);  // prefixes the layer's name to its errors
-    } catch (const Error& e) {
-      throw Error(detail::cat("layer ", i, ": ", e.what()));
+    // An undefined y is left to the activation, whose error it is in the original order.
+    if (reorder && y.defined() && i + 1 < layers_.size() &&
+        pool_first_is_exact(*layers_[i], *layers_[i + 1])) {
+      if (profile::enabled()) {
+        // The profiler lists layers in the order their scopes are first entered: entering the
+        // activation's scope (empty) before the pool's keeps its report in layer order.
+        profile::set_next_index(i);
+        profile::Scope scope;
+        scope.enter(layers_[i]->name());
+      }
+      y = run_layer(*layers_[i + 1], i + 1, y);
+      y = run_layer(*layers_[i], i, y);
+      ++i;
+    } else {
+      y = run_layer(*layers_[i], i, y);
     }
   }
   return y;

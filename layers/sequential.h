@@ -1,5 +1,18 @@
 // Sequential: a chain of modules, each fed the previous one's output; children are named by
 // their index ("0", "1", ...), so parameters read "0.weight", "2.bias".
+//
+// Pool first: when layer i is a ReLU or a LeakyReLU with slope > 0 and layer i + 1 a MaxPool2D
+// whose windows do not overlap (stride >= kernel), forward runs the pool, then the activation,
+// which then works on the smaller, pooled tensor. Such an activation f never decreases and gives
+// NaN only for NaN, so max(f(a), f(b)) = f(max(a, b)) and the pool picks the same element either
+// way, except in a tie: a window with no NaN, all values <= 0, where f maps an earlier, smaller
+// x_k to the same float as the window's largest x_j (ReLU: any such x; LeakyReLU: slope * x
+// rounding to one float, underflowing to 0 or overflowing to -inf). Pooling last picks x_k,
+// pooling first x_j: the output is the same float, and the gradient f' * gy goes to x_j instead of
+// x_k (for ReLU f' = 0 there: only a zero moves). Otherwise outputs and input gradients are the
+// same bits, except that a zero can change sign (-0 against +0). MINIDL_REORDER_POOLING=off or
+// set_reorder_pooling(false) turns the reordering off. Each layer still runs through its own
+// operator(), so errors and profiler rows name it. More in docs/architecture.md ("Pool first").
 #pragma once
 
 #include <memory>
@@ -32,13 +45,22 @@ class Sequential : public Module {
   const std::shared_ptr<Module>& at(size_t i) const;
   const std::shared_ptr<Module>& operator[](size_t i) const { return at(i); }
 
-  /// Runs the layers in order. An error in layer i is rethrown as
-  /// "layer i: <its name()>: <message>".
+  /// Runs the layers in order, but for the pool-first pairs above. An error in layer i is
+  /// rethrown as "layer i: <its name()>: <message>".
   Tensor forward(const Tensor& x) override;
   /// "Sequential".
   std::string name() const override { return "Sequential"; }
   /// Each layer's output_shape applied in turn; errors named like forward's.
   Shape output_shape(const Shape& input_shape) override;
+
+  /// Whether forward pools first (see above), for every Sequential: from the environment variable
+  /// MINIDL_REORDER_POOLING, read at the first forward, unless set_reorder_pooling changed it.
+  static bool reorder_pooling();
+  /// For tests and comparisons: turns the reordering on or off for the next forward calls.
+  static void set_reorder_pooling(bool on);
+  /// What a value of MINIDL_REORDER_POOLING asks for: unset (null) or "on" gives true, "off"
+  /// false; any other value throws an Error naming the variable and the value.
+  static bool reorder_pooling_from_env(const char* value);
 
  private:
   std::vector<std::shared_ptr<Module>> layers_;

@@ -34,6 +34,7 @@ struct Options {
   std::vector<std::string> networks = {"humble", "tiny"};
   int64_t humble_batch = 32, tiny_batch = 8;  // global: all processes together
   int steps = 20, warmup = 3, threads = 0;
+  int64_t split = 1;  // --split N: one of N independent processes, global / N images each
   double bucket_mb = 25;
   bool overlap = true;
   std::string json;  // --json file
@@ -67,7 +68,12 @@ Result run(const std::string& name, int64_t global, const Options& o) {
   BenchNetwork net = make_network(name);
   SGD opt(net.model->parameters(), 1e-4f);
   dist::replicate_from_rank0(net.model->parameters(), net.model->buffers(), &opt);
-  const int64_t b = dist::per_rank_batch(global, "the " + name + " batch");
+  int64_t b = dist::per_rank_batch(global, "the " + name + " batch");
+  if (o.split > 1) {
+    MINIDL_CHECK(global % o.split == 0, "--split ", o.split, " does not divide the ", name,
+                 " batch ", global);
+    b = global / o.split;
+  }
   const Example all = global_batch(net, global);
   const int64_t r = dist::rank();
   const Tensor x = all.input.slice(0, r * b, r * b + b).contiguous();
@@ -135,26 +141,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--bucket-mb", o.bucket_mb, "gradient bucket size, MB")->capture_default_str();
   app.add_flag("!--no-overlap", o.overlap, "start the all-reduces only after backward ends");
+  app.add_option("--split", o.split,
+                 "run as one of N independent processes (no mpirun, no communication), each on "
+                 "global / N images: started N at a time, the machine's ceiling for N x 1")
+      ->check(CLI::PositiveNumber);
   app.add_option("--json", o.json, "write one JSON row per network to this file (a list)");
   CLI11_PARSE(app, argc, argv);
   try {
     const dist::World& w = dist::init();
+    MINIDL_CHECK(o.split == 1 || w.size == 1, "--split is for processes started without mpirun");
     std::vector<std::string> rows;  // --json
     if (o.threads > 0) set_num_threads(o.threads);
     for (const std::string& name : o.networks) {
       const int64_t global = name == "tiny" ? o.tiny_batch : o.humble_batch;
       const Result r = run(name, global, o);
       if (!dist::is_main()) continue;
-      const double ips = global / r.step_s;
+      const double ips = global / o.split / r.step_s;  // this process's share when split
       char line[512];
       std::snprintf(
           line, sizeof line,
-          "%-6s %d proc x %d thr  batch %lld (%lld/proc)  %.1f img/s  step %.1f ms  backward "
+          "%-6s %d proc x %d thr  batch %lld (%lld/proc)%s  %.1f img/s  step %.1f ms  backward "
           "%.1f ms  all-reduce %.1f ms alone (%.0f%% of a step), %.1f ms wait after backward "
           "(%.0f%%), overlap %s, %zu buckets of %.3g MB  checksum %.10g\n",
           name.c_str(), w.size, num_threads(), static_cast<long long>(global),
-          static_cast<long long>(global / w.size), ips, 1e3 * r.step_s, 1e3 * r.backward_s,
-          1e3 * r.allreduce_s, 100 * r.allreduce_s / r.step_s, 1e3 * r.wait_s,
+          static_cast<long long>(global / w.size / o.split),
+          o.split > 1 ? "  one of independent processes" : "", ips, 1e3 * r.step_s,
+          1e3 * r.backward_s, 1e3 * r.allreduce_s, 100 * r.allreduce_s / r.step_s, 1e3 * r.wait_s,
           100 * r.wait_s / r.step_s, o.overlap ? "on" : "off", r.buckets, o.bucket_mb, r.checksum);
       std::fputs(line, stdout);
       std::fflush(stdout);
@@ -162,8 +174,9 @@ int main(int argc, char** argv) {
         std::ostringstream row;
         row << "{\"network\": \"" << name << "\", \"processes\": " << w.size
             << ", \"threads\": " << num_threads() << ", \"batch\": " << global
-            << ", \"overlap\": " << (o.overlap ? "true" : "false") << ", \"images_per_s\": " << ips
-            << ", \"step_ms\": " << 1e3 * r.step_s << ", \"backward_ms\": " << 1e3 * r.backward_s
+            << ", \"split\": " << o.split << ", \"overlap\": " << (o.overlap ? "true" : "false")
+            << ", \"images_per_s\": " << ips << ", \"step_ms\": " << 1e3 * r.step_s
+            << ", \"backward_ms\": " << 1e3 * r.backward_s
             << ", \"allreduce_alone_ms\": " << 1e3 * r.allreduce_s
             << ", \"wait_after_backward_ms\": " << 1e3 * r.wait_s
             << ", \"grad_bytes\": " << r.grad_bytes << ", \"checksum\": " << r.checksum << "}";

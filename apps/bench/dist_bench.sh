@@ -1,6 +1,9 @@
 #!/bin/sh
 # Data-parallel training speed on one machine (docs/distributed.md): minidl_bench_dist in three
-# configurations of the same 2 cores, then the 2-process one again without overlap.
+# configurations of the same 2 cores, then the 2-process one again without overlap, then the
+# machine's ceiling for 2 x 1: two independent 1-thread processes, each on half the batch, with no
+# MPI and no communication (add their img/s). Where the ceiling is below 2x of 1 x 1, the cores
+# slow each other down (shared caches, memory bandwidth, the VM), and no all-reduce can beat it.
 #   1 process x 2 threads, 2 processes x 1 thread (mpirun), 1 process x 1 thread
 # The global batch is the same in all of them, so the parameter checksums printed agree to
 # rounding. Goal of issue 17: 2 processes x 1 thread at >= 1.8x the images/s of 1 x 1.
@@ -38,4 +41,8 @@ echo "== 1 process x 1 thread"
 "$bench" --threads 1 $(json 1x1) "$@"
 echo "== 2 processes x 1 thread, all-reduce only after backward (overlap off)"
 $mpirun -np 2 "$bench" --threads 1 --no-overlap $(json 2x1_no_overlap) "$@"
+echo "== ceiling: 2 independent processes x 1 thread, half the batch each, no MPI (add img/s)"
+"$bench" --threads 1 --split 2 $(json split_a) "$@" &
+"$bench" --threads 1 --split 2 $(json split_b) "$@"
+wait
 echo "load after: $(uptime)"
