@@ -120,7 +120,8 @@ XRows x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, 
 
 // The taps of channels [0, cc) of a band read as xr: off[c * KK + kh * KW + kw] = c * ld +
 // kh * Wp + kw, the order of W's and dW's (C, KH, KW) axes. The tap loops (conv_taps.h) run
-// instead of gemm when a pass has at most kTapsMaxC channels.
+// instead of gemm for the forward pass with at most kTapsMaxFwdC channels, and for dW with at
+// most kTapsMaxC per channel block.
 std::vector<int64_t> tap_offsets(const ConvParams& g, const Shift& s, int64_t cc, int64_t ld) {
   std::vector<int64_t> off(static_cast<size_t>(cc * s.KK));
   for (int64_t c = 0; c < cc; ++c)
@@ -175,13 +176,13 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
   const int64_t F = g.F, C = g.C, band = band_floats(g, s, Pass::Forward);
   float* Wt = ws;
   float* buffers = ws + F * g.K();
-  if (C > kTapsMaxC) move_kernel_axis(g, W, Wt);
+  if (C > kTapsMaxFwdC) move_kernel_axis(g, W, Wt);
   parallel_items(g.N * s.bands, [&](int64_t item, int slot) {
     const int64_t n = item / s.bands, j = item % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
     float* yb = buffers + slot * band;  // (F, R, Wp)
     float* xb = yb + F * s.R * s.Wp;
     const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, 0, C, oh0, r, xb);
-    if (C <= kTapsMaxC)  // W's (F, C, KH, KW) layout is the taps' (F, T)
+    if (C <= kTapsMaxFwdC)  // W's (F, C, KH, KW) layout is the taps' (F, T)
       taps_forward(F, C * s.KK, s.L(g, r), W, xr.data, tap_offsets(g, s, C, xr.ld).data(), yb,
                    s.R * s.Wp);
     else

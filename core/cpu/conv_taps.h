@@ -12,10 +12,12 @@
 
 namespace minidl::cpu {
 
-/// Convolutions with at most this many input channels (per channel block) run the tap loops
-/// instead of gemm on the shifted views. Measured with 2 threads on tiny's layers at 448x448
-/// (apps/bench/README.md, "Why conv2d's CPU constants have their values").
-constexpr int64_t kTapsMaxC = 16;
+/// dW of a shifted-view convolution runs the tap loops when a channel block has at most kTapsMaxC
+/// input channels, the forward pass when the layer has at most kTapsMaxFwdC; else gemm. Measured
+/// on 2 threads at once, each on its own bands of a 448-column image (apps/bench/README.md, "Why
+/// conv2d's CPU constants have their values"): the dW loop ran at 1.4-8x gemm's speed with 3 to 16
+/// channels; the forward loop beat gemm with 3 channels and lost or tied with 8 and 16.
+constexpr int64_t kTapsMaxC = 16, kTapsMaxFwdC = 4;
 
 /// Floats of the partial sums that taps_dW_add keeps for F filters and T taps.
 inline int64_t taps_dW_floats(int64_t F, int64_t T) { return F * T * 8; }
