@@ -1,9 +1,10 @@
 // fashion_mnist: trains the Fashion-MNIST benchmark's "2 Conv+pooling" network (TensorFlow
 // reference: 0.916 test accuracy) with minidl on Debian's dataset-fashion-mnist, saving the model
-// after every epoch; --eval scores a saved model. Bad input ends in one line and exit status 2.
+// and a checkpoint after every epoch; --resume continues an interrupted run from its checkpoint,
+// and --eval scores a saved model. Bad input ends in one line and exit status 2.
 // Under `mpirun -np N` it trains data-parallel (core/dist.h): each process takes --batch / N
 // images of every step, gradients are averaged, the test set is scored in N shards, and rank 0
-// alone prints and saves.
+// alone prints and saves. A checkpoint resumes with any number of processes.
 #include <minidl/minidl.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "apps/common/duration.h"
+#include "apps/common/training_run.h"
+#include "model.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
@@ -27,6 +30,8 @@ namespace {
 const char* const kClasses[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 const char* const kModelFile = "fashion_mnist.safetensors";
+const char* const kCheckpointFile = "checkpoint.safetensors";
+const char* const kWriter = "fashion_mnist";
 
 struct Split {
   Tensor images;  // (N, 1, 28, 28), pixels scaled to [0, 1]
@@ -63,24 +68,6 @@ Split load_split(const fs::path& dir, const std::string& prefix, int64_t limit) 
   NoGradGuard no_grad;
   return {images.slice(0, 0, N).reshape({N, 1, 28, 28}) * (1.f / 255.f),
           labels.slice(0, 0, N).contiguous()};
-}
-
-// The benchmark's network: conv 5x5 32 ReLU, pool 2, conv 5x5 64 ReLU, pool 2, dense 1024 ReLU,
-// dropout 0.4, dense 10 (logits).
-std::shared_ptr<Sequential> make_model(Generator& gen) {
-  auto m = std::make_shared<Sequential>();
-  m->emplace<Conv2D>(1, 32, 5, 1, 2, true, Init::Auto, gen);  // (N, 32, 28, 28)
-  m->emplace<ReLU>();
-  m->emplace<MaxPool2D>(2);                                    // (N, 32, 14, 14)
-  m->emplace<Conv2D>(32, 64, 5, 1, 2, true, Init::Auto, gen);  // (N, 64, 14, 14)
-  m->emplace<ReLU>();
-  m->emplace<MaxPool2D>(2);  // (N, 64, 7, 7)
-  m->emplace<Flatten>();     // (N, 3136)
-  m->emplace<Dense>(64 * 7 * 7, 1024, true, Init::Auto, gen);
-  m->emplace<ReLU>();
-  m->emplace<Dropout>(0.4f, gen);
-  m->emplace<Dense>(1024, 10, true, Init::Auto, gen);  // (N, 10) logits
-  return m;
 }
 
 // Number of rows whose argmax equals the label.
@@ -185,12 +172,13 @@ struct Options {
   int64_t batch = 64, limit = 0, test_limit = 0;
   float lr = 1e-3f, min_accuracy = 0.f;
   uint64_t seed = 1;
+  bool resume = false;
 };
 
 int run_eval(const Options& o, Device device) {
   Split test = load_split(o.data, "t10k", o.test_limit);
   Generator gen(o.seed);
-  auto model = make_model(gen);
+  auto model = fashion::make_network(gen).model;
   Metadata meta = load_model(o.eval, *model);
   model->to(device);
   std::vector<int64_t> hits(10, 0), total(10, 0);
@@ -205,45 +193,86 @@ int run_eval(const Options& o, Device device) {
   return acc >= o.min_accuracy ? 0 : 1;
 }
 
+// What a checkpoint holds beside the weights, Adam's state and the step (save_checkpoint): the
+// epochs done, and what fixes the steps still to come, so that a resumed run takes exactly the
+// steps of an uninterrupted one. None of it belongs to one rank.
+Metadata checkpoint_metadata(int epoch, uint64_t seed, int64_t batch, int64_t images, double acc) {
+  return {{"fashion_mnist.epoch", std::to_string(epoch)},
+          {"fashion_mnist.seed", std::to_string(seed)},
+          {"fashion_mnist.batch", std::to_string(batch)},
+          {"fashion_mnist.train_images", std::to_string(images)},
+          {"fashion_mnist.test_accuracy", str(acc)}};
+}
+
+// --resume: the run's seed (it drew the weights, and fixes the shuffles and dropout masks to come),
+// after checking that the checkpoint trained on the same global batch and number of training
+// images (--batch and --limit), which fix every step's examples.
+uint64_t resumed_seed(const Options& o, const fs::path& file, int64_t images) {
+  const Metadata meta = load_tensors(file).metadata;
+  auto count = [&](const char* key) { return minidl_apps::meta_count(meta, key, file, kWriter); };
+  const uint64_t batch = count("fashion_mnist.batch"), n = count("fashion_mnist.train_images");
+  MINIDL_CHECK(batch == static_cast<uint64_t>(o.batch), file.string(),
+               ": the run trains with --batch ", batch,
+               " (the global batch, whatever the number of processes), not ", o.batch);
+  MINIDL_CHECK(n == static_cast<uint64_t>(images), file.string(), ": the run trains on ", n,
+               " images, not ", images, " (resume it with the same --limit and data)");
+  return count("fashion_mnist.seed");
+}
+
 int run_train(const Options& o, Device device) {
+  const int world = dist::world_size();
+  const int64_t rank_batch = dist::per_rank_batch(o.batch, "--batch");
+  const fs::path model_path = fs::path(o.out) / kModelFile;
+  const fs::path checkpoint = fs::path(o.out) / kCheckpointFile;
+  minidl_apps::check_checkpoint_rule(checkpoint, o.out, o.resume);
   Split train = load_split(o.data, "train", o.limit);
   Split test = load_split(o.data, "t10k", o.test_limit);
   const int64_t N = train.images.size(0);
   std::printf("data: %lld training and %lld test images from %s\n", static_cast<long long>(N),
               static_cast<long long>(test.images.size(0)), o.data.c_str());
 
-  const int world = dist::world_size();
-  const int64_t rank_batch = dist::per_rank_batch(o.batch, "--batch");
-  // Ranks other than 0 draw their weights from another seed, so that their Dropout layers (seeded
-  // from the same generator) mask differently; the weights are then replaced by rank 0's.
-  Generator gen(o.seed + 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(dist::rank()));
-  auto model = make_model(gen);
-  std::printf("%s", summary(*model, {1, 1, 28, 28}).c_str());
-  model->to(device);
-  Adam adam(model->parameters(), o.lr);
-  dist::replicate_from_rank0(model->parameters(), model->buffers(), &adam);
-  dist::GradSync sync(model->parameters());
+  // Every rank builds the same network (the same weights, and dropout masks drawn per global
+  // batch); replicate_from_rank0 then makes sure they all start from rank 0's state.
+  const uint64_t seed = o.resume ? resumed_seed(o, checkpoint, N) : o.seed;
+  Generator gen(seed);
+  const fashion::Network net = fashion::make_network(gen);
+  Sequential& model = *net.model;
+  std::printf("%s", summary(model, {1, 1, 28, 28}).c_str());
+  model.to(device);
+  Adam adam(model.parameters(), o.lr);
+  int64_t step = 0;
+  int done = 0;  // epochs
+  double acc = 0;
+  if (o.resume) {
+    const minidl_apps::Restored r =
+        minidl_apps::restore_checkpoint(checkpoint, model, adam, "fashion_mnist.epoch", kWriter);
+    step = r.step, done = r.epoch;
+    acc = minidl_apps::meta_number(r.metadata, "fashion_mnist.test_accuracy", checkpoint, kWriter);
+    std::printf("%s\n", r.line(checkpoint).c_str());
+  }
+  dist::replicate_from_rank0(model.parameters(), model.buffers(), &adam);
+  dist::GradSync sync(model.parameters());
   if (dist::is_main()) fs::create_directories(o.out);
-  const fs::path model_path = fs::path(o.out) / kModelFile;
   // One process: the sampler's batches are those of DataLoader(data, batch, shuffle, seed).
   const TensorDataset dataset(train.images, train.labels);
-  const dist::DistributedSampler sampler(N, dist::rank(), world, true, o.seed);
+  const dist::DistributedSampler sampler(N, dist::rank(), world, true, seed);
   const int64_t per_epoch = sampler.num_batches(rank_batch);
   // The learning rate per step: constant, or cosine from --lr down to 0 over all the steps (the
   // last epochs fine-tune at small rates, which steadies the final test accuracy).
   std::unique_ptr<LRSchedule> schedule;
   const int64_t total_steps = int64_t(o.epochs) * per_epoch;
   if (o.schedule == "cosine") schedule = std::make_unique<CosineLR>(o.lr, total_steps);
-  std::printf("training: Adam lr %g (%s), batch %lld%s, %d epochs, %lld batches per epoch\n", o.lr,
-              o.schedule == "cosine" ? "cosine decay to 0" : "constant",
-              static_cast<long long>(o.batch),
-              world > 1 ? str(" (", rank_batch, " on each of ", world, " processes)").c_str() : "",
-              o.epochs, static_cast<long long>(per_epoch));
+  std::printf(
+      "training: Adam lr %g (%s), batch %lld%s, epochs %d..%d, %lld batches per epoch, "
+      "checkpoint %s\n",
+      o.lr, o.schedule == "cosine" ? "cosine decay to 0" : "constant",
+      static_cast<long long>(o.batch),
+      world > 1 ? str(" (", rank_batch, " on each of ", world, " processes)").c_str() : "",
+      done + 1, o.epochs, static_cast<long long>(per_epoch), checkpoint.string().c_str());
+  if (done >= o.epochs) std::printf("%s\n", minidl_apps::nothing_left_line(done).c_str());
   std::fflush(stdout);
 
-  double acc = 0;
-  int64_t step = 0;
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = done + 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     Progress progress(epoch, o.epochs, sampler.per_rank() * world);
     double loss_sum = 0;
@@ -251,7 +280,8 @@ int run_train(const Options& o, Device device) {
     for (const std::vector<int64_t>& idx : sampler.batches(epoch - 1, rank_batch)) {
       const Example b = dataset.get_batch(idx);
       const Tensor x = b.input.to(device), y = b.target.to(device);
-      Tensor logits = (*model)(x);
+      net.dropout->set_step(step, dist::rank(), world);
+      Tensor logits = model(x);
       Tensor loss = cross_entropy_loss(logits, y);
       adam.zero_grad();
       sync.backward(loss);  // gradients averaged over the processes
@@ -277,15 +307,18 @@ int run_train(const Options& o, Device device) {
     const double train_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto t1 = std::chrono::steady_clock::now();
-    acc = evaluate(*model, test, device);
+    acc = evaluate(model, test, device);
     const double eval_secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-    if (dist::is_main())
-      save_model(model_path, *model,
+    if (dist::is_main()) {  // both atomic; the checkpoint last, so it never runs ahead of the model
+      save_model(model_path, model,
                  {{"model", "fashion_mnist 2conv"},
                   {"epoch", std::to_string(epoch)},
                   {"test_accuracy", std::to_string(acc)},
-                  {"seed", std::to_string(o.seed)}});
+                  {"seed", std::to_string(seed)}});
+      save_checkpoint(checkpoint, model, adam, step,
+                      checkpoint_metadata(epoch, seed, o.batch, N, acc));
+    }
     std::printf(
         "epoch %d/%d  train loss %.4f  train acc %.4f  test acc %.4f  train %.1fs "
         "(%.0f img/s)  test %.1fs  saved %s\n",
@@ -328,8 +361,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--out", o.out,
                  "folder for the model file (" + std::string(kModelFile) +
-                     ", rewritten atomically after every epoch)")
+                     ") and the checkpoint (" + kCheckpointFile +
+                     "), both rewritten atomically by rank 0 after every epoch")
       ->capture_default_str();
+  app.add_flag("--resume", o.resume,
+               "continue the run in --out from " + std::string(kCheckpointFile) +
+                   " (its weights, Adam state, step, epoch and seed; same --batch and --limit, "
+                   "any number of processes)");
   app.add_option("--eval", o.eval, "only evaluate this saved model on the test set");
   app.add_option("--limit", o.limit, "use only the first N training images (0: all)")
       ->capture_default_str()
@@ -346,8 +384,7 @@ int main(int argc, char** argv) {
     if (o.threads > 0) set_num_threads(o.threads);
     // A world of one unless mpirun (or srun) started several of us; then only rank 0 prints.
     const dist::World& world = dist::init();
-    if (world.rank != 0 && !std::freopen("/dev/null", "w", stdout))
-      throw Error("cannot silence the standard output of rank " + std::to_string(world.rank));
+    minidl_apps::quiet_unless_rank0();  // errors still reach stderr from every rank
     const Device device = o.device == "cuda" ? Device::CUDA : Device::CPU;
     std::printf("%s%s\n", runtime_summary(device).c_str(),
                 world.size > 1 ? str(", ", world.size, " processes (MPI)").c_str() : "");

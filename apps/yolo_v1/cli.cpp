@@ -274,13 +274,15 @@ Subcommand add_train(CLI::App& app, TrainOptions& t, int& threads) {
                   "with --darknet-cfg: start from these darknet .weights (every layer must fit)");
   add_bad_input_options(sub, t.skip_bad, t.mode);
   add_threads_option(sub, threads);
-  return {sub, &t.device, nullptr, [&t](const RunContext& ctx) {
-            TrainOptions run = t;
-            run.tty = ctx.tty;
-            run.distributed = true;  // `mpirun -np N yolo_v1 train`: data-parallel
-            train(run, ctx.out);
-            return 0;
-          }};
+  Subcommand cmd{sub, &t.device, nullptr, [&t](const RunContext& ctx) {
+                   TrainOptions run = t;
+                   run.tty = ctx.tty;
+                   run.distributed = true;  // `mpirun -np N yolo_v1 train`: data-parallel
+                   train(run, ctx.out);
+                   return 0;
+                 }};
+  cmd.distributed = true;
+  return cmd;
 }
 
 Subcommand add_overfit(CLI::App& app, OverfitCommand& o, int& threads) {

@@ -54,6 +54,9 @@ struct Subcommand {
   const std::string* device = nullptr;   // nullptr: the command runs no network (the CPU)
   const bool* data_on_stdout = nullptr;  // true after parsing: stdout carries data (detect --json)
   std::function<int(const RunContext&)> run;
+  // Joins the MPI job when mpirun (or srun) started the process (train): main() then lets rank 0
+  // alone print.
+  bool distributed = false;
 };
 
 /// The parser of the whole command line. CLI11 keeps the addresses of the fields in commands()

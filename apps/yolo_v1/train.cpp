@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "apps/common/training_run.h"
 #include "apps/yolo_v1/curves.h"
 #include "apps/yolo_v1/darknet_model.h"
 #include "apps/yolo_v1/evaluate.h"
@@ -47,15 +48,9 @@ std::string non_finite_terms(double total, const double t[5]) {
 
 namespace {
 
+// A number of the checkpoint's metadata (minidl_apps::meta_number), naming this writer.
 double meta_number(const Metadata& m, const std::string& key, const fs::path& file) {
-  auto it = m.find(key);
-  MINIDL_CHECK(it != m.end(), file.string(), ": metadata has no '", key,
-               "' (not a checkpoint written by yolo_v1 train)");
-  try {
-    return std::stod(it->second);
-  } catch (const std::exception&) {
-    throw Error(str(file.string(), ": metadata '", key, "' is '", it->second, "', not a number"));
-  }
+  return minidl_apps::meta_number(m, key, file, "yolo_v1 train");
 }
 
 ModelConfig config_from_options(const TrainOptions& o, int C) {
@@ -171,14 +166,7 @@ Run::Run(const TrainOptions& o, std::ostream& out) : o_(o), out_(out), run_{o.ou
   check_options(o);
   rank_batch_ = dist::per_rank_batch(o.batch, "--batch");
   device_ = parse_device(o.device);
-  std::error_code ec;
-  if (o.resume)
-    MINIDL_CHECK(fs::exists(run_.last(), ec), "--resume: '", run_.last().string(),
-                 "' does not exist (nothing to resume)");
-  else
-    MINIDL_CHECK(!fs::exists(run_.last(), ec), "'", o.out.string(),
-                 "' already holds a run (last.safetensors): pass --resume to continue it, or "
-                 "choose another --out");
+  minidl_apps::check_checkpoint_rule(run_.last(), o.out, o.resume);
   const Dataset ds = discover_dataset(o.data);
   MINIDL_CHECK(!ds.names.empty(), "dataset '", o.data.string(),
                "' has no .names file (one class name per line)");
@@ -211,7 +199,7 @@ void Run::configure() {
   const fs::path last = run_.last();
   const Metadata meta = load_tensors(last).metadata;
   cfg_ = config_from_metadata(meta, last.string());
-  st_.seed = static_cast<uint64_t>(meta_number(meta, "yolo.seed", last));
+  st_.seed = minidl_apps::meta_count(meta, "yolo.seed", last, "yolo_v1 train");
   st_.lambda_coord = meta_number(meta, "yolo.lambda_coord", last);
   st_.lambda_noobj = meta_number(meta, "yolo.lambda_noobj", last);
   st_.lambda_class = meta_number(meta, "yolo.lambda_class", last);
@@ -270,15 +258,15 @@ void Run::build_model() {
   adam_.emplace(model_->parameters(), o_.lr, 0.9f, 0.999f, 1e-8f, o_.weight_decay);
   if (o_.resume) {
     const fs::path last = run_.last();
-    Metadata meta;
-    step_ = load_checkpoint(last, *model_, *adam_, &meta);
-    st_.epoch = static_cast<int>(meta_number(meta, "yolo.epoch", last));
+    const minidl_apps::Restored r =
+        minidl_apps::restore_checkpoint(last, *model_, *adam_, "yolo.epoch", "yolo_v1 train");
+    const Metadata& meta = r.metadata;
+    step_ = r.step, st_.epoch = r.epoch;
     st_.best_epoch = static_cast<int>(meta_number(meta, "yolo.best_epoch", last));
     st_.best_map = meta_number(meta, "yolo.best_map", last);
     st_.map_all = meta_number(meta, "yolo.val_map_all_point", last);
     st_.map_11 = meta_number(meta, "yolo.val_map_11_point", last);
-    out_ << "resuming " << last.string() << " after epoch " << st_.epoch << " (step " << step_
-         << ")\n";
+    out_ << r.line(last) << "\n";
   }
   // Every process starts from rank 0's weights and Adam state; the checkpoint holds that one
   // global state, so a run resumes with any number of processes.
@@ -316,8 +304,7 @@ void Run::prepare_loop() {
        << ", augmentation " << (o_.augment.enabled ? "on" : "off") << ", log "
        << run_.log().string() << "\n"
        << std::flush;
-  if (st_.epoch >= o_.epochs)
-    out_ << "the run has already trained " << st_.epoch << " epochs; raise --epochs to go on\n";
+  if (st_.epoch >= o_.epochs) out_ << minidl_apps::nothing_left_line(st_.epoch) << "\n";
 }
 
 EpochSums Run::run_batches(int epoch) {

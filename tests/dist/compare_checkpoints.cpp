@@ -3,7 +3,7 @@
 // (relative, as one vector: tests/dist/compare.h), and the same value for each metadata KEY
 // ("step", "yolo.epoch"); else prints what differs and exits 1. With only A: exits 0 when A loads
 // (an intact checkpoint) and prints its step and epoch. The resume and kill tests of tests/dist use
-// it on yolo_v1's checkpoints.
+// it on yolo_v1's and fashion_mnist's checkpoints.
 #include <minidl/minidl.h>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +22,13 @@ namespace {
 std::string meta(const TensorFile& f, const std::string& key) {
   auto it = f.metadata.find(key);
   return it == f.metadata.end() ? "(none)" : it->second;
+}
+
+// The epoch a checkpoint holds: its app's "<app>.epoch" key (yolo.epoch, fashion_mnist.epoch).
+std::string epoch(const TensorFile& f) {
+  for (const auto& [key, value] : f.metadata)
+    if (key.size() > 6 && key.compare(key.size() - 6, 6, ".epoch") == 0) return value;
+  return "(none)";
 }
 
 // Groups tensors by the part of their name before the first dot ("model", "optim") and compares
@@ -89,7 +96,7 @@ int main(int argc, char** argv) {
     const TensorFile fa = load_tensors(a);
     if (b.empty()) {
       std::printf("%s: %zu tensors, step %s, epoch %s\n", a.c_str(), fa.tensors.size(),
-                  meta(fa, "step").c_str(), meta(fa, "yolo.epoch").c_str());
+                  meta(fa, "step").c_str(), epoch(fa).c_str());
       return 0;
     }
     return compare(fa, load_tensors(b), rtol, keys);
