@@ -101,20 +101,26 @@ Result run(const std::string& name, int64_t global, const Options& o) {
     res.grad_bytes += p.numel() * static_cast<int64_t>(sizeof(float));
     for (float v : p.to_vector()) res.checksum += std::fabs(v);
   }
-  // The all-reduce alone: the same buckets, summed while nothing else runs (median of 5).
+  // The all-reduce alone: the same buckets, summed while nothing else runs (median of 5), the way
+  // GradSync sums them: started all at once without waiting (overlap on: as backward starts them),
+  // or one blocking all-reduce after the other (overlap off: what GradSync::finish does).
   if (dist::world_size() > 1) {
     std::vector<float> buf(static_cast<size_t>(res.grad_bytes / 4), 1.f);
     std::vector<double> times;
+    dist::Communicator& comm = dist::communicator();
     for (int i = 0; i < 5; ++i) {
       dist::barrier();
       const auto t1 = Clock::now();
       std::vector<dist::Communicator::Request> reqs;
       int64_t off = 0;  // the buckets one after the other in buf
       for (const dist::Bucket& bk : sync.buckets()) {
-        reqs.push_back(dist::communicator().allreduce_sum_async(buf.data() + off, bk.numel));
+        if (o.overlap)
+          reqs.push_back(comm.allreduce_sum_async(buf.data() + off, bk.numel));
+        else
+          comm.allreduce_sum(buf.data() + off, bk.numel);
         off += bk.numel;
       }
-      for (auto q : reqs) dist::communicator().wait(q);
+      for (auto q : reqs) comm.wait(q);
       times.push_back(since(t1));
     }
     std::sort(times.begin(), times.end());

@@ -69,6 +69,13 @@ class MpiCommunicator : public Communicator {
     return next_++;
   }
 
+  void allreduce_sum(float* data, int64_t count) override {
+    MINIDL_CHECK(count >= 0 && count <= INT_MAX, "dist: all-reduce of ", count,
+                 " floats: MPI counts stop at ", INT_MAX, " (use smaller buckets)");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm_),
+              "MPI_Allreduce");
+  }
+
   bool test(Request r) override {
     int done = 0;
     check_mpi(MPI_Test(&find(r), &done, MPI_STATUS_IGNORE), "MPI_Test");
