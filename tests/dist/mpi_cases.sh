@@ -19,6 +19,8 @@
 #   fashion_resume_across_world_sizes  fashion_mnist: 2 ranks stopped then resumed by 1, and 1 by
 #                              2, end where one uninterrupted process ends
 #   rank0_prints               2 ranks of yolo_v1 train print every line once (rank 0's)
+#   hostfile                   the hostfile launch of docs/distributed.md, on this one machine:
+#                              a hostfile naming localhost, 2 slots, --map-by ppr:2:node
 set -eu
 case_name=$1
 data=$WORK/data
@@ -276,6 +278,23 @@ rank0_prints)
   cat "$out"
   expect_once "$out" "^minidl: device" "^data: " "^model: " "^training: " "^epoch 1/1 " \
     "^run folder "
+  ;;
+
+hostfile)
+  # docs/distributed.md's cluster launch with the one machine there is: the hostfile's syntax,
+  # the mapping flag and the run it starts. (Several machines are not tested.)
+  w=$WORK/hostfile
+  rm -rf "$w"
+  mkdir -p "$w"
+  printf '# hosts\nlocalhost slots=2\n' > "$w/hosts"
+  timeout 120 $MPIRUN -np 2 --hostfile "$w/hosts" --map-by ppr:2:node "$YOLO_V1" train $common \
+    --limit 16 --epochs 1 --out "$w/run" > "$out" 2>&1 || {
+    cat "$out"
+    fail "yolo_v1 train launched with a hostfile failed"
+  }
+  cat "$out"
+  expect_once "$out" "^epoch 1/1 " "^run folder "
+  [ -f "$w/run/last.safetensors" ] || fail "no checkpoint in $w/run"
   ;;
 
 *)
