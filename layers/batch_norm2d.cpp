@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <limits>
+#include <typeinfo>
+#include <vector>
 
 namespace minidl {
 
@@ -116,6 +118,39 @@ std::shared_ptr<Conv2D> fold_batch_norm(const Conv2D& conv, const BatchNorm2d& b
   folded->weight().copy_(conv.weight().detach() * scale.reshape({F, 1, 1, 1}));
   folded->bias().copy_(bias);
   return folded;
+}
+
+namespace {
+
+// Appends the layers of `seq` to `out`, those of nested Sequentials in their place.
+void flatten_into(const Sequential& seq, std::vector<std::shared_ptr<Module>>& out) {
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const std::shared_ptr<Module>& layer = seq[i];
+    if (typeid(*layer) == typeid(Sequential))
+      flatten_into(static_cast<const Sequential&>(*layer), out);
+    else
+      out.push_back(layer);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Sequential> fold_for_inference(const Sequential& model) {
+  std::vector<std::shared_ptr<Module>> flat;
+  flatten_into(model, flat);
+  auto out = std::make_shared<Sequential>();
+  for (size_t i = 0; i < flat.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2D*>(flat[i].get());
+    auto* bn = i + 1 < flat.size() ? dynamic_cast<BatchNorm2d*>(flat[i + 1].get()) : nullptr;
+    if (conv && bn && typeid(*conv) == typeid(Conv2D) && typeid(*bn) == typeid(BatchNorm2d)) {
+      out->add_as_is(fold_batch_norm(*conv, *bn));
+      ++i;
+    } else {
+      out->add_as_is(flat[i]);  // trained weights: never re-initialised
+    }
+  }
+  out->eval();
+  return out;
 }
 
 }  // namespace minidl

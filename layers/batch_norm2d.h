@@ -1,13 +1,14 @@
 // BatchNorm2d: batch normalisation over the channels of NCHW input, in PyTorch's arithmetic or in
 // darknet's, and fold_batch_norm(), which merges a trained BatchNorm2d into the Conv2D before it
-// for inference. Built from ops (mean, sqrt, broadcasting), so autograd gives the backward and
-// every op's CUDA kernel the GPU path.
+// for inference (fold_for_inference does it for a whole model). Built from ops (mean, sqrt,
+// broadcasting), so autograd gives the backward and every op's CUDA kernel the GPU path.
 #pragma once
 
 #include <memory>
 
 #include "layers/conv2d.h"
 #include "layers/module.h"
+#include "layers/sequential.h"
 
 namespace minidl {
 
@@ -76,5 +77,13 @@ class BatchNorm2d : public Module {
 /// The result always has a bias, lives on conv's device, and shares nothing with either layer.
 /// Requires bn.channels() == conv.out_channels() and both on one device.
 std::shared_ptr<Conv2D> fold_batch_norm(const Conv2D& conv, const BatchNorm2d& bn);
+
+/// A model for inference that computes what `model` computes in eval mode, faster: nested
+/// Sequentials (of exactly that type) are flattened into one, and every Conv2D followed directly
+/// by a BatchNorm2d becomes fold_batch_norm of the two. Flat, the activation and max pooling of
+/// neighbouring blocks meet, so Sequential can run the pool first (sequential.h). The other layers
+/// are shared with `model`, not copied; `model` itself is unchanged. The result is in eval mode and
+/// its parameter names differ from `model`'s (keep `model` to save or train).
+std::shared_ptr<Sequential> fold_for_inference(const Sequential& model);
 
 }  // namespace minidl

@@ -82,6 +82,11 @@ Sequential& Sequential::add(std::shared_ptr<Module> layer) {
         prev->reset_parameters(Init::He, leaky->slope());
     }
   }
+  return add_as_is(std::move(layer));
+}
+
+Sequential& Sequential::add_as_is(std::shared_ptr<Module> layer) {
+  MINIDL_CHECK(layer != nullptr, "Sequential::add: layer ", layers_.size(), " is null");
   register_module(std::to_string(layers_.size()), layer);
   layers_.push_back(std::move(layer));
   return *this;

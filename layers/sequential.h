@@ -32,6 +32,9 @@ class Sequential : public Module {
   /// WeightedModule (Dense, Conv2D) still on Init::Auto, that layer is re-initialised with He for
   /// the activation's slope (see init.h). Returns *this, for chaining.
   Sequential& add(std::shared_ptr<Module> layer);
+  /// Appends `layer` (not null) as it is, without add()'s re-initialisation: for layers whose
+  /// weights are already set (trained or loaded), such as those fold_for_inference regroups.
+  Sequential& add_as_is(std::shared_ptr<Module> layer);
   /// Builds L(args...), appends it with add(), and returns it.
   template <class L, class... Args>
   std::shared_ptr<L> emplace(Args&&... args) {

@@ -178,6 +178,54 @@ TEST_CASE("BatchNorm2d: fold_batch_norm gives a Conv2D with the same eval output
                     Catch::Contains("has 3 channels") && Catch::Contains("gives 2"));
 }
 
+TEST_CASE("BatchNorm2d: fold_for_inference flattens, folds and keeps the eval output",
+          "[layers][batch_norm]") {
+  // Darknet's block layout: [conv, bn, leaky] blocks with the pool outside them, a conv without
+  // batch norm, and a head; running statistics made non-trivial by training-mode passes.
+  Generator gen(41);
+  auto block = [&](int64_t in, int64_t out, bool bn) {
+    auto seq = std::make_shared<Sequential>();
+    seq->emplace<Conv2D>(in, out, 3, 1, 1, !bn, Init::Auto, gen);
+    if (bn) seq->emplace<BatchNorm2d>(out, BatchNormOptions::darknet());
+    seq->emplace<LeakyReLU>(0.1f);
+    return seq;
+  };
+  Sequential model;
+  model.add(block(3, 4, true));
+  model.emplace<MaxPool2D>(2);
+  model.add(block(4, 6, true));
+  model.emplace<MaxPool2D>(2);
+  model.add(block(6, 5, false));
+  auto head = std::make_shared<Sequential>();
+  head->emplace<Flatten>();
+  head->emplace<Dense>(5 * 2 * 2, 3, true, Init::Auto, gen);
+  model.add(head);
+  for (int i = 0; i < 3; ++i) model(R({4, 3, 8, 8}, 50 + i, false));  // train mode: statistics
+  model.eval();
+  const Tensor x = R({2, 3, 8, 8}, 60, false);
+  const Tensor want = model(x);
+  const auto conv0 =
+      std::dynamic_pointer_cast<Conv2D>(std::dynamic_pointer_cast<Sequential>(model[0])->at(0));
+  REQUIRE(conv0 != nullptr);
+  const std::vector<float> w0 = conv0->weight().to_vector();
+
+  auto fast = fold_for_inference(model);
+  // conv0 (folded), leaky, pool, conv1 (folded), leaky, pool, conv2, leaky, flatten, dense.
+  REQUIRE(fast->size() == 10);
+  for (size_t i = 0; i < fast->size(); ++i) {
+    INFO("layer " << i << ": " << fast->at(i)->name());
+    CHECK(dynamic_cast<BatchNorm2d*>(fast->at(i).get()) == nullptr);
+    CHECK(dynamic_cast<Sequential*>(fast->at(i).get()) == nullptr);
+  }
+  CHECK(fast->at(0)->name() == "Conv2D(3->4, k3, p1)");  // a bias now, where there was none
+  CHECK(fast->at(6).get() == std::dynamic_pointer_cast<Sequential>(model[4])->at(0).get());
+  CHECK_CLOSE((*fast)(x), want, 1e-5, 1e-5);
+  // The original is untouched: its layers are shared or read, never re-initialised or moved.
+  CHECK(model.size() == 6);
+  CHECK(conv0->weight().to_vector() == w0);
+  CHECK_CLOSE(model(x), want, 0, 0);
+}
+
 TEST_CASE("BatchNorm2d: running statistics are buffers, named like parameters and never counted",
           "[layers][batch_norm]") {
   Sequential model;

@@ -89,6 +89,9 @@ DetectReport run_detect(const DetectCommand& cmd, std::ostream& out, std::ostrea
   LoadedModel lm =
       darknet ? load_darknet_detector(cmd.darknet_cfg, cmd.darknet_weights, cmd.names, device)
               : load_trained(cmd.model, device);
+  // Inference only: batch norms folded into their convolutions, nested blocks flattened (so
+  // that each block's activation and the pool after it can run pool first).
+  lm.model = minidl::fold_for_inference(*lm.model);
   std::error_code ec;
   fs::create_directories(cmd.save_txt ? cmd.out / "labels" : cmd.out, ec);
   MINIDL_CHECK(!ec, "cannot create '", cmd.out.string(), "': ", ec.message());
