@@ -8,6 +8,9 @@
 # The global batch is the same in all of them, so the parameter checksums printed agree to
 # rounding. Goal of issue 17: 2 processes x 1 thread at >= 1.8x the images/s of 1 x 1.
 #
+# On a machine whose speed drifts, dist_rounds.sh (the same configurations in alternating rounds)
+# gives ratios that drift cannot fake.
+#
 # usage: apps/bench/dist_bench.sh BUILD_DIR [minidl_bench_dist options...]
 #   e.g. apps/bench/dist_bench.sh build --steps 20 --json-dir /tmp/dist
 # Options after BUILD_DIR go to every run (--networks, --steps, --warmup, --humble-batch, ...);
