@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "core/cpu/blas_kernels.h"
 #include "core/cpu/parallel.h"
 #include "core/error.h"
 #if MINIDL_HAS_CUDA
@@ -59,6 +60,7 @@ int default_threads() {
 int& thread_setting() {
   static int n = [] {
     int t = default_threads();
+    cpu::pick_blas_kernels();     // before the first product (see core/cpu/blas_kernels.cpp)
     openblas_set_num_threads(1);  // minidl cuts big products into per-thread pieces itself
     cpu::set_pool_threads(t);
     return t;
@@ -78,8 +80,11 @@ int num_threads() { return thread_setting(); }
 std::string blas_info() {
   const char* parallel[] = {"sequential", "pthreads", "OpenMP"};
   int p = openblas_get_parallel();
-  return detail::cat("OpenBLAS (", openblas_get_config(), "; ",
-                     (p >= 0 && p <= 2) ? parallel[p] : "?", ")");
+  num_threads();  // OpenBLAS's kernels are final once the thread pool is set up
+  const std::string from = cpu::blas_repicked_from();
+  return detail::cat(
+      "OpenBLAS (", openblas_get_config(), "; ", (p >= 0 && p <= 2) ? parallel[p] : "?",
+      from.empty() ? "" : "; kernels re-picked by minidl, OpenBLAS chose " + from, ")");
 }
 
 std::string runtime_summary(Device d) {

@@ -30,7 +30,8 @@ void cuda_synchronize();
 void set_num_threads(int n);
 int num_threads();
 
-/// One line that names the BLAS library, its configuration and the thread count.
+/// One line that names the BLAS library, its configuration and the kernels it runs (on a CPU that
+/// OpenBLAS does not know, minidl re-picks them: core/cpu/blas_kernels.h).
 std::string blas_info();
 /// One line for apps to print on start: device, BLAS and threads.
 std::string runtime_summary(Device d);

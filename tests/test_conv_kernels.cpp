@@ -197,13 +197,14 @@ TEST_CASE("conv kernels: the shifted-view kernels match the reference on every s
   CHECK(ran >= 10);  // the table holds that many stride-1 cases
 }
 
-TEST_CASE("conv kernels: the tap loops match the reference without AVX2 too", "[conv][kernels]") {
+TEST_CASE("conv kernels: the tap loops match the reference in each vector variant",
+          "[conv][kernels]") {
   // The shifted views with at most kTapsMaxC channels run the tap loops (conv_taps.h), whose
-  // baseline and AVX2 + FMA variants round differently: each is held to the reference. On a CPU
-  // without AVX2 both runs take the baseline.
+  // baseline, AVX2 + FMA and AVX-512 variants round differently: each is held to the reference.
+  // A variant the CPU lacks runs the best one it has (the check still holds, for that one).
   ThreadsGuard restore;
   struct SimdGuard {
-    ~SimdGuard() { cpu::set_avx2_allowed(true); }
+    ~SimdGuard() { cpu::set_simd_limit(cpu::Simd::AVX512); }
   } simd;
   uint64_t seed = 500;
   int ran = 0;
@@ -211,10 +212,12 @@ TEST_CASE("conv kernels: the tap loops match the reference without AVX2 too", "[
     if (!cpu::conv_shift_applies(c.g) || c.g.C > cpu::kTapsMaxC) continue;
     ++ran;
     seed += 4;
-    for (const bool avx2 : {false, true})
+    for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
       for (int threads = 1; threads <= 2; ++threads) {
-        INFO(c.what << ", " << threads << " threads, AVX2 " << (avx2 ? "allowed" : "off"));
-        cpu::set_avx2_allowed(avx2);
+        INFO(c.what << ", " << threads << " threads, vector variant " << static_cast<int>(limit)
+                    << " (0 baseline, 1 AVX2, 2 AVX-512), the CPU's best "
+                    << static_cast<int>(cpu::cpu_simd()));
+        cpu::set_simd_limit(limit);
         set_num_threads(threads);
         check_shift_kernels(c.g, c.bias, seed, 1e-4);
       }
@@ -254,7 +257,7 @@ TEST_CASE("conv kernels: the 1x1 loop on few channels gives the same bits with a
   // without AVX2 both runs take the baseline and the check holds trivially.
   ThreadsGuard restore;
   struct SimdGuard {
-    ~SimdGuard() { cpu::set_avx2_allowed(true); }
+    ~SimdGuard() { cpu::set_simd_limit(cpu::Simd::AVX512); }
   } simd;
   int seed = 300;
   for (const int64_t C : {1, 2, 3, 4}) {
@@ -267,11 +270,11 @@ TEST_CASE("conv kernels: the 1x1 loop on few channels gives the same bits with a
       INFO(C << " channels, " << threads << " threads");
       set_num_threads(threads);
       std::vector<float> fast(ref.size(), -7.f), base(ref.size(), -7.f);
-      cpu::set_avx2_allowed(true);
+      cpu::set_simd_limit(cpu::Simd::AVX512);
       cpu::conv2d_forward(g, x.data(), W.data(), b.data(), fast.data(), nullptr);
-      cpu::set_avx2_allowed(false);
+      cpu::set_simd_limit(cpu::Simd::Base);
       cpu::conv2d_forward(g, x.data(), W.data(), b.data(), base.data(), nullptr);
-      cpu::set_avx2_allowed(true);
+      cpu::set_simd_limit(cpu::Simd::AVX512);
       CHECK(fast == base);
       CHECK(max_rel_diff(base, ref) < 1e-5);
     }

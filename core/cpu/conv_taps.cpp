@@ -11,8 +11,11 @@
 // per tap kPB loads of x and kFwdFB broadcasts of a weight feed kFwdFB * kPB multiply-adds. On
 // tiny's first two layers, 6 x 2 ran faster than 4 x 3 and 3 x 4 (one thread, the same run).
 //
-// Each loop has a plain variant, compiled for the build's baseline, and an AVX2 + FMA variant,
-// chosen at run time; the two round differently (FMA rounds once per multiply-add).
+// Each loop has a plain variant, compiled for the build's baseline, an AVX2 + FMA variant and an
+// AVX-512 variant, chosen at run time (simd.h); they round differently (FMA rounds once per
+// multiply-add, and the AVX-512 dW loop keeps 16 partial sums, folded to the 8 of part). AVX-512's
+// 32 registers hold larger blocks: dW 4 filters by 6 taps (10 loads per 24 multiply-adds of 16
+// lanes), forward 6 filters by 4 vectors of 16 columns (10 loads per 24).
 #include "core/cpu/conv_taps.h"
 
 #include <algorithm>
@@ -31,8 +34,9 @@ namespace minidl::cpu {
 
 namespace {
 
-constexpr int kFB = 3, kTB = 4;     // dW: filters by taps
-constexpr int kFwdFB = 6, kPB = 2;  // forward: filters by vectors of 8 columns
+constexpr int kFB = 3, kTB = 4;     // dW: filters by taps (baseline, AVX2)
+constexpr int kFwdFB = 6, kPB = 2;  // forward: filters by vectors of 8 columns (baseline, AVX2)
+constexpr int kFB512 = 4, kTB512 = 6, kPB512 = 4;  // the same for AVX-512 (vectors of 16 columns)
 constexpr int64_t kChunk = 512;
 
 // ---- dW ----------------------------------------------------------------------------------------
@@ -73,21 +77,48 @@ template <int FB, int TB>
   for (int f = 0; f < FB; ++f)
     for (int t = 0; t < TB; ++t) _mm256_storeu_ps(part_b + (f * T + t) * 8, a[f][t]);
 }
+
+// Columns [p0, p1) with p1 - p0 a multiple of 16; part keeps 8 lanes, so the 16 are folded on
+// the way in (upper half zero) and out (upper half added to the lower).
+template <int FB, int TB>
+[[gnu::target("avx512f,avx512dq,avx512bw,avx512vl,fma")]] void dW_avx512(const float* g,
+                                                                         int64_t ldg,
+                                                                         const float* const* xp,
+                                                                         int64_t p0, int64_t p1,
+                                                                         float* part_b, int64_t T) {
+  __m512 a[FB][TB];
+  for (int f = 0; f < FB; ++f)
+    for (int t = 0; t < TB; ++t)
+      a[f][t] = _mm512_zextps256_ps512(_mm256_loadu_ps(part_b + (f * T + t) * 8));
+  for (int64_t p = p0; p < p1; p += 16) {
+    __m512 gv[FB];
+    for (int f = 0; f < FB; ++f) gv[f] = _mm512_loadu_ps(g + f * ldg + p);
+    for (int t = 0; t < TB; ++t) {
+      const __m512 xv = _mm512_loadu_ps(xp[t] + p);
+      for (int f = 0; f < FB; ++f) a[f][t] = _mm512_fmadd_ps(gv[f], xv, a[f][t]);
+    }
+  }
+  for (int f = 0; f < FB; ++f)
+    for (int t = 0; t < TB; ++t)
+      _mm256_storeu_ps(part_b + (f * T + t) * 8, _mm256_add_ps(_mm512_castps512_ps256(a[f][t]),
+                                                               _mm512_extractf32x8_ps(a[f][t], 1)));
+}
 #endif
 
-template <bool Avx, int FB, int TB>
+template <Simd S, int FB, int TB>
 void dW_block(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
               float* part_b, int64_t T) {
 #ifdef MINIDL_TAPS_AVX2
-  if constexpr (Avx) return dW_avx2<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
+  if constexpr (S == Simd::AVX512) return dW_avx512<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
+  if constexpr (S == Simd::AVX2) return dW_avx2<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
 #endif
   dW_base<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
 }
 
-// table[(fb - 1) * kTB + tb - 1] is the block of fb filters by tb taps.
-template <bool Avx, int... I>
+// table[(fb - 1) * TBmax + tb - 1] is the block of fb filters by tb taps.
+template <Simd S, int TBmax, int... I>
 constexpr std::array<DWFn, sizeof...(I)> dW_table(std::integer_sequence<int, I...>) {
-  return {dW_block<Avx, I / kTB + 1, I % kTB + 1>...};
+  return {dW_block<S, I / TBmax + 1, I % TBmax + 1>...};
 }
 
 // ---- forward -----------------------------------------------------------------------------------
@@ -126,21 +157,42 @@ template <int FB, int PB>
   for (int f = 0; f < FB; ++f)
     for (int j = 0; j < PB; ++j) _mm256_storeu_ps(y_b + f * ldy + 8 * j, a[f][j]);
 }
+
+template <int FB, int PB>
+[[gnu::target("avx512f,avx512dq,avx512bw,avx512vl,fma")]] void fwd_avx512(const float* w, int64_t T,
+                                                                          const float* const* xp,
+                                                                          int64_t p, float* y_b,
+                                                                          int64_t ldy) {
+  __m512 a[FB][PB];
+  for (int f = 0; f < FB; ++f)
+    for (int j = 0; j < PB; ++j) a[f][j] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < T; ++t) {
+    __m512 xv[PB];
+    for (int j = 0; j < PB; ++j) xv[j] = _mm512_loadu_ps(xp[t] + p + 16 * j);
+    for (int f = 0; f < FB; ++f) {
+      const __m512 wv = _mm512_set1_ps(w[f * T + t]);
+      for (int j = 0; j < PB; ++j) a[f][j] = _mm512_fmadd_ps(wv, xv[j], a[f][j]);
+    }
+  }
+  for (int f = 0; f < FB; ++f)
+    for (int j = 0; j < PB; ++j) _mm512_storeu_ps(y_b + f * ldy + 16 * j, a[f][j]);
+}
 #endif
 
-template <bool Avx, int FB, int PB>
+template <Simd S, int FB, int PB>
 void fwd_block(const float* w, int64_t T, const float* const* xp, int64_t p, float* y_b,
                int64_t ldy) {
 #ifdef MINIDL_TAPS_AVX2
-  if constexpr (Avx) return fwd_avx2<FB, PB>(w, T, xp, p, y_b, ldy);
+  if constexpr (S == Simd::AVX512) return fwd_avx512<FB, PB>(w, T, xp, p, y_b, ldy);
+  if constexpr (S == Simd::AVX2) return fwd_avx2<FB, PB>(w, T, xp, p, y_b, ldy);
 #endif
   fwd_base<FB, PB>(w, T, xp, p, y_b, ldy);
 }
 
-// table[(fb - 1) * kPB + pb - 1] is the block of fb filters by pb vectors.
-template <bool Avx, int... I>
+// table[(fb - 1) * PBmax + pb - 1] is the block of fb filters by pb vectors.
+template <Simd S, int PBmax, int... I>
 constexpr std::array<FwdFn, sizeof...(I)> fwd_table(std::integer_sequence<int, I...>) {
-  return {fwd_block<Avx, I / kPB + 1, I % kPB + 1>...};
+  return {fwd_block<S, I / PBmax + 1, I % PBmax + 1>...};
 }
 
 // The taps' row pointers x + off[t] (at most kTapsMaxC * 49 for a 7x7 kernel; more on the heap).
@@ -161,31 +213,47 @@ struct TapRows {
 
 }  // namespace
 
-void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* x,
-                 const int64_t* off, float* part) {
-  static constexpr auto base = dW_table<false>(std::make_integer_sequence<int, kFB * kTB>{});
-  static constexpr auto avx = dW_table<true>(std::make_integer_sequence<int, kFB * kTB>{});
-  const auto& table = avx2_allowed() ? avx : base;
-  const TapRows rows(x, off, T);
-  const int64_t L8 = L / 8 * 8;
-  for (int64_t p0 = 0; p0 < L8; p0 += kChunk) {
-    const int64_t p1 = std::min(L8, p0 + kChunk);
-    for (int64_t f0 = 0; f0 < F; f0 += kFB) {
-      const int64_t fb = std::min<int64_t>(kFB, F - f0);
-      for (int64_t t0 = 0; t0 < T; t0 += kTB) {
-        const int64_t tb = std::min<int64_t>(kTB, T - t0);
-        table[(fb - 1) * kTB + tb - 1](gy + f0 * ldg, ldg, rows.p + t0, p0, p1,
-                                       part + (f0 * T + t0) * 8, T);
+namespace {
+
+// The dW loop with blocks of at most FB filters by TB taps, VL columns a step.
+template <Simd S, int FB, int TB, int VL>
+void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* const* xp,
+            float* part) {
+  static constexpr auto table = dW_table<S, TB>(std::make_integer_sequence<int, FB * TB>{});
+  const int64_t Lv = L / VL * VL;
+  for (int64_t p0 = 0; p0 < Lv; p0 += kChunk) {
+    const int64_t p1 = std::min(Lv, p0 + kChunk);
+    for (int64_t f0 = 0; f0 < F; f0 += FB) {
+      const int64_t fb = std::min<int64_t>(FB, F - f0);
+      for (int64_t t0 = 0; t0 < T; t0 += TB) {
+        const int64_t tb = std::min<int64_t>(TB, T - t0);
+        table[(fb - 1) * TB + tb - 1](gy + f0 * ldg, ldg, xp + t0, p0, p1, part + (f0 * T + t0) * 8,
+                                      T);
       }
     }
   }
-  if (L8 == L) return;
+  if (Lv == L) return;
   for (int64_t f = 0; f < F; ++f)  // the last columns, into lane 0
     for (int64_t t = 0; t < T; ++t) {
       float s = 0.f;
-      for (int64_t p = L8; p < L; ++p) s += gy[f * ldg + p] * rows.p[t][p];
+      for (int64_t p = Lv; p < L; ++p) s += gy[f * ldg + p] * xp[t][p];
       part[(f * T + t) * 8] += s;
     }
+}
+
+}  // namespace
+
+void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* x,
+                 const int64_t* off, float* part) {
+  const TapRows rows(x, off, T);
+  switch (simd_level()) {
+    case Simd::AVX512:
+      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, rows.p, part);
+    case Simd::AVX2:
+      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, rows.p, part);
+    case Simd::Base:
+      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, rows.p, part);
+  }
 }
 
 void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out) {
@@ -195,25 +263,41 @@ void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out) {
   }
 }
 
-void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* x,
-                  const int64_t* off, float* y, int64_t ldy) {
-  static constexpr auto base = fwd_table<false>(std::make_integer_sequence<int, kFwdFB * kPB>{});
-  static constexpr auto avx = fwd_table<true>(std::make_integer_sequence<int, kFwdFB * kPB>{});
-  const auto& table = avx2_allowed() ? avx : base;
-  const TapRows rows(x, off, T);
+namespace {
+
+// The forward loop with blocks of at most kFwdFB filters by PB vectors of VL columns.
+template <Simd S, int PB, int VL>
+void forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* const* xp, float* y,
+             int64_t ldy) {
+  static constexpr auto table = fwd_table<S, PB>(std::make_integer_sequence<int, kFwdFB * PB>{});
   int64_t p = 0;
-  for (int64_t pb = kPB; pb >= 1; --pb)  // wide blocks of columns first, then single vectors
-    for (; p + pb * 8 <= L; p += pb * 8)
+  for (int64_t pb = PB; pb >= 1; --pb)  // wide blocks of columns first, then single vectors
+    for (; p + pb * VL <= L; p += pb * VL)
       for (int64_t f0 = 0; f0 < F; f0 += kFwdFB) {
         const int64_t fb = std::min<int64_t>(kFwdFB, F - f0);
-        table[(fb - 1) * kPB + pb - 1](Wt + f0 * T, T, rows.p, p, y + f0 * ldy + p, ldy);
+        table[(fb - 1) * PB + pb - 1](Wt + f0 * T, T, xp, p, y + f0 * ldy + p, ldy);
       }
   for (int64_t f = 0; f < F; ++f)  // the last columns
     for (int64_t q = p; q < L; ++q) {
       float s = 0.f;
-      for (int64_t t = 0; t < T; ++t) s += Wt[f * T + t] * rows.p[t][q];
+      for (int64_t t = 0; t < T; ++t) s += Wt[f * T + t] * xp[t][q];
       y[f * ldy + q] = s;
     }
+}
+
+}  // namespace
+
+void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* x,
+                  const int64_t* off, float* y, int64_t ldy) {
+  const TapRows rows(x, off, T);
+  switch (simd_level()) {
+    case Simd::AVX512:
+      return forward<Simd::AVX512, kPB512, 16>(F, T, L, Wt, rows.p, y, ldy);
+    case Simd::AVX2:
+      return forward<Simd::AVX2, kPB, 8>(F, T, L, Wt, rows.p, y, ldy);
+    case Simd::Base:
+      return forward<Simd::Base, kPB, 8>(F, T, L, Wt, rows.p, y, ldy);
+  }
 }
 
 }  // namespace minidl::cpu

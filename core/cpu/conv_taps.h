@@ -4,8 +4,8 @@
 // (measured on tiny's first layer, C = 3: forward at 28% and dW at 12% of the sgemm rate). Here a
 // "tap" is one input channel at one kernel offset, a row of the padded band read at offset
 // off[t]; the T = C * KH * KW taps are multiplied directly with register blocks of filters and
-// columns, and AVX2 with FMA is chosen at run time (core/cpu/simd.h). docs/convolution.md derives
-// them. Internal.
+// columns, with AVX2 + FMA or AVX-512 chosen at run time (core/cpu/simd.h). docs/convolution.md
+// derives them. Internal.
 #pragma once
 
 #include <cstdint>
