@@ -140,10 +140,11 @@ std::shared_ptr<Sequential> fold_for_inference(const Sequential& model) {
   flatten_into(model, flat);
   auto out = std::make_shared<Sequential>();
   for (size_t i = 0; i < flat.size(); ++i) {
-    auto* conv = dynamic_cast<Conv2D*>(flat[i].get());
-    auto* bn = i + 1 < flat.size() ? dynamic_cast<BatchNorm2d*>(flat[i + 1].get()) : nullptr;
-    if (conv && bn && typeid(*conv) == typeid(Conv2D) && typeid(*bn) == typeid(BatchNorm2d)) {
-      out->add_as_is(fold_batch_norm(*conv, *bn));
+    // The exact types only: a subclass may override forward.
+    if (i + 1 < flat.size() && typeid(*flat[i]) == typeid(Conv2D) &&
+        typeid(*flat[i + 1]) == typeid(BatchNorm2d)) {
+      out->add_as_is(fold_batch_norm(static_cast<const Conv2D&>(*flat[i]),
+                                     static_cast<const BatchNorm2d&>(*flat[i + 1])));
       ++i;
     } else {
       out->add_as_is(flat[i]);  // trained weights: never re-initialised

@@ -27,11 +27,7 @@ if [ "${1:-}" = "--json-dir" ]; then
   shift 2
   mkdir -p "$json_dir"
 fi
-# Open MPI refuses to run as root without --allow-run-as-root; --oversubscribe lets 2 ranks share
-# fewer cores than it counts; --bind-to none leaves the scheduler free to place the threads.
-mpirun="mpirun --bind-to none"
-mpirun --version 2>/dev/null | grep -q "Open MPI\|OpenRTE" && mpirun="$mpirun --oversubscribe"
-[ "$(id -u)" = 0 ] && mpirun="$mpirun --allow-run-as-root"
+. "$(dirname "$0")/mpirun_flags.sh"
 
 json() { [ -z "$json_dir" ] || echo "--json $json_dir/$1.json"; }
 

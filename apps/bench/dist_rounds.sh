@@ -18,9 +18,7 @@ steps=${3:?timed steps per run}
 rounds=${4:-3}
 bench=$build/apps/bench/minidl_bench_dist
 [ -x "$bench" ] || { echo "dist_rounds.sh: $bench is not built" >&2; exit 1; }
-mpirun="mpirun --bind-to none"
-mpirun --version 2>/dev/null | grep -q "Open MPI\|OpenRTE" && mpirun="$mpirun --oversubscribe"
-[ "$(id -u)" = 0 ] && mpirun="$mpirun --allow-run-as-root"
+. "$(dirname "$0")/mpirun_flags.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run() { "$@" --networks "$net" --steps "$steps" --warmup 2; }

@@ -118,17 +118,19 @@ XRows x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, 
   return {buf, (r + g.KH - 1) * s.Wp};
 }
 
-// The taps of channels [0, cc) of a band read as xr: off[c * KK + kh * KW + kw] = c * ld +
-// kh * Wp + kw, the order of W's and dW's (C, KH, KW) axes. The tap loops (conv_taps.h) run
-// instead of gemm for the forward pass with at most kTapsMaxFwdC channels, and for dW with at
-// most kTapsMaxC per channel block.
-std::vector<int64_t> tap_offsets(const ConvParams& g, const Shift& s, int64_t cc, int64_t ld) {
-  std::vector<int64_t> off(static_cast<size_t>(cc * s.KK));
+// The rows of the taps of channels [0, cc) of a band read as xr: rows[c * KK + kh * KW + kw]
+// starts at channel c's row kh, column kw, in the order of W's and dW's (C, KH, KW) axes. The tap
+// loops (conv_taps.h) run instead of gemm for the forward pass with at most kTapsMaxFwdC
+// channels, and for dW with at most kTapsMaxC per channel block.
+std::vector<const float*> tap_rows(const ConvParams& g, const Shift& s, int64_t cc,
+                                   const XRows& xr) {
+  std::vector<const float*> rows(static_cast<size_t>(cc * s.KK));
   for (int64_t c = 0; c < cc; ++c)
     for (int64_t kh = 0; kh < g.KH; ++kh)
       for (int64_t kw = 0; kw < g.KW; ++kw)
-        off[static_cast<size_t>((c * g.KH + kh) * g.KW + kw)] = c * ld + kh * s.Wp + kw;
-  return off;
+        rows[static_cast<size_t>((c * g.KH + kh) * g.KW + kw)] =
+            xr.data + c * xr.ld + kh * s.Wp + kw;
+  return rows;
 }
 
 // Floats of one thread's dW partial sums and their totals when the tap loops run, else 0.
@@ -153,8 +155,10 @@ bool conv_shift_applies(const ConvParams& g) {
   return g.stride == 1 && !g.is_1x1() && g.N > 0 && g.F > 0 && g.C > 0 && g.OH > 0 && g.OW > 0;
 }
 
+// Forward: the moved-axes weights (only for the gemms) and each thread's band.
 int64_t conv_shift_forward_workspace(const ConvParams& g) {
-  return g.F * g.K() + max_threads() * band_floats(g, make_shift(g, Pass::Forward), Pass::Forward);
+  const int64_t Wt = g.C > kTapsMaxFwdC ? g.F * g.K() : 0;
+  return Wt + max_threads() * band_floats(g, make_shift(g, Pass::Forward), Pass::Forward);
 }
 
 int64_t conv_shift_dW_workspace(const ConvParams& g) {
@@ -174,17 +178,17 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
                         float* y, float* ws) {
   const Shift s = make_shift(g, Pass::Forward);
   const int64_t F = g.F, C = g.C, band = band_floats(g, s, Pass::Forward);
+  const bool taps = C <= kTapsMaxFwdC;
   float* Wt = ws;
-  float* buffers = ws + F * g.K();
-  if (C > kTapsMaxFwdC) move_kernel_axis(g, W, Wt);
+  float* buffers = taps ? ws : ws + F * g.K();
+  if (!taps) move_kernel_axis(g, W, Wt);
   parallel_items(g.N * s.bands, [&](int64_t item, int slot) {
     const int64_t n = item / s.bands, j = item % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
     float* yb = buffers + slot * band;  // (F, R, Wp)
     float* xb = yb + F * s.R * s.Wp;
     const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, 0, C, oh0, r, xb);
-    if (C <= kTapsMaxFwdC)  // W's (F, C, KH, KW) layout is the taps' (F, T)
-      taps_forward(F, C * s.KK, s.L(g, r), W, xr.data, tap_offsets(g, s, C, xr.ld).data(), yb,
-                   s.R * s.Wp);
+    if (taps)  // W's (F, C, KH, KW) layout is the taps' (F, T)
+      taps_forward(F, C * s.KK, s.L(g, r), W, tap_rows(g, s, C, xr).data(), yb, s.R * s.Wp);
     else
       for (int64_t kh = 0; kh < g.KH; ++kh)
         for (int64_t kw = 0; kw < g.KW; ++kw) {
@@ -218,8 +222,9 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
     float* acc = accs + item * acc_floats;
     float* gyb = buffers + slot * band;
     float* xb = gyb + F * s.R * s.Wp;
-    float* part = gyb + band_floats(g, s, Pass::dW);  // (F, cc * KK, 8), then (F, cc * KK)
-    float* sums = part + taps_dW_floats(F, cc * KK);
+    // The tap loops' partial sums (F, cc * KK, 8), then their totals (F, cc * KK).
+    float* part = taps ? gyb + band_floats(g, s, Pass::dW) : nullptr;
+    float* sums = taps ? part + taps_dW_floats(F, cc * KK) : nullptr;
     std::fill(acc, acc + acc_floats, 0.f);
     if (taps) std::fill(part, sums, 0.f);
     for (int64_t i = q; i < items; i += s.groups) {
@@ -227,8 +232,7 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
       widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
       const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r, xb);
       if (taps) {
-        taps_dW_add(F, cc * KK, s.L(g, r), gyb, s.R * s.Wp, xr.data,
-                    tap_offsets(g, s, cc, xr.ld).data(), part);
+        taps_dW_add(F, cc * KK, s.L(g, r), gyb, s.R * s.Wp, tap_rows(g, s, cc, xr).data(), part);
         continue;
       }
       for (int64_t kh = 0; kh < g.KH; ++kh)

@@ -40,7 +40,7 @@ constexpr int kFB512 = 4, kTB512 = 6, kPB512 = 4;  // the same for AVX-512 (vect
 constexpr int64_t kChunk = 512;
 
 // ---- dW ----------------------------------------------------------------------------------------
-// part_b = part + (f0 * T + t0) * 8, g = gy + f0 * ldg, xp[t] = x + off[t0 + t]; the columns
+// part_b = part + (f0 * T + t0) * 8, g = gy + f0 * ldg, xp[t] = the row of tap t0 + t; the columns
 // [0, n) with n a multiple of 8.
 using DWFn = void (*)(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
                       float* part_b, int64_t T);
@@ -195,22 +195,6 @@ constexpr std::array<FwdFn, sizeof...(I)> fwd_table(std::integer_sequence<int, I
   return {fwd_block<S, I / PBmax + 1, I % PBmax + 1>...};
 }
 
-// The taps' row pointers x + off[t] (at most kTapsMaxC * 49 for a 7x7 kernel; more on the heap).
-struct TapRows {
-  static constexpr int64_t kStack = 256;
-  const float* stack[kStack];
-  std::vector<const float*> heap;
-  const float** p;
-  TapRows(const float* x, const int64_t* off, int64_t T) {
-    p = stack;
-    if (T > kStack) {
-      heap.resize(static_cast<size_t>(T));
-      p = heap.data();
-    }
-    for (int64_t t = 0; t < T; ++t) p[t] = x + off[t];
-  }
-};
-
 }  // namespace
 
 namespace {
@@ -243,16 +227,15 @@ void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const
 
 }  // namespace
 
-void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* x,
-                 const int64_t* off, float* part) {
-  const TapRows rows(x, off, T);
+void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg,
+                 const float* const* xp, float* part) {
   switch (simd_level()) {
     case Simd::AVX512:
-      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, rows.p, part);
+      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, xp, part);
     case Simd::AVX2:
-      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, rows.p, part);
+      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part);
     case Simd::Base:
-      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, rows.p, part);
+      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part);
   }
 }
 
@@ -287,16 +270,15 @@ void forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* cons
 
 }  // namespace
 
-void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* x,
-                  const int64_t* off, float* y, int64_t ldy) {
-  const TapRows rows(x, off, T);
+void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* const* xp,
+                  float* y, int64_t ldy) {
   switch (simd_level()) {
     case Simd::AVX512:
-      return forward<Simd::AVX512, kPB512, 16>(F, T, L, Wt, rows.p, y, ldy);
+      return forward<Simd::AVX512, kPB512, 16>(F, T, L, Wt, xp, y, ldy);
     case Simd::AVX2:
-      return forward<Simd::AVX2, kPB, 8>(F, T, L, Wt, rows.p, y, ldy);
+      return forward<Simd::AVX2, kPB, 8>(F, T, L, Wt, xp, y, ldy);
     case Simd::Base:
-      return forward<Simd::Base, kPB, 8>(F, T, L, Wt, rows.p, y, ldy);
+      return forward<Simd::Base, kPB, 8>(F, T, L, Wt, xp, y, ldy);
   }
 }
 

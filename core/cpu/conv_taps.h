@@ -2,10 +2,10 @@
 // channels, where gemm does badly: with C input channels, a band's forward gemm has an inner
 // dimension of only C, and its dW gemm an output of only F x C, so OpenBLAS spends its time packing
 // (measured on tiny's first layer, C = 3: forward at 28% and dW at 12% of the sgemm rate). Here a
-// "tap" is one input channel at one kernel offset, a row of the padded band read at offset
-// off[t]; the T = C * KH * KW taps are multiplied directly with register blocks of filters and
-// columns, with AVX2 + FMA or AVX-512 chosen at run time (core/cpu/simd.h). docs/convolution.md
-// derives them. Internal.
+// "tap" is one input channel at one kernel offset, a row of the padded band starting at xp[t]; the
+// T = C * KH * KW taps are multiplied directly with register blocks of filters and columns, with
+// AVX2 + FMA or AVX-512 chosen at run time (core/cpu/simd.h). docs/convolution.md derives them.
+// Internal.
 #pragma once
 
 #include <cstdint>
@@ -24,15 +24,15 @@ inline int64_t taps_dW_floats(int64_t F, int64_t T) { return F * T * 8; }
 
 /// part (F, T, 8) += the products of gy's rows and the taps over columns [0, L), kept as 8
 /// partial sums per (filter, tap):
-///   sum over lanes of part[f, t, :] grows by sum_{p < L} gy[f * ldg + p] * x[off[t] + p].
-void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* x,
-                 const int64_t* off, float* part);
+///   sum over lanes of part[f, t, :] grows by sum_{p < L} gy[f * ldg + p] * xp[t][p].
+void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg,
+                 const float* const* xp, float* part);
 
 /// out[f * T + t] = the sum of part[f, t, :] (lanes added in a fixed order).
 void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out);
 
-/// y[f * ldy + p] = sum_t Wt[f * T + t] * x[off[t] + p] for f < F, p < L (overwritten).
-void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* x,
-                  const int64_t* off, float* y, int64_t ldy);
+/// y[f * ldy + p] = sum_t Wt[f * T + t] * xp[t][p] for f < F, p < L (overwritten).
+void taps_forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* const* xp,
+                  float* y, int64_t ldy);
 
 }  // namespace minidl::cpu
