@@ -9,7 +9,9 @@
 #include <string>
 #include <typeinfo>
 
+#include "core/ops/conv.h"
 #include "core/profile.h"
+#include "layers/conv2d.h"
 #include "layers/init.h"
 #include "layers/leaky_relu.h"
 #include "layers/max_pool2d.h"
@@ -19,10 +21,22 @@ namespace minidl {
 
 namespace {
 
+// An on/off switch from the environment: unset or "on" is true, "off" false.
+bool switch_from_env(const char* var, const char* value) {
+  if (value == nullptr || std::strcmp(value, "on") == 0) return true;
+  if (std::strcmp(value, "off") == 0) return false;
+  throw Error(detail::cat(var, "='", value, "' is not one of: on, off"));
+}
+
 // Read from the environment on the first use; an invalid value throws on every use.
 std::atomic<bool>& reorder_setting() {
   static std::atomic<bool> on{
       Sequential::reorder_pooling_from_env(std::getenv("MINIDL_REORDER_POOLING"))};
+  return on;
+}
+std::atomic<bool>& fuse_setting() {
+  static std::atomic<bool> on{
+      switch_from_env("MINIDL_FUSE_CONV_POOL", std::getenv("MINIDL_FUSE_CONV_POOL"))};
   return on;
 }
 
@@ -44,6 +58,47 @@ bool pool_first_is_exact(const Module& act, const Module& pool) {
   return typeid(act) == typeid(LeakyReLU) && static_cast<const LeakyReLU&>(act).slope() > 0.f;
 }
 
+// A MaxPool2D that conv2d_max_pool2d can take: k x k windows at stride k, no padding.
+bool fusable_pool(const Module& m) {
+  if (typeid(m) != typeid(MaxPool2D)) return false;
+  const auto& p = static_cast<const MaxPool2D&>(m);
+  return p.kernel() >= 2 && p.stride() == p.kernel() && p.padding() == 0;
+}
+
+// Whether the Conv2D conv and the pool after it run in one pass on x. Only then are they run
+// together: otherwise each runs as its own layer, with its own errors and profiler rows.
+bool conv_pool_fuses(const Conv2D& conv, const MaxPool2D& pool, const Tensor& x) {
+  return conv2d_max_pool2d_fuses(x, conv.weight(), conv.bias(), conv.stride(), conv.padding(),
+                                 pool.kernel());
+}
+
+// Conv2D layer i and the pool after it in one pass, under the Conv2D's name and index in the
+// profiler and in errors (conv_pool_fuses checked the arguments, so no error is expected).
+Tensor run_conv_pool(const Conv2D& conv, size_t i, const MaxPool2D& pool, const Tensor& x) {
+  try {
+    if (profile::enabled()) profile::set_next_index(i);
+    profile::Scope scope;
+    if (profile::enabled()) scope.enter(conv.name());
+    profile::Timer timer(profile::Category::Forward);
+    try {
+      return conv2d_max_pool2d(x, conv.weight(), conv.bias(), conv.stride(), conv.padding(),
+                               pool.kernel());
+    } catch (const Error& e) {
+      throw Error(conv.name() + ": " + e.what());
+    }
+  } catch (const Error& e) {
+    throw Error(detail::cat("layer ", i, ": ", e.what()));
+  }
+}
+
+// The profiler's (empty) row of layer i, entered so that the report keeps layer order.
+void profile_row(const Module& layer, size_t i) {
+  if (!profile::enabled()) return;
+  profile::set_next_index(i);
+  profile::Scope scope;
+  scope.enter(layer.name());
+}
+
 // Runs layer `i` on x through its operator() (which prefixes its name to its errors), under its
 // index in the profiler, and prefixes "layer i: " to its errors.
 Tensor run_layer(Module& layer, size_t i, const Tensor& x) {
@@ -58,10 +113,12 @@ Tensor run_layer(Module& layer, size_t i, const Tensor& x) {
 }  // namespace
 
 bool Sequential::reorder_pooling_from_env(const char* value) {
-  if (value == nullptr || std::strcmp(value, "on") == 0) return true;
-  if (std::strcmp(value, "off") == 0) return false;
-  throw Error(detail::cat("MINIDL_REORDER_POOLING='", value, "' is not one of: on, off"));
+  return switch_from_env("MINIDL_REORDER_POOLING", value);
 }
+
+bool Sequential::fuse_conv_pool() { return fuse_setting().load(std::memory_order_relaxed); }
+
+void Sequential::set_fuse_conv_pool(bool on) { fuse_setting().store(on); }
 
 bool Sequential::reorder_pooling() { return reorder_setting().load(std::memory_order_relaxed); }
 
@@ -99,19 +156,33 @@ const std::shared_ptr<Module>& Sequential::at(size_t i) const {
 }
 
 Tensor Sequential::forward(const Tensor& x) {
-  const bool reorder = reorder_pooling();
+  const bool reorder = reorder_pooling(), fuse = fuse_conv_pool();
+  const size_t n = layers_.size();
   Tensor y = x;
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
+    if (fuse && y.defined() && typeid(*layers_[i]) == typeid(Conv2D)) {
+      // the pool right after the Conv2D, or after an activation that pools first
+      size_t at = 0;
+      if (i + 1 < n && fusable_pool(*layers_[i + 1]))
+        at = i + 1;
+      else if (reorder && i + 2 < n && pool_first_is_exact(*layers_[i + 1], *layers_[i + 2]) &&
+               fusable_pool(*layers_[i + 2]))
+        at = i + 2;
+      const auto& conv = static_cast<const Conv2D&>(*layers_[i]);
+      if (at > 0 && conv_pool_fuses(conv, static_cast<const MaxPool2D&>(*layers_[at]), y)) {
+        y = run_conv_pool(conv, i, static_cast<const MaxPool2D&>(*layers_[at]), y);
+        if (at == i + 2) y = run_layer(*layers_[i + 1], i + 1, y);
+        profile_row(*layers_[at], at);
+        i = at;
+        continue;
+      }
+    }
     // An undefined y is left to the activation, whose error it is in the original order.
     if (reorder && y.defined() && i + 1 < layers_.size() &&
         pool_first_is_exact(*layers_[i], *layers_[i + 1])) {
-      if (profile::enabled()) {
-        // The profiler lists layers in the order their scopes are first entered: entering the
-        // activation's scope (empty) before the pool's keeps its report in layer order.
-        profile::set_next_index(i);
-        profile::Scope scope;
-        scope.enter(layers_[i]->name());
-      }
+      // The profiler lists layers in the order their scopes are first entered: entering the
+      // activation's scope (empty) before the pool's keeps its report in layer order.
+      profile_row(*layers_[i], i);
       y = run_layer(*layers_[i + 1], i + 1, y);
       y = run_layer(*layers_[i], i, y);
       ++i;

@@ -13,6 +13,13 @@
 // same bits, except that a zero can change sign (-0 against +0). MINIDL_REORDER_POOLING=off or
 // set_reorder_pooling(false) turns the reordering off. Each layer still runs through its own
 // operator(), so errors and profiler rows name it. More in docs/architecture.md ("Pool first").
+//
+// Conv and pool in one pass: when layer i is a Conv2D and the pool that follows it (layer i + 1,
+// or layer i + 2 after an activation that pools first) a MaxPool2D of k x k windows at stride k
+// without padding, forward runs the two as conv2d_max_pool2d (core/ops/conv.h), which on the CPU
+// pools the convolution's output band by band and never writes it whole: the same values and
+// gradients. Its time counts as the Conv2D's forward in the profiler; the pool's row is empty.
+// MINIDL_FUSE_CONV_POOL=off or set_fuse_conv_pool(false) turns it off.
 #pragma once
 
 #include <memory>
@@ -64,6 +71,12 @@ class Sequential : public Module {
   /// What a value of MINIDL_REORDER_POOLING asks for: unset (null) or "on" gives true, "off"
   /// false; any other value throws an Error naming the variable and the value.
   static bool reorder_pooling_from_env(const char* value);
+
+  /// Whether forward runs a Conv2D and the pool after it in one pass (see above): from
+  /// MINIDL_FUSE_CONV_POOL (unset or "on": true, "off": false, else an Error), read at the first
+  /// forward, unless set_fuse_conv_pool changed it.
+  static bool fuse_conv_pool();
+  static void set_fuse_conv_pool(bool on);
 
  private:
   std::vector<std::shared_ptr<Module>> layers_;

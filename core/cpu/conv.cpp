@@ -12,6 +12,7 @@
 #include "core/cpu/conv_1x1.h"
 #include "core/cpu/conv_im2col.h"
 #include "core/cpu/conv_plan.h"
+#include "core/cpu/conv_pool.h"
 #include "core/cpu/conv_reference.h"
 #include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
@@ -117,6 +118,74 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
   const BackwardPlan plan = backward_plan(g);
   if (dW) conv_im2col_dW(g, plan, x, gy, dW, ws);
   if (dx) conv_im2col_dx(g, plan, W, gy, dx, ws);
+}
+
+// ---- conv2d + max pool (conv_pool.h)
+// -------------------------------------------------------------
+
+bool conv2d_pool_fuses(const ConvParams& g, int64_t k) {
+  return k >= 2 && k <= g.OH && k <= g.OW && conv_forward_path(g) == ConvPath::Shift &&
+         conv_backward_path(g) == ConvPath::Shift;
+}
+
+int64_t conv2d_pool_forward_workspace(const ConvParams& g, int64_t k) {
+  return conv_shift_forward_workspace(g, k);
+}
+
+int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW) {
+  return conv2d_backward_workspace(g, dx, dW);
+}
+
+void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
+                         const float* b, float* yp, int32_t* argmax, float* ws) {
+  const ConvPool pool{k, argmax};
+  conv_shift_forward(g, x, W, b, yp, ws, &pool);
+}
+
+namespace {
+// row_sum of the plane of y's gradient that a pool's gradient gp (OHp, OWp) and argmax stand for:
+// zeros but at the winners. Adding a zero changes no partial sum, so the winners are added alone,
+// in plane order (row by row, and within a row by window), each into the lane row_sum adds it to,
+// or after the lanes when row_sum leaves it to its tail: the same sum, bit for bit.
+double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const int32_t* a) {
+  const int64_t OHp = g.OH / k, OWp = g.OW / k, P8 = g.P() / 8 * 8;
+  float part[8] = {}, tail[8];
+  int tails = 0;  // the tail has fewer than 8 elements, all after the lanes' in plane order
+  for (int64_t pr = 0; pr < OHp; ++pr)
+    for (int64_t oh = pr * k; oh < pr * k + k; ++oh)
+      for (int64_t pc = 0; pc < OWp; ++pc) {
+        const int64_t i = pr * OWp + pc, idx = a[i];
+        if (idx < 0 || idx / g.OW != oh) continue;
+        if (idx < P8)
+          part[idx % 8] += gp[i];
+        else
+          tail[tails++] = gp[i];
+      }
+  double s = 0;
+  for (int l = 0; l < 8; ++l) s += part[l];
+  for (int t = 0; t < tails; ++t) s += tail[t];
+  return s;
+}
+}  // namespace
+
+// db: the pool's gradient reaches y only at the winners (pooled_row_sum), so db is the same sum
+// as conv2d_backward's of the pool's dense gradient.
+void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
+                          const float* gp, const int32_t* argmax, float* dx, float* dW, float* db,
+                          float* ws) {
+  const ConvPool pool{k, const_cast<int32_t*>(argmax)};  // read only by the backward kernels
+  const int64_t Pp = (g.OH / k) * (g.OW / k);
+  if (db)
+    parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {
+      for (int64_t f = f0; f < f1; ++f) {
+        double s = 0;
+        for (int64_t n = 0; n < g.N; ++n)
+          s += pooled_row_sum(g, k, gp + (n * g.F + f) * Pp, argmax + (n * g.F + f) * Pp);
+        db[f] = static_cast<float>(s);
+      }
+    });
+  if (dW) conv_shift_dW(g, x, gp, dW, ws, &pool);
+  if (dx) conv_shift_dx(g, W, gp, dx, ws, &pool);
 }
 
 }  // namespace minidl::cpu

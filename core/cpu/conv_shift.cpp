@@ -18,6 +18,7 @@
 #include "core/cpu/conv_taps.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
+#include "core/cpu/pool.h"
 
 namespace minidl::cpu {
 
@@ -42,7 +43,8 @@ struct Shift {
   int64_t L(const ConvParams& g, int64_t r) const { return (r - 1) * Wp + g.OW; }
 };
 
-Shift make_shift(const ConvParams& g, Pass pass) {
+// pool_k: the forward pass pools windows of pool_k rows, so that its bands hold whole windows.
+Shift make_shift(const ConvParams& g, Pass pass, int64_t pool_k = 1) {
   const int64_t T = max_threads();
   Shift s;
   s.Hp = g.H + 2 * g.pad;
@@ -50,6 +52,7 @@ Shift make_shift(const ConvParams& g, Pass pass) {
   s.KK = g.KH * g.KW;
   s.padded = g.pad > 0;
   s.R = std::clamp<int64_t>(kBandFloats / ((g.F + g.C) * s.Wp), 1, g.OH);
+  if (s.R < g.OH) s.R = std::min(g.OH, std::max(pool_k, s.R / pool_k * pool_k));
   s.bands = ceil_div(g.OH, s.R);
   s.groups = s.blocks = 1;
   if (pass == Pass::dW) {
@@ -85,6 +88,35 @@ void widen_gy(const ConvParams& g, const Shift& s, const float* gy_n, int64_t oh
       std::copy(src, src + g.OW, dst);
       std::fill(dst + g.OW, dst + s.Wp, 0.f);
     }
+}
+
+// The same from a pool's gradient gp (N, F, OH / k, OW / k) and argmax (conv_shift.h): zeros but
+// at the winners in rows [oh0, oh0 + r), which get their window's gradient (added to the zero,
+// as max_pool2d_backward adds it, so that a -0 gradient gives the same +0).
+void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, const float* gp,
+                  int64_t n, int64_t oh0, int64_t r, float* out) {
+  const int64_t k = pool.k, OHp = g.OH / k, OWp = g.OW / k;
+  const int64_t pr1 = std::min(OHp, ceil_div(oh0 + r, k));
+  for (int64_t f = 0; f < g.F; ++f) {
+    float* band = out + f * s.R * s.Wp;
+    std::fill(band, band + r * s.Wp, 0.f);
+    for (int64_t pr = oh0 / k; pr < pr1; ++pr) {
+      const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
+      for (int64_t pc = 0; pc < OWp; ++pc) {
+        const int64_t idx = pool.argmax[at + pc], h = idx / g.OW - oh0;
+        if (idx >= 0 && h >= 0 && h < r) band[h * s.Wp + idx % g.OW] += gp[at + pc];
+      }
+    }
+  }
+}
+
+// A band's gy rows: from gy itself, or from a pool's gradient.
+void band_gy(const ConvParams& g, const Shift& s, const float* gy, const ConvPool* pool, int64_t n,
+             int64_t oh0, int64_t r, float* out) {
+  if (pool)
+    widen_pooled(g, s, *pool, gy, n, oh0, r, out);
+  else
+    widen_gy(g, s, gy + n * g.F * g.P(), oh0, r, out);
 }
 
 // out (c1 - c0, rows, Wp) = rows [row0, row0 + rows) of channels [c0, c1) of image x_n padded.
@@ -149,6 +181,27 @@ void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
   });
 }
 
+// The forward pass's last step with a pool: the band yb (F, R, Wp) of image n, rows [oh0,
+// oh0 + r) with oh0 a multiple of k, gets its bias (in place, as y would), is pooled into the
+// output rows [oh0 / k, (oh0 + r) / k), and the winners' band indices h * Wp + w become plane
+// indices (oh0 + h) * OW + w.
+void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const float* b, int64_t n,
+               int64_t oh0, int64_t r, float* yb, float* yp) {
+  const int64_t k = pool.k, OHp = g.OH / k, OWp = g.OW / k;
+  const int64_t rows = std::min(r / k, OHp - oh0 / k);
+  for (int64_t f = 0; f < g.F; ++f) {
+    float* band = yb + f * s.R * s.Wp;
+    const float bias = b ? b[f] : 0.f;
+    for (int64_t i = 0; i < rows * k; ++i)
+      for (int64_t w = 0; w < OWp * k; ++w) band[i * s.Wp + w] += bias;
+    const int64_t at = ((n * g.F + f) * OHp + oh0 / k) * OWp;
+    int32_t* a = pool.argmax + at;
+    max_pool2d_rows(band, rows * k, s.Wp, k, rows, OWp, yp + at, a);
+    for (int64_t i = 0; i < rows * OWp; ++i)
+      a[i] = static_cast<int32_t>((oh0 + a[i] / s.Wp) * g.OW + a[i] % s.Wp);
+  }
+}
+
 }  // namespace
 
 bool conv_shift_applies(const ConvParams& g) {
@@ -156,9 +209,9 @@ bool conv_shift_applies(const ConvParams& g) {
 }
 
 // Forward: the moved-axes weights (only for the gemms) and each thread's band.
-int64_t conv_shift_forward_workspace(const ConvParams& g) {
+int64_t conv_shift_forward_workspace(const ConvParams& g, int64_t pool_k) {
   const int64_t Wt = g.C > kTapsMaxFwdC ? g.F * g.K() : 0;
-  return Wt + max_threads() * band_floats(g, make_shift(g, Pass::Forward), Pass::Forward);
+  return Wt + max_threads() * band_floats(g, make_shift(g, Pass::Forward, pool_k), Pass::Forward);
 }
 
 int64_t conv_shift_dW_workspace(const ConvParams& g) {
@@ -175,8 +228,8 @@ int64_t conv_shift_dx_workspace(const ConvParams& g) {
 // Items (image, band): y's band (F, r, Wp) = sum over offsets of Wt[k] (F, C) times x's band at
 // that offset, in a widened band, copied out with the bias.
 void conv_shift_forward(const ConvParams& g, const float* x, const float* W, const float* b,
-                        float* y, float* ws) {
-  const Shift s = make_shift(g, Pass::Forward);
+                        float* y, float* ws, const ConvPool* pool) {
+  const Shift s = make_shift(g, Pass::Forward, pool ? pool->k : 1);
   const int64_t F = g.F, C = g.C, band = band_floats(g, s, Pass::Forward);
   const bool taps = C <= kTapsMaxFwdC;
   float* Wt = ws;
@@ -196,6 +249,7 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
           gemm(false, false, F, s.L(g, r), C, 1.f, Wt + k * F * C, C, xr.data + kh * s.Wp + kw,
                xr.ld, k == 0 ? 0.f : 1.f, yb, s.R * s.Wp);
         }
+    if (pool) return pool_band(g, s, *pool, b, n, oh0, r, yb, y);
     for (int64_t f = 0; f < F; ++f) {
       const float bias = b ? b[f] : 0.f;
       for (int64_t i = 0; i < r; ++i) {
@@ -209,7 +263,8 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
 
 // Items (group q, channel block b): group q sums the (image, band) items q, q + groups, ... in
 // that order into acc (KK, F, chans) for its block; the accs are then added into dW in group order.
-void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws) {
+void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws,
+                   const ConvPool* pool) {
   const Shift s = make_shift(g, Pass::dW);
   const int64_t F = g.F, C = g.C, KK = s.KK, acc_floats = KK * F * s.chans;
   const int64_t items = g.N * s.bands, band = band_floats(g, s, Pass::dW) + taps_floats(g, s);
@@ -229,7 +284,7 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
     if (taps) std::fill(part, sums, 0.f);
     for (int64_t i = q; i < items; i += s.groups) {
       const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
-      widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
+      band_gy(g, s, gy, pool, n, oh0, r, gyb);
       const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r, xb);
       if (taps) {
         taps_dW_add(F, cc * KK, s.L(g, r), gyb, s.R * s.Wp, tap_rows(g, s, cc, xr).data(), part);
@@ -262,7 +317,8 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
 
 // Items (image, channel block): the block's dx (in a padded plane when pad > 0) summed band by
 // band, then copied out without the padding.
-void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws) {
+void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws,
+                   const ConvPool* pool) {
   const Shift s = make_shift(g, Pass::dx);
   const int64_t F = g.F, C = g.C, K = g.K(), band = band_floats(g, s, Pass::dx);
   float* Wt = ws;
@@ -281,7 +337,7 @@ void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* 
     for (int64_t c = 0; c < cc; ++c) std::fill(d + c * ldd, d + c * ldd + s.Hp * s.Wp, 0.f);
     for (int64_t j = 0; j < s.bands; ++j) {
       const int64_t oh0 = s.oh0(j), r = s.rows(g, j);
-      widen_gy(g, s, gy + n * F * g.P(), oh0, r, gyb);
+      band_gy(g, s, gy, pool, n, oh0, r, gyb);
       for (int64_t kh = 0; kh < g.KH; ++kh)
         for (int64_t kw = 0; kw < g.KW; ++kw)
           gemm(true, false, cc, s.L(g, r), F, 1.f, Wt + (kh * g.KW + kw) * F * C + c0, C, gyb,

@@ -18,20 +18,34 @@ bool conv_shift_applies(const ConvParams& g);
 // that the plain sums keep finite can become NaN, because the widened columns multiply parts of
 // x and W by zeros.
 
-/// Floats of scratch memory the kernels below need for g.
-int64_t conv_shift_forward_workspace(const ConvParams& g);
+/// A max pool of k x k windows at stride k, without padding, on the convolution's output, run
+/// inside these kernels (conv2d_max_pool2d; requires 2 <= k <= OH, OW): the forward pass writes
+/// the pooled output (N, F, OH / k, OW / k) instead of y, and argmax[i] = the index oh * OW + ow
+/// of output i's winner in its (OH, OW) plane, by max_pool2d's rule. The backward kernels then
+/// take the pooled output's gradient as gy, and the same argmax: the gradient of y is zero but at
+/// the winners. The convolution's whole output is never written.
+struct ConvPool {
+  int64_t k;
+  int32_t* argmax;  // (N, F, OH / k, OW / k); read only by the backward kernels
+};
+
+/// Floats of scratch memory the kernels below need for g (with a pool of k x k windows, or 1).
+int64_t conv_shift_forward_workspace(const ConvParams& g, int64_t pool_k = 1);
 int64_t conv_shift_dW_workspace(const ConvParams& g);
 int64_t conv_shift_dx_workspace(const ConvParams& g);
 
-/// y (N, F, OH, OW) = conv(x, W) + b (b may be null).
+/// y (N, F, OH, OW) = conv(x, W) + b (b may be null); with pool, y is the pooled output.
 void conv_shift_forward(const ConvParams& g, const float* x, const float* W, const float* b,
-                        float* y, float* ws);
+                        float* y, float* ws, const ConvPool* pool = nullptr);
 
 /// dW (F, C, KH, KW) = the gradient of sum(gy * conv(x, W)) with respect to W (overwritten).
-/// The sums are grouped the same way on every run with the same thread count.
-void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws);
+/// The sums are grouped the same way on every run with the same thread count. With pool, gy is
+/// the pooled output's gradient.
+void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws,
+                   const ConvPool* pool = nullptr);
 
-/// dx (N, C, H, W) = the gradient with respect to x (overwritten).
-void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws);
+/// dx (N, C, H, W) = the gradient with respect to x (overwritten); gy as for conv_shift_dW.
+void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws,
+                   const ConvPool* pool = nullptr);
 
 }  // namespace minidl::cpu

@@ -248,6 +248,36 @@ void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out) {
 
 namespace {
 
+// The forward sums of columns [p0, p1) one at a time, rounded as the vector loops round each of
+// their lanes (FMA or not), so that a column's sum does not depend on which loop computed it: the
+// same image cut into other bands gives the same bits.
+void forward_columns(int64_t F, int64_t T, int64_t p0, int64_t p1, const float* Wt,
+                     const float* const* xp, float* y, int64_t ldy) {
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t q = p0; q < p1; ++q) {
+      float s = 0.f;
+      for (int64_t t = 0; t < T; ++t) s += Wt[f * T + t] * xp[t][q];
+      y[f * ldy + q] = s;
+    }
+}
+#ifdef MINIDL_TAPS_AVX2
+[[gnu::target("fma")]] void forward_columns_fma(int64_t F, int64_t T, int64_t p0, int64_t p1,
+                                                const float* Wt, const float* const* xp, float* y,
+                                                int64_t ldy) {
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t q = p0; q < p1; ++q) {
+      float s = 0.f;
+      for (int64_t t = 0; t < T; ++t) s = __builtin_fmaf(Wt[f * T + t], xp[t][q], s);
+      y[f * ldy + q] = s;
+    }
+}
+#else
+void forward_columns_fma(int64_t F, int64_t T, int64_t p0, int64_t p1, const float* Wt,
+                         const float* const* xp, float* y, int64_t ldy) {
+  forward_columns(F, T, p0, p1, Wt, xp, y, ldy);
+}
+#endif
+
 // The forward loop with blocks of at most kFwdFB filters by PB vectors of VL columns.
 template <Simd S, int PB, int VL>
 void forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* const* xp, float* y,
@@ -260,12 +290,10 @@ void forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* cons
         const int64_t fb = std::min<int64_t>(kFwdFB, F - f0);
         table[(fb - 1) * PB + pb - 1](Wt + f0 * T, T, xp, p, y + f0 * ldy + p, ldy);
       }
-  for (int64_t f = 0; f < F; ++f)  // the last columns
-    for (int64_t q = p; q < L; ++q) {
-      float s = 0.f;
-      for (int64_t t = 0; t < T; ++t) s += Wt[f * T + t] * xp[t][q];
-      y[f * ldy + q] = s;
-    }
+  if constexpr (S == Simd::Base)
+    forward_columns(F, T, p, L, Wt, xp, y, ldy);
+  else
+    forward_columns_fma(F, T, p, L, Wt, xp, y, ldy);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
+#include "core/cpu/pool.h"
 
 namespace minidl::cpu {
 
@@ -93,6 +94,14 @@ void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float* 
 }
 
 }  // namespace
+
+void max_pool2d_rows(const float* x_p, int64_t H, int64_t ld, int64_t kernel, int64_t OH,
+                     int64_t OW, float* y_p, int32_t* a_p) {
+  if (kernel == 2)
+    pool_plane_2x2(x_p, ld, OH, OW, y_p, a_p);
+  else
+    pool_plane(x_p, H, ld, kernel, kernel, 0, OH, OW, y_p, a_p);
+}
 
 // y[n, c, oh, ow] = max over h in [oh*stride - pad, +kernel), w in [ow*stride - pad, +kernel),
 // clipped to the image: padded positions are skipped, which is the same as treating them as -inf.

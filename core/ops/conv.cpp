@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 
+#include "core/cpu/conv_pool.h"
 #include "core/cpu/kernels.h"
 #include "core/ops/creation.h"
 #include "core/ops/op_util.h"
@@ -18,9 +19,9 @@ namespace {
 // The largest kernel and padding accepted (2^31 - 1): padded sizes then stay far from overflow.
 constexpr int64_t kMaxWindow = std::numeric_limits<int32_t>::max();
 
+// op: the name errors give (conv2d, or conv2d_max_pool2d).
 ConvParams conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
-                         int64_t padding) {
-  const char* op = "conv2d";
+                         int64_t padding, const char* op = "conv2d") {
   detail::check_defined(op, x, "input");
   detail::check_defined(op, W, "weight");
   if (b.defined())
@@ -114,6 +115,62 @@ Tensor conv2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
           profile::Timer timer(profile::Category::Dx);
           MINIDL_DISPATCH(dev, conv2d_backward, g, xc.data(), Wc.data(), gy.data(), dx.data(),
                           nullptr, nullptr, data_or_null(ws));
+        }
+        return Grads{dx, dW, db};
+      });
+}
+
+bool conv2d_max_pool2d_fuses(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
+                             int64_t padding, int64_t pool) {
+  if (!x.defined() || x.device() != Device::CPU) return false;
+  try {
+    return cpu::conv2d_pool_fuses(conv_geometry(x, W, b, stride, padding), pool);
+  } catch (const Error&) {
+    return false;  // conv2d's error, which the two ops then give
+  }
+}
+
+// The fused pass (core/cpu/conv_pool.h): the pooled output and its argmax into the convolution's
+// planes; backward rebuilds the convolution's gradient from the pool's, band by band.
+Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
+                         int64_t padding, int64_t pool) {
+  const ConvParams g = conv_geometry(x, W, b, stride, padding, "conv2d_max_pool2d");
+  MINIDL_CHECK(pool >= 1, "conv2d_max_pool2d: pool must be >= 1, got ", pool, " (input ",
+               shape_str(x.shape()), ")");
+  if (x.device() != Device::CPU || !cpu::conv2d_pool_fuses(g, pool))
+    return max_pool2d(conv2d(x, W, b, stride, padding), pool);
+  const int64_t OHp = g.OH / pool, OWp = g.OW / pool;
+  Tensor xc = contiguous(x.detach()), Wc = contiguous(W.detach());
+  Tensor bc = b.defined() ? contiguous(b.detach()) : Tensor();
+  Tensor y = Tensor::empty({g.N, g.F, OHp, OWp}, Device::CPU);
+  auto argmax = std::make_shared<Storage>(static_cast<size_t>(y.numel()) * sizeof(int32_t),
+                                          Device::CPU);  // int32 (N, F, OHp, OWp)
+  {
+    Tensor ws = workspace(cpu::conv2d_pool_forward_workspace(g, pool), Device::CPU);
+    cpu::conv2d_pool_forward(g, pool, xc.data(), Wc.data(), data_or_null(bc), y.data(),
+                             static_cast<int32_t*>(argmax->data()), data_or_null(ws));
+  }
+  return record(
+      "conv2d_max_pool2d", y, {x, W, b},
+      [g, pool, xc, Wc, argmax, wshape = W.shape()](const Tensor& gy_in, const Needs& needs) {
+        Tensor gp = contiguous(gy_in);  // (N, F, OHp, OWp)
+        const auto* a = static_cast<const int32_t*>(argmax->data());
+        Tensor dx, dW, db;
+        if (needs[0]) dx = Tensor::empty(xc.shape(), Device::CPU);
+        if (needs[1]) dW = Tensor::empty(wshape, Device::CPU);
+        if (needs[2]) db = Tensor::empty({g.F}, Device::CPU);
+        Tensor ws =
+            workspace(cpu::conv2d_pool_backward_workspace(g, needs[0], needs[1]), Device::CPU);
+        // As conv2d's: with the profiler on, dW (and db) and dx are timed apart.
+        if (needs[1] || needs[2]) {
+          profile::Timer timer(profile::Category::DW);
+          cpu::conv2d_pool_backward(g, pool, xc.data(), Wc.data(), gp.data(), a, nullptr,
+                                    data_or_null(dW), data_or_null(db), data_or_null(ws));
+        }
+        if (needs[0]) {
+          profile::Timer timer(profile::Category::Dx);
+          cpu::conv2d_pool_backward(g, pool, xc.data(), Wc.data(), gp.data(), a, dx.data(), nullptr,
+                                    nullptr, data_or_null(ws));
         }
         return Grads{dx, dW, db};
       });

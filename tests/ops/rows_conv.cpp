@@ -121,6 +121,41 @@ void add_conv_rows(std::vector<OpRow>& rows) {
       .required = 2,
       .settings = {conv_kernels(cpu::ConvMode::Fast), conv_kernels(cpu::ConvMode::Reference)}});
 
+  // conv2d_max_pool2d: the fused pass where the kernels take it (3 or more channels, stride 1),
+  // the two ops elsewhere; against the reference's conv2d then max_pool2d.
+  const auto conv_pool = [](const std::vector<Shape>& shapes, int64_t p, int64_t k,
+                            const std::string& what) {
+    return Case{shapes, "padding " + std::to_string(p) + ", pool " + std::to_string(k) + ", " + what,
+                [p, k](V x) {
+                  return conv2d_max_pool2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), 1, p, k);
+                },
+                [p, k](H x) {
+                  return ref::max_pool2d(
+                      ref::conv2d(x[0], x[1], x.size() > 2 ? &x[2] : nullptr, 1, p), k, k, 0);
+                }};
+  };
+  rows.push_back({.name = "conv2d_max_pool2d",
+      .cases = {conv_pool({{2, 3, 6, 6}, {4, 3, 3, 3}, {4}}, 1, 2, "fused"),
+                conv_pool({{1, 4, 7, 8}, {3, 4, 3, 3}, {3}}, 1, 3, "fused, rows and columns left out"),
+                conv_pool({{2, 3, 6, 5}, {2, 3, 3, 3}}, 0, 2, "fused, no bias"),
+                conv_pool({{1, 1, 5, 7}, {2, 1, 3, 3}, {2}}, 1, 2, "one channel: the two ops")},
+      .fwd = {1e-5, 1e-4},
+      // a step of 1e-3: the pool's argmax must not move under it, and the windows' candidates
+      // (sums of 9 to 36 products) lie closer together than max_pool2d's distinct inputs. Even so
+      // about 1 in 40 random draws puts two within the step (a 1x1x6x6 draw of the last case
+      // did, for the two ops and the fused pass alike), so the shapes are ones whose draws do not.
+      .grad = GradcheckOptions{1e-3, 2e-3, 1e-2},
+      .special = kNan,  // in x only, as conv2d's
+      .errors = {
+          {"channels", [] { conv2d_max_pool2d(Z({1, 3, 8, 8}), Z({4, 2, 3, 3}), {}, 1, 1, 2); },
+           {"conv2d_max_pool2d: input (1, 3, 8, 8) has 3 channels but weight (4, 2, 3, 3)"}},
+          {"pool 0", [] { conv2d_max_pool2d(Z({1, 3, 8, 8}), Z({4, 3, 3, 3}), {}, 1, 1, 0); },
+           {"conv2d_max_pool2d: pool must be >= 1, got 0", "(1, 3, 8, 8)"}},
+          {"pool larger than the output",
+           [] { conv2d_max_pool2d(Z({1, 3, 4, 4}), Z({4, 3, 3, 3}), {}, 1, 0, 3); },
+           {"max_pool2d: kernel 3x3 is larger than the padded input 2x2"}}},
+      .required = 2});
+
   rows.push_back({.name = "max_pool2d",
       .cases = {pool({2, 3, 6, 6}, 2, 0, 0), pool({2, 2, 7, 5}, 3, 2, 1),
                 pool({1, 2, 5, 6}, 3, 1, 0), pool({1, 1, 4, 4}, 2, 1, 1),
