@@ -8,6 +8,7 @@
 //                       by one thread while it is in cache.
 // docs/convolution.md derives the algorithms and says when each runs.
 #include <algorithm>
+#include <vector>
 
 #include "core/cpu/conv_1x1.h"
 #include "core/cpu/conv_im2col.h"
@@ -143,27 +144,33 @@ void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const f
 }
 
 namespace {
-// row_sum of the plane of y's gradient that a pool's gradient gp (OHp, OWp) and argmax stand for:
-// zeros but at the winners. Adding a zero changes no partial sum, so the winners are added alone,
-// in plane order (row by row, and within a row by window), each into the lane row_sum adds it to,
-// or after the lanes when row_sum leaves it to its tail: the same sum, bit for bit.
-double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const int32_t* a) {
-  const int64_t OHp = g.OH / k, OWp = g.OW / k, P8 = g.P() / 8 * 8;
-  float part[8] = {}, tail[8];
-  int tails = 0;  // the tail has fewer than 8 elements, all after the lanes' in plane order
-  for (int64_t pr = 0; pr < OHp; ++pr)
-    for (int64_t oh = pr * k; oh < pr * k + k; ++oh)
-      for (int64_t pc = 0; pc < OWp; ++pc) {
-        const int64_t i = pr * OWp + pc, idx = a[i];
-        if (idx < 0 || idx / g.OW != oh) continue;
-        if (idx < P8)
-          part[idx % 8] += gp[i];
-        else
-          tail[tails++] = gp[i];
-      }
+// row_sum of the plane of y's gradient that a pool's gradient gp (OHp, OWp) and argmax stand for
+// (zeros but at the winners), bit for bit: the k rows of each pooled row are rebuilt in `rows`
+// (k * OW floats) and added into the same lanes, in the same order, as row_sum adds the plane.
+// (A winner's -0 is stored as is: added to a lane, it gives what the +0 of the two ops gives.)
+double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const int32_t* a,
+                      float* rows) {
+  const int64_t OHp = g.OH / k, OWp = g.OW / k, P8 = g.P() / 8 * 8, n = k * g.OW;
+  float part[8] = {};
   double s = 0;
+  std::vector<float> tail;  // positions P8.. of the plane, added after the lanes
+  for (int64_t pr = 0; pr < OHp; ++pr) {
+    const int64_t p0 = pr * n;  // the rows' first position in the plane
+    std::fill(rows, rows + n, 0.f);
+    for (int64_t pc = 0; pc < OWp; ++pc) rows[a[pr * OWp + pc] - p0] = gp[pr * OWp + pc];
+    int64_t j = 0;
+    for (; j < n && (p0 + j) % 8 != 0 && p0 + j < P8; ++j) part[(p0 + j) % 8] += rows[j];
+    for (; j + 8 <= n && p0 + j + 8 <= P8; j += 8)
+      for (int l = 0; l < 8; ++l) part[l] += rows[j + l];
+    for (; j < n; ++j) {
+      if (p0 + j < P8)
+        part[(p0 + j) % 8] += rows[j];
+      else
+        tail.push_back(rows[j]);
+    }
+  }
   for (int l = 0; l < 8; ++l) s += part[l];
-  for (int t = 0; t < tails; ++t) s += tail[t];
+  for (const float v : tail) s += v;
   return s;
 }
 }  // namespace
@@ -177,10 +184,12 @@ void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const 
   const int64_t Pp = (g.OH / k) * (g.OW / k);
   if (db)
     parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {
+      std::vector<float> rows(static_cast<size_t>(k * g.OW));
       for (int64_t f = f0; f < f1; ++f) {
         double s = 0;
         for (int64_t n = 0; n < g.N; ++n)
-          s += pooled_row_sum(g, k, gp + (n * g.F + f) * Pp, argmax + (n * g.F + f) * Pp);
+          s += pooled_row_sum(g, k, gp + (n * g.F + f) * Pp, argmax + (n * g.F + f) * Pp,
+                              rows.data());
         db[f] = static_cast<float>(s);
       }
     });
