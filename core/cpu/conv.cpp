@@ -121,8 +121,7 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
   if (dx) conv_im2col_dx(g, plan, W, gy, dx, ws);
 }
 
-// ---- conv2d + max pool (conv_pool.h)
-// -------------------------------------------------------------
+// ---- conv2d + max pool (conv_pool.h) ----------------------------------------------------------
 
 bool conv2d_pool_fuses(const ConvParams& g, int64_t k) {
   return k >= 2 && k <= g.OH && k <= g.OW && conv_forward_path(g) == ConvPath::Shift &&
