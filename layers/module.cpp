@@ -9,11 +9,15 @@
 namespace minidl {
 
 Tensor Module::operator()(const Tensor& x) {
+  return call([&] { return forward(x); });
+}
+
+Tensor Module::call(const std::function<Tensor()>& body) {
   profile::Scope scope;
   if (profile::enabled()) scope.enter(name());
   profile::Timer timer(profile::Category::Forward);
   try {
-    return forward(x);
+    return body();
   } catch (const Error& e) {
     throw Error(name() + ": " + e.what());
   }

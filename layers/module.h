@@ -2,6 +2,7 @@
 // training flag, and the forward computation; layers are thin (they call ops, never backward code).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,6 +35,10 @@ class Module {
   virtual Tensor forward(const Tensor& x) = 0;
   /// forward(x), with any minidl::Error rethrown as "<name()>: <message>". Call modules this way.
   Tensor operator()(const Tensor& x);
+  /// Runs body as this module's forward pass, as operator() runs forward(x): in its profiler
+  /// scope, under the forward timer, with any minidl::Error rethrown as "<name()>: <message>"
+  /// (Sequential runs a Conv2D and the pool after it as one op this way).
+  Tensor call(const std::function<Tensor()>& body);
 
   /// A short description for messages and summary(), e.g. "Conv2D(3->16, k3, s2, p1)".
   virtual std::string name() const = 0;

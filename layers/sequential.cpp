@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <typeinfo>
 
@@ -72,25 +73,6 @@ bool conv_pool_fuses(const Conv2D& conv, const MaxPool2D& pool, const Tensor& x)
                                  pool.kernel());
 }
 
-// Conv2D layer i and the pool after it in one pass, under the Conv2D's name and index in the
-// profiler and in errors (conv_pool_fuses checked the arguments, so no error is expected).
-Tensor run_conv_pool(const Conv2D& conv, size_t i, const MaxPool2D& pool, const Tensor& x) {
-  try {
-    if (profile::enabled()) profile::set_next_index(i);
-    profile::Scope scope;
-    if (profile::enabled()) scope.enter(conv.name());
-    profile::Timer timer(profile::Category::Forward);
-    try {
-      return conv2d_max_pool2d(x, conv.weight(), conv.bias(), conv.stride(), conv.padding(),
-                               pool.kernel());
-    } catch (const Error& e) {
-      throw Error(conv.name() + ": " + e.what());
-    }
-  } catch (const Error& e) {
-    throw Error(detail::cat("layer ", i, ": ", e.what()));
-  }
-}
-
 // The profiler's (empty) row of layer i, entered so that the report keeps layer order.
 void profile_row(const Module& layer, size_t i) {
   if (!profile::enabled()) return;
@@ -99,15 +81,28 @@ void profile_row(const Module& layer, size_t i) {
   scope.enter(layer.name());
 }
 
-// Runs layer `i` on x through its operator() (which prefixes its name to its errors), under its
-// index in the profiler, and prefixes "layer i: " to its errors.
-Tensor run_layer(Module& layer, size_t i, const Tensor& x) {
+// Runs body as layer `i`'s forward pass (Module::call, which prefixes its name to its errors),
+// under its index in the profiler, and prefixes "layer i: " to its errors.
+Tensor run_as_layer(Module& layer, size_t i, const std::function<Tensor()>& body) {
   try {
     if (profile::enabled()) profile::set_next_index(i);  // the profile's label "<i> <name>"
-    return layer(x);
+    return layer.call(body);
   } catch (const Error& e) {
     throw Error(detail::cat("layer ", i, ": ", e.what()));
   }
+}
+
+// Layer `i` on x, as layer(x) but named as above.
+Tensor run_layer(Module& layer, size_t i, const Tensor& x) {
+  return run_as_layer(layer, i, [&] { return layer.forward(x); });
+}
+
+// Conv2D layer i and the pool after it in one pass, under the Conv2D's name and index.
+Tensor run_conv_pool(Conv2D& conv, size_t i, const MaxPool2D& pool, const Tensor& x) {
+  return run_as_layer(conv, i, [&] {
+    return conv2d_max_pool2d(x, conv.weight(), conv.bias(), conv.stride(), conv.padding(),
+                             pool.kernel());
+  });
 }
 
 }  // namespace
@@ -168,7 +163,7 @@ Tensor Sequential::forward(const Tensor& x) {
       else if (reorder && i + 2 < n && pool_first_is_exact(*layers_[i + 1], *layers_[i + 2]) &&
                fusable_pool(*layers_[i + 2]))
         at = i + 2;
-      const auto& conv = static_cast<const Conv2D&>(*layers_[i]);
+      auto& conv = static_cast<Conv2D&>(*layers_[i]);
       if (at > 0 && conv_pool_fuses(conv, static_cast<const MaxPool2D&>(*layers_[at]), y)) {
         y = run_conv_pool(conv, i, static_cast<const MaxPool2D&>(*layers_[at]), y);
         if (at == i + 2) y = run_layer(*layers_[i + 1], i + 1, y);
