@@ -67,6 +67,19 @@ minidl_stb_fix(jpeg_get_bit_out_of_bits
 "   if (j->code_bits < 1) stbi__grow_buffer_unsafe(j);
    if (j->code_bits < 1) return 0; /* minidl fix: out of bits */
    k = j->code_buffer;")
+# 7. An IDAT chunk may declare any length up to 2^31 - 1, and stb grows its buffer to hold it
+#    before reading a byte: a 150-byte 5x3 PNG asked for 2 GiB (out of memory; fuzz_image,
+#    2026-12-06). The compressed data of a valid image is at most its raw size plus 5 bytes per
+#    65535 (stored blocks) and a few header bytes; more than twice the raw size plus 1 KiB is an
+#    error now, before any allocation.
+minidl_stb_fix(png_idat_length
+"            if ((int)(ioff + c.length) < (int)ioff) return 0;"
+"            if ((int)(ioff + c.length) < (int)ioff) return 0;
+            { /* minidl fix: no more compressed data than the image can need */
+               unsigned long long raw = ((unsigned long long) s->img_x * z->depth * s->img_n + 7) / 8 * s->img_y + s->img_y;
+               if ((unsigned long long) ioff + c.length > 2 * raw + 1024) return stbi__err(\"too much IDAT\", \"Corrupt PNG\");
+            }")
+
 set(MINIDL_STB_PATCHED_DIR "${PROJECT_BINARY_DIR}/stb")
 set(_stb_out "${MINIDL_STB_PATCHED_DIR}/stb_image.h")
 if(EXISTS "${_stb_out}")

@@ -179,6 +179,19 @@ TEST_CASE("image: a JPEG that runs out of entropy-coded bits is an error, not un
                     Contains("jpeg_out_of_bits.jpg") && Contains("not an image stb can read"));
 }
 
+// Regression from tests/fuzz (fuzz_image): a 5x3 PNG whose second IDAT chunk declares about 2^31
+// bytes made stb 2.27 grow its buffer to 2 GiB before reading them (out of memory under the
+// fuzzer's limit). cmake/stb.cmake now refuses more compressed data than the image can need.
+TEST_CASE("image: a PNG chunk longer than its image can need is an error before any allocation",
+          "[image]") {
+  const std::filesystem::path file =
+      std::filesystem::path(MINIDL_FUZZ_CORPUS_DIR) / "image" / "png_idat_length.png";
+  REQUIRE(std::filesystem::exists(file));
+  CHECK_THROWS_WITH(load_image(file), Contains("png_idat_length.png") &&
+                                          Contains("not an image stb can read") &&
+                                          Contains("too much IDAT"));
+}
+
 TEST_CASE("image: draw_box outlines and draw_text writes the font's pixels", "[image]") {
   Image im(6, 6, 3, 0);
   const Rgb red{255, 0, 0};
