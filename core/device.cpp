@@ -45,6 +45,15 @@ void cuda_synchronize() {
 #endif
 }
 
+bool is_pinned_memory(const void* host_ptr) {
+#if MINIDL_HAS_CUDA
+  return cuda::is_pinned(host_ptr);
+#else
+  (void)host_ptr;
+  return false;
+#endif
+}
+
 namespace {
 int default_threads() {
   if (const char* env = std::getenv("MINIDL_NUM_THREADS")) {

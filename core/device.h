@@ -23,6 +23,10 @@ std::string cuda_device_info();
 /// with this before reading a clock). Does nothing in a CPU-only build or without a GPU.
 void cuda_synchronize();
 
+/// True when `host_ptr` lies in page-locked host memory, by the CUDA driver's own account (false
+/// in a build without CUDA, without a GPU, or for a null pointer).
+bool is_pinned_memory(const void* host_ptr);
+
 /// Threads used by the CPU backend: one pool of n threads (the caller's included) runs every
 /// parallel loop, gemm's too (OpenBLAS itself runs on one thread). The default is the environment
 /// variable MINIDL_NUM_THREADS, else the number of cores. Requires n >= 1; call it while no op

@@ -162,8 +162,17 @@ std::size_t cpu_cached_bytes() { return host_cache().cached(); }
 
 std::size_t empty_cpu_cache() { return host_cache().empty(); }
 
-Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  if (device == Device::CPU) {
+Storage::Storage(std::size_t nbytes, Device device, HostMemory host)
+    : nbytes_(nbytes), device_(device), pinned_(host == HostMemory::Pinned) {
+  MINIDL_CHECK(!pinned_ || device == Device::CPU, "pinned memory is host memory: asked for ",
+               nbytes, " pinned bytes on ", device_name(device));
+  if (pinned_) {
+#if MINIDL_HAS_CUDA
+    ptr_ = cuda::host_alloc(nbytes);
+#else
+    throw_no_cuda("allocating pinned host memory");
+#endif
+  } else if (device == Device::CPU) {
     if (nbytes >= kCacheMin) {
       ptr_ = host_cache().allocate(detail::cache_round_size(nbytes), capacity_);
     } else {
@@ -181,7 +190,11 @@ Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(d
 }
 
 Storage::~Storage() {
-  if (device_ == Device::CPU) {
+  if (pinned_) {
+#if MINIDL_HAS_CUDA
+    cuda::host_free(ptr_);
+#endif
+  } else if (device_ == Device::CPU) {
     if (nbytes_ >= kCacheMin)
       host_cache().release(ptr_, capacity_);
     else

@@ -8,10 +8,16 @@
 
 namespace minidl {
 
+/// Host memory as the operating system pages it, or page-locked ("pinned") by the CUDA driver:
+/// copies between a pinned buffer and the GPU run by DMA at the link's full rate, without the
+/// driver's bounce through a pinned buffer of its own.
+enum class HostMemory { Pageable, Pinned };
+
 class Storage {
  public:
   /// Allocates nbytes on `device` (uninitialised). Throws minidl::Error when memory runs out.
-  Storage(std::size_t nbytes, Device device);
+  /// HostMemory::Pinned (CPU only) needs a CUDA build and a GPU, and throws a clear error without.
+  Storage(std::size_t nbytes, Device device, HostMemory host = HostMemory::Pageable);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -19,12 +25,14 @@ class Storage {
   void* data() const { return ptr_; }
   std::size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  bool pinned() const { return pinned_; }
 
  private:
   void* ptr_ = nullptr;
   std::size_t nbytes_ = 0;
   std::size_t capacity_ = 0;  // CPU: the bytes actually allocated (>= nbytes_)
   Device device_;
+  bool pinned_ = false;  // CPU memory from cudaHostAlloc (not cached: freed with cudaFreeHost)
 };
 
 /// CPU buffers of 64 KiB and more are cached when freed and handed out again (the sizes a

@@ -36,11 +36,12 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-Tensor Tensor::empty(const Shape& shape, Device device) {
+Tensor Tensor::empty(const Shape& shape, Device device, HostMemory host) {
   const int64_t numel = detail::checked_numel("Tensor::empty", shape);
   num_threads();  // applies MINIDL_NUM_THREADS before the first kernel runs
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel) * sizeof(float), device);
+  impl->storage =
+      std::make_shared<Storage>(static_cast<size_t>(numel) * sizeof(float), device, host);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   return Tensor(std::move(impl));
@@ -170,6 +171,20 @@ Tensor Tensor::to(Device target) const {
     return std::vector<Tensor>{gy.to(from)};
   });
 }
+
+Tensor Tensor::pin_memory() const {
+  detail::check_defined("pin_memory", *this);
+  MINIDL_CHECK(device() == Device::CPU, "pin_memory: the tensor ", shape_str(shape()), " is on ",
+               device_name(device()), "; only CPU tensors can be pinned");
+  if (is_pinned()) return *this;
+  Tensor src = minidl::contiguous(detach());
+  Tensor y = empty(shape(), Device::CPU, HostMemory::Pinned);
+  copy_bytes(y.data(), Device::CPU, src.data(), Device::CPU, numel() * sizeof(float));
+  return record("pin_memory", y, {*this},
+                [](const Tensor& gy, const std::vector<bool>&) { return std::vector<Tensor>{gy}; });
+}
+
+bool Tensor::is_pinned() const { return checked().storage->pinned(); }
 
 const Tensor& Tensor::fill_(float value) const {
   checked();

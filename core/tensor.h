@@ -43,8 +43,10 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  /// A new contiguous tensor with uninitialised contents.
-  static Tensor empty(const Shape& shape, Device device = Device::CPU);
+  /// A new contiguous tensor with uninitialised contents; HostMemory::Pinned (CPU only) puts it
+  /// in page-locked memory, which needs a CUDA build and a GPU (see pin_memory()).
+  static Tensor empty(const Shape& shape, Device device = Device::CPU,
+                      HostMemory host = HostMemory::Pageable);
   /// A view of existing storage (no copy). Requires every element to lie inside the storage.
   static Tensor view_of(std::shared_ptr<Storage> storage, const Shape& shape, const Shape& strides,
                         int64_t offset);
@@ -93,6 +95,12 @@ class Tensor {
   Tensor clone() const;
   /// The same values on `device` (differentiable; this tensor when already there).
   Tensor to(Device device) const;
+  /// A CPU tensor in page-locked ("pinned") host memory, the kind copies to and from a GPU run at
+  /// full speed from: this tensor when it already is, else a contiguous copy (differentiable).
+  /// Throws minidl::Error on a CUDA tensor, in a build without CUDA, or on a machine without GPU.
+  Tensor pin_memory() const;
+  /// True when the tensor's storage is pinned host memory.
+  bool is_pinned() const;
   /// Writes `value` into every element in place (no autograd; for initialisation and optimizer
   /// steps). Like every member, it acts on the shared data: const refers to the handle.
   const Tensor& fill_(float value) const;

@@ -45,4 +45,36 @@ void memcpy(void* dst, const void* src, std::size_t nbytes, CopyKind kind) {
 
 void synchronize() { CUDA_CHECK(cudaDeviceSynchronize()); }
 
+// Pinned host memory: asked of the driver each time (buffers of this kind live long: staging
+// buckets, pinned copies a user keeps), so no cache as for device memory.
+void* host_alloc(std::size_t nbytes) {
+  if (nbytes == 0) return nullptr;
+  if (device_count() == 0)
+    throw Error(detail::cat("cannot allocate ", nbytes, " bytes of pinned host memory: ",
+                            device_info(), " (pinned memory is for copies to and from a GPU)"));
+  void* p = nullptr;
+  const cudaError_t err = cudaHostAlloc(&p, nbytes, cudaHostAllocDefault);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    throw Error(detail::cat(
+        "cannot allocate ", nbytes, " bytes of pinned host memory: ", "cudaHostAlloc failed (",
+        cudaGetErrorString(err), "); page-locked memory is limited by the system (ulimit -l)"));
+  }
+  return p;
+}
+
+void host_free(void* ptr) {
+  if (ptr && cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();  // never throws
+}
+
+bool is_pinned(const void* ptr) {
+  if (!ptr || device_count() == 0) return false;
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, ptr) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+}
+
 }  // namespace minidl::cuda

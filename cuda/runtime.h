@@ -23,6 +23,14 @@ void empty_cache();
 /// Bytes held in the cache, free for reuse (for tests and memory reports).
 std::size_t cached_bytes();
 
+/// Page-locked host memory of at least nbytes (nullptr for 0), from cudaHostAlloc; throws
+/// minidl::Error naming the size when there is no GPU or the driver refuses. Not cached.
+void* host_alloc(std::size_t nbytes);
+/// Returns ptr (from host_alloc, or nullptr). Never throws.
+void host_free(void* ptr);
+/// True when ptr lies in host memory the CUDA driver has page-locked (the driver's own answer).
+bool is_pinned(const void* ptr);
+
 enum class CopyKind { HostToDevice, DeviceToHost, DeviceToDevice };
 /// Copies on minidl's stream; returns once host memory involved may be reused or read.
 void memcpy(void* dst, const void* src, std::size_t nbytes, CopyKind kind);

@@ -89,7 +89,7 @@ template <int FB, int TB>
   __m512 a[FB][TB];
   for (int f = 0; f < FB; ++f)
     for (int t = 0; t < TB; ++t)
-      a[f][t] = _mm512_zextps256_ps512(_mm256_loadu_ps(part_b + (f * T + t) * 8));
+      a[f][t] = _mm512_maskz_loadu_ps(0x00FF, part_b + (f * T + t) * 8);  // lanes 8-15 zero
   for (int64_t p = p0; p < p1; p += 16) {
     __m512 gv[FB];
     for (int f = 0; f < FB; ++f) gv[f] = _mm512_loadu_ps(g + f * ldg + p);
@@ -100,7 +100,7 @@ template <int FB, int TB>
   }
   for (int f = 0; f < FB; ++f)
     for (int t = 0; t < TB; ++t)
-      _mm256_storeu_ps(part_b + (f * T + t) * 8, _mm256_add_ps(_mm512_castps512_ps256(a[f][t]),
+      _mm256_storeu_ps(part_b + (f * T + t) * 8, _mm256_add_ps(_mm512_extractf32x8_ps(a[f][t], 0),
                                                                _mm512_extractf32x8_ps(a[f][t], 1)));
 }
 #endif

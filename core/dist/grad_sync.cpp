@@ -9,10 +9,11 @@
 // thread by default), so every hook call also tests the all-reduces in flight, which lets them
 // advance between backward's ops.
 //
-// Devices: buckets live in host memory, and CUDA gradients are copied there and back (plain host
-// memory: minidl's CUDA runtime offers no pinned allocation). Only when the communicator takes
-// device memory (a CUDA-aware MPI) do the buckets stay on the GPU. Neither CUDA path has run on a
-// GPU yet: they are untested.
+// Devices: buckets live in host memory, and CUDA gradients are copied there and back: into pinned
+// (page-locked) buffers, which the GPU reads and writes by DMA at the link's rate. Only when the
+// communicator takes device memory (a CUDA-aware MPI) do the buckets stay on the GPU. The staged
+// path is tested over a fake communicator on a GPU (tests/cuda/test_cuda_dist.cpp); no CUDA-aware
+// MPI has run it yet.
 #include <chrono>
 #include <unordered_map>
 
@@ -158,10 +159,13 @@ void GradSync::backward(const Tensor& loss) {
   for (size_t b = 0; b < st.next_launch; ++b) comm_->wait(st.buffers[b].request);
   // Buckets on the device MPI reads: the GPU only for a communicator that takes device memory.
   const Device dev = comm_->takes_device_memory() ? params_.front().device() : Device::CPU;
+  // Staging buffers for CUDA parameters are pinned.
+  const bool pin = dev == Device::CPU && params_.front().device() != Device::CPU;
   for (size_t b = 0; b < buckets_.size(); ++b) {
     State::Buffer& buf = st.buffers[b];
-    if (!buf.flat.defined() || buf.flat.device() != dev)
-      buf.flat = Tensor::empty({buckets_[b].numel}, dev);
+    if (!buf.flat.defined() || buf.flat.device() != dev || buf.flat.is_pinned() != pin)
+      buf.flat =
+          Tensor::empty({buckets_[b].numel}, dev, pin ? HostMemory::Pinned : HostMemory::Pageable);
     buf.left = static_cast<int>(buckets_[b].params.size());
   }
   st.packed.assign(params_.size(), 0);
@@ -181,7 +185,8 @@ void GradSync::backward(const Tensor& loss) {
   // Sums to means, back into the gradients.
   const float inv = 1.f / static_cast<float>(comm_->size());
   for (size_t b = 0; b < buckets_.size(); ++b) {
-    const Tensor mean = st.buffers[b].flat * inv;
+    Tensor mean = st.buffers[b].flat * inv;
+    if (st.buffers[b].flat.is_pinned()) mean = st.buffers[b].flat.copy_(mean);  // copied from there
     for (size_t k = 0; k < buckets_[b].params.size(); ++k) {
       const Tensor& p = params_[buckets_[b].params[k]];
       const int64_t off = buckets_[b].offsets[k];
