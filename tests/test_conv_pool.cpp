@@ -159,6 +159,12 @@ TEST_CASE("conv pool: other shapes run the two ops; errors name conv2d_max_pool2
   CHECK_FALSE(conv2d_max_pool2d_fuses(R({1, 3, 8, 8}, 1), R({2, 3, 3, 3}, 2), Tensor(), 2, 1, 2));
   CHECK_FALSE(conv2d_max_pool2d_fuses(R({1, 3, 4, 4}, 1), R({2, 3, 3, 3}, 2), Tensor(), 1, 0, 3));
   CHECK_FALSE(conv2d_max_pool2d_fuses(R({1, 3, 8, 8}, 1), R({2, 4, 3, 3}, 2), Tensor(), 1, 1, 2));
+  // a winner's place in its window is kept in one byte: windows up to 16 x 16
+  const Tensor x17 = R({1, 3, 17, 17}, 5, false), W17 = R({2, 3, 3, 3}, 6, false);
+  CHECK(conv2d_max_pool2d_fuses(x17, W17, Tensor(), 1, 1, 16));
+  CHECK_FALSE(conv2d_max_pool2d_fuses(x17, W17, Tensor(), 1, 1, 17));
+  CHECK(bit_mismatch(conv2d_max_pool2d(x17, W17, Tensor(), 1, 1, 16),
+                     max_pool2d(conv2d(x17, W17, Tensor(), 1, 1), 16)) == "");
   Tensor x = R({2, 1, 8, 8}, 3, false), W = R({2, 1, 3, 3}, 4, false);
   CHECK(bit_mismatch(conv2d_max_pool2d(x, W, Tensor(), 1, 1, 2),
                      max_pool2d(conv2d(x, W, Tensor(), 1, 1), 2)) == "");

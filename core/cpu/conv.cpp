@@ -18,6 +18,7 @@
 #include "core/cpu/conv_shift.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
+#include "core/cpu/pool.h"
 
 namespace minidl::cpu {
 
@@ -124,7 +125,7 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
 // ---- conv2d + max pool (conv_pool.h) ----------------------------------------------------------
 
 bool conv2d_pool_fuses(const ConvParams& g, int64_t k) {
-  return k >= 2 && k <= g.OH && k <= g.OW && conv_forward_path(g) == ConvPath::Shift &&
+  return k >= 2 && k <= 16 && k <= g.OH && k <= g.OW && conv_forward_path(g) == ConvPath::Shift &&
          conv_backward_path(g) == ConvPath::Shift;
 }
 
@@ -137,17 +138,18 @@ int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW) {
 }
 
 void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
-                         const float* b, float* yp, int32_t* argmax, float* ws) {
-  const ConvPool pool{k, argmax};
+                         const float* b, float* yp, uint8_t* codes, float* ws) {
+  const ConvPool pool{k, codes};
   conv_shift_forward(g, x, W, b, yp, ws, &pool);
 }
 
 namespace {
-// row_sum of the plane of y's gradient that a pool's gradient gp (OHp, OWp) and argmax stand for
+// row_sum of the plane of y's gradient that a pool's gradient gp (OHp, OWp) and codes stand for
 // (zeros but at the winners), bit for bit: the k rows of each pooled row are rebuilt in `rows`
-// (k * OW floats) and added into the same lanes, in the same order, as row_sum adds the plane.
-// (A winner's -0 is stored as is: added to a lane, it gives what the +0 of the two ops gives.)
-double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const int32_t* a,
+// (k * OW floats, unpool_row) and added into the same lanes, in the same order, as row_sum adds
+// the plane. (A winner's -0 is stored as is: added to a lane, it gives what the +0 of the two ops
+// gives.)
+double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const uint8_t* codes,
                       float* rows) {
   const int64_t OHp = g.OH / k, OWp = g.OW / k, P8 = g.P() / 8 * 8, n = k * g.OW;
   float part[8] = {};
@@ -155,8 +157,8 @@ double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const int
   std::vector<float> tail;  // positions P8.. of the plane, added after the lanes
   for (int64_t pr = 0; pr < OHp; ++pr) {
     const int64_t p0 = pr * n;  // the rows' first position in the plane
-    std::fill(rows, rows + n, 0.f);
-    for (int64_t pc = 0; pc < OWp; ++pc) rows[a[pr * OWp + pc] - p0] = gp[pr * OWp + pc];
+    for (int64_t dh = 0; dh < k; ++dh)
+      unpool_row(gp + pr * OWp, codes + pr * OWp, OWp, k, dh, rows + dh * g.OW, g.OW);
     int64_t j = 0;
     for (; j < n && (p0 + j) % 8 != 0 && p0 + j < P8; ++j) part[(p0 + j) % 8] += rows[j];
     for (; j + 8 <= n && p0 + j + 8 <= P8; j += 8)
@@ -177,9 +179,9 @@ double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const int
 // db: the pool's gradient reaches y only at the winners (pooled_row_sum), so db is the same sum
 // as conv2d_backward's of the pool's dense gradient.
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
-                          const float* gp, const int32_t* argmax, float* dx, float* dW, float* db,
+                          const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
                           float* ws) {
-  const ConvPool pool{k, const_cast<int32_t*>(argmax)};  // read only by the backward kernels
+  const ConvPool pool{k, const_cast<uint8_t*>(codes)};  // read only by the backward kernels
   const int64_t Pp = (g.OH / k) * (g.OW / k);
   if (db)
     parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {
@@ -187,7 +189,7 @@ void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const 
       for (int64_t f = f0; f < f1; ++f) {
         double s = 0;
         for (int64_t n = 0; n < g.N; ++n)
-          s += pooled_row_sum(g, k, gp + (n * g.F + f) * Pp, argmax + (n * g.F + f) * Pp,
+          s += pooled_row_sum(g, k, gp + (n * g.F + f) * Pp, codes + (n * g.F + f) * Pp,
                               rows.data());
         db[f] = static_cast<float>(s);
       }

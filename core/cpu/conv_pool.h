@@ -11,21 +11,21 @@
 
 namespace minidl::cpu {
 
-/// True when the fast kernels run g by shifted views both ways and 2 <= k <= OH, OW.
+/// True when the fast kernels run g by shifted views both ways and 2 <= k <= OH, OW, k <= 16.
 bool conv2d_pool_fuses(const ConvParams& g, int64_t k);
 
 /// Floats of scratch memory for the calls below.
 int64_t conv2d_pool_forward_workspace(const ConvParams& g, int64_t k);
 int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW);
 
-/// yp (N, F, OH / k, OW / k) = max_pool2d(conv2d(x, W, b), k), b may be null; argmax as
-/// max_pool2d's but indexing the convolution's (OH, OW) planes.
+/// yp (N, F, OH / k, OW / k) = max_pool2d(conv2d(x, W, b), k), b may be null; codes (one byte
+/// per output) = the place dh * k + dw of each output's winner in its window.
 void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
-                         const float* b, float* yp, int32_t* argmax, float* ws);
+                         const float* b, float* yp, uint8_t* codes, float* ws);
 
 /// The gradients of sum(gp * yp) for the forward call above (each may be null: not computed).
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
-                          const float* gp, const int32_t* argmax, float* dx, float* dW, float* db,
+                          const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
                           float* ws);
 
 }  // namespace minidl::cpu

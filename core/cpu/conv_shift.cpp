@@ -90,40 +90,24 @@ void widen_gy(const ConvParams& g, const Shift& s, const float* gy_n, int64_t oh
     }
 }
 
-// The row within its k x k window of the element `off` past the window's corner, in rows of ld
-// (off < k * ld): without division or branches, which per element and on random winners would
-// cost more than the pooling itself.
-inline int64_t window_row(int64_t off, int64_t ld, int64_t k) {
-  int64_t dh = 0;
-  for (int64_t j = 1; j < k; ++j) dh += off >= j * ld;
-  return dh;
-}
-
-// The same from a pool's gradient gp (N, F, OH / k, OW / k) and argmax (conv_shift.h): zeros but
-// at the winners in rows [oh0, oh0 + r), which get their window's gradient. (max_pool2d_backward
-// adds it to a zero, which turns a -0 into +0; stored as is, a -0 then multiplies and adds as that
-// +0 would, since every sum it joins starts at +0.)
+// The same from a pool's gradient gp (N, F, OH / k, OW / k) and codes (conv_shift.h): zeros but
+// at the winners in rows [oh0, oh0 + r), which get their window's gradient, row by row
+// (unpool_row). (max_pool2d_backward adds it to a zero, which turns a -0 into +0; stored as is, a
+// -0 then multiplies and adds as that +0 would, since every sum it joins starts at +0.)
 void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, const float* gp,
                   int64_t n, int64_t oh0, int64_t r, float* out) {
   const int64_t k = pool.k, OHp = g.OH / k, OWp = g.OW / k;
-  const int64_t pr1 = std::min(OHp, ceil_div(oh0 + r, k));
-  float sink = 0.f;
-  for (int64_t f = 0; f < g.F; ++f) {
-    float* band = out + f * s.R * s.Wp;
-    std::fill(band, band + r * s.Wp, 0.f);
-    for (int64_t pr = oh0 / k; pr < pr1; ++pr) {
-      const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
-      for (int64_t pc = 0; pc < OWp; ++pc) {
-        const int64_t off = pool.argmax[at + pc] - (pr * k * g.OW + pc * k);
-        const int64_t dh = window_row(off, g.OW, k), h = pr * k + dh - oh0;
-        // A winner outside the band (in a window cut by its edge) goes to a sink. Selected by
-        // arithmetic: the winners are random, and a branch on them mispredicts half the time.
-        const int64_t in = static_cast<uint64_t>(h) < static_cast<uint64_t>(r);
-        float* const dst[2] = {&sink, band + in * (h * s.Wp + pc * k + off - dh * g.OW)};
-        *dst[in] = gp[at + pc];
+  for (int64_t f = 0; f < g.F; ++f)
+    for (int64_t i = 0; i < r; ++i) {
+      float* dst = out + (f * s.R + i) * s.Wp;
+      const int64_t h = oh0 + i, pr = h / k;
+      if (pr >= OHp) {  // a row below the last window
+        std::fill(dst, dst + s.Wp, 0.f);
+        continue;
       }
+      const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
+      unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp);
     }
-  }
 }
 
 // A band's gy rows: from gy itself, or from a pool's gradient.
@@ -198,27 +182,16 @@ void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
 }
 
 // The forward pass's last step with a pool: the band yb (F, R, Wp) of image n, rows [oh0,
-// oh0 + r) with oh0 a multiple of k, gets its bias (in place, as y would), is pooled into the
-// output rows [oh0 / k, (oh0 + r) / k), and the winners' band indices h * Wp + w become plane
-// indices (oh0 + h) * OW + w.
+// oh0 + r) with oh0 a multiple of k, plus the bias (as y would get it), is pooled into the output
+// rows [oh0 / k, (oh0 + r) / k), with the winners' codes.
 void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const float* b, int64_t n,
-               int64_t oh0, int64_t r, float* yb, float* yp) {
+               int64_t oh0, int64_t r, const float* yb, float* yp) {
   const int64_t k = pool.k, OHp = g.OH / k, OWp = g.OW / k;
   const int64_t rows = std::min(r / k, OHp - oh0 / k);
   for (int64_t f = 0; f < g.F; ++f) {
-    float* band = yb + f * s.R * s.Wp;
-    const float bias = b ? b[f] : 0.f;
-    for (int64_t i = 0; i < rows * k; ++i)
-      for (int64_t w = 0; w < OWp * k; ++w) band[i * s.Wp + w] += bias;
     const int64_t at = ((n * g.F + f) * OHp + oh0 / k) * OWp;
-    int32_t* a = pool.argmax + at;
-    max_pool2d_rows(band, rows * k, s.Wp, k, rows, OWp, yp + at, a);
-    for (int64_t pr = 0; pr < rows; ++pr)
-      for (int64_t pc = 0; pc < OWp; ++pc) {
-        int32_t& i = a[pr * OWp + pc];
-        const int64_t off = i - (pr * k * s.Wp + pc * k), dh = window_row(off, s.Wp, k);
-        i = static_cast<int32_t>((oh0 + pr * k + dh) * g.OW + pc * k + off - dh * s.Wp);
-      }
+    max_pool2d_codes(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f, yp + at,
+                     pool.codes + at);
   }
 }
 

@@ -19,14 +19,14 @@ bool conv_shift_applies(const ConvParams& g);
 // x and W by zeros.
 
 /// A max pool of k x k windows at stride k, without padding, on the convolution's output, run
-/// inside these kernels (conv2d_max_pool2d; requires 2 <= k <= OH, OW): the forward pass writes
-/// the pooled output (N, F, OH / k, OW / k) instead of y, and argmax[i] = the index oh * OW + ow
-/// of output i's winner in its (OH, OW) plane, by max_pool2d's rule. The backward kernels then
-/// take the pooled output's gradient as gy, and the same argmax: the gradient of y is zero but at
+/// inside these kernels (conv2d_max_pool2d; requires 2 <= k <= OH, OW and k <= 16): the forward
+/// pass writes the pooled output (N, F, OH / k, OW / k) instead of y, and codes[i] = dh * k + dw,
+/// the place of output i's winner in its window, by max_pool2d's rule. The backward kernels then
+/// take the pooled output's gradient as gy, and the same codes: the gradient of y is zero but at
 /// the winners. The convolution's whole output is never written.
 struct ConvPool {
   int64_t k;
-  int32_t* argmax;  // (N, F, OH / k, OW / k); read only by the backward kernels
+  uint8_t* codes;  // (N, F, OH / k, OW / k); read only by the backward kernels
 };
 
 /// Floats of scratch memory the kernels below need for g (with a pool of k x k windows, or 1).

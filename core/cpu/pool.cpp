@@ -2,6 +2,7 @@
 // the winning input inside its (H, W) plane, and backward routes the gradient to that element.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #ifdef __SSE4_1__
@@ -47,19 +48,30 @@ void pool_plane(const float* x_p, int64_t H, int64_t W, int64_t kernel, int64_t 
 // The same for 2x2 windows at stride 2 without padding (every window inside the image): the four
 // candidates in the order the loops above visit them, four windows at a time with SSE4.1 selects
 // where the compiler targets it (x86-64-v2 and up), one at a time otherwise and at a row's end.
-void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float* y_p, int32_t* a_p) {
+// Codes = false: a_p gets the winner's index in the plane. Codes = true (the fused convolution's
+// pool): the candidates are x + bias, rounded as y = x + bias would be, and c_p gets the winner's
+// code in its window, dh * 2 + dw.
+template <bool Codes>
+void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float bias, float* y_p,
+                    int32_t* a_p, uint8_t* c_p) {
+  auto at = [&](const float* p) { return Codes ? *p + bias : *p; };
   for (int64_t oh = 0; oh < OH; ++oh) {
     const float* r0 = x_p + 2 * oh * W;
     const float* r1 = r0 + W;
     float* y = y_p + oh * OW;
-    int32_t* a = a_p + oh * OW;
-    const int64_t base = 2 * oh * W;
+    const int64_t base = Codes ? 0 : 2 * oh * W;
     int64_t ow = 0;
 #ifdef __SSE4_1__
     // Candidates k = 0..3 at offsets 0, 1, W, W + 1 from the window's corner; `code` holds the
-    // winner's offset. take = v > best, or v is NaN and best is not.
-    const __m128i off1 = _mm_set1_epi32(1), offW = _mm_set1_epi32(static_cast<int32_t>(W)),
-                  offW1 = _mm_set1_epi32(static_cast<int32_t>(W + 1));
+    // winner's offset (or its k). take = v > best, or v is NaN and best is not.
+    const __m128i off1 = _mm_set1_epi32(1),
+                  offW = _mm_set1_epi32(static_cast<int32_t>(Codes ? 2 : W)),
+                  offW1 = _mm_set1_epi32(static_cast<int32_t>(Codes ? 3 : W + 1));
+    const __m128 bv = _mm_set1_ps(bias);
+    auto load = [&](const float* p) {
+      const __m128 v = _mm_loadu_ps(p);
+      return Codes ? _mm_add_ps(v, bv) : v;
+    };
     auto step = [](__m128 v, __m128i off, __m128& best, __m128i& code) {
       const __m128 take = _mm_or_ps(_mm_cmpgt_ps(v, best),
                                     _mm_and_ps(_mm_cmpunord_ps(v, v), _mm_cmpord_ps(best, best)));
@@ -67,40 +79,97 @@ void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float* 
       code = _mm_castps_si128(_mm_blendv_ps(_mm_castsi128_ps(code), _mm_castsi128_ps(off), take));
     };
     for (; ow + 4 <= OW; ow += 4) {
-      const __m128 a0 = _mm_loadu_ps(r0 + 2 * ow), a1 = _mm_loadu_ps(r0 + 2 * ow + 4);
-      const __m128 b0 = _mm_loadu_ps(r1 + 2 * ow), b1 = _mm_loadu_ps(r1 + 2 * ow + 4);
+      const __m128 a0 = load(r0 + 2 * ow), a1 = load(r0 + 2 * ow + 4);
+      const __m128 b0 = load(r1 + 2 * ow), b1 = load(r1 + 2 * ow + 4);
       __m128 best = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));  // r0[2ow], r0[2ow + 2], ...
       __m128i code = _mm_setzero_si128();
       step(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)), off1, best, code);
       step(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), offW, best, code);
       step(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), offW1, best, code);
-      const int32_t i0 = static_cast<int32_t>(base + 2 * ow);
-      const __m128i corner = _mm_setr_epi32(i0, i0 + 2, i0 + 4, i0 + 6);
       _mm_storeu_ps(y + ow, best);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(a + ow), _mm_add_epi32(corner, code));
+      if constexpr (Codes) {
+        const int32_t bytes =
+            _mm_cvtsi128_si32(_mm_packus_epi16(_mm_packus_epi32(code, code), code));
+        std::memcpy(c_p + oh * OW + ow, &bytes, 4);
+      } else {
+        const int32_t i0 = static_cast<int32_t>(base + 2 * ow);
+        const __m128i corner = _mm_setr_epi32(i0, i0 + 2, i0 + 4, i0 + 6);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(a_p + oh * OW + ow),
+                         _mm_add_epi32(corner, code));
+      }
     }
 #endif
     for (; ow < OW; ++ow) {
-      const int64_t i = base + 2 * ow;
-      float best = r0[2 * ow];
+      const int64_t i = Codes ? 0 : base + 2 * ow, w1 = Codes ? 2 : W;
+      float best = at(r0 + 2 * ow);
       int64_t best_i = i;
-      consider(r0[2 * ow + 1], i + 1, best, best_i);
-      consider(r1[2 * ow], i + W, best, best_i);
-      consider(r1[2 * ow + 1], i + W + 1, best, best_i);
+      consider(at(r0 + 2 * ow + 1), i + 1, best, best_i);
+      consider(at(r1 + 2 * ow), i + w1, best, best_i);
+      consider(at(r1 + 2 * ow + 1), i + w1 + 1, best, best_i);
       y[ow] = best;
-      a[ow] = static_cast<int32_t>(best_i);
+      if constexpr (Codes)
+        c_p[oh * OW + ow] = static_cast<uint8_t>(best_i);
+      else
+        a_p[oh * OW + ow] = static_cast<int32_t>(best_i);
     }
   }
 }
 
+// k x k windows at stride k, any k <= 16, with codes: as pool_plane's loops, on x + bias.
+void pool_plane_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
+                      float* y_p, uint8_t* c_p) {
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const float* corner = x_p + oh * k * ld + ow * k;
+      float best = corner[0] + bias;
+      int64_t best_i = 0;
+      for (int64_t dh = 0; dh < k; ++dh)
+        for (int64_t dw = 0; dw < k; ++dw)
+          consider(corner[dh * ld + dw] + bias, dh * k + dw, best, best_i);
+      y_p[oh * OW + ow] = best;
+      c_p[oh * OW + ow] = static_cast<uint8_t>(best_i);
+    }
+}
+
 }  // namespace
 
-void max_pool2d_rows(const float* x_p, int64_t H, int64_t ld, int64_t kernel, int64_t OH,
-                     int64_t OW, float* y_p, int32_t* a_p) {
-  if (kernel == 2)
-    pool_plane_2x2(x_p, ld, OH, OW, y_p, a_p);
+void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
+                      float* y_p, uint8_t* c_p) {
+  if (k == 2)
+    pool_plane_2x2<true>(x_p, ld, OH, OW, bias, y_p, nullptr, c_p);
   else
-    pool_plane(x_p, H, ld, kernel, kernel, 0, OH, OW, y_p, a_p);
+    pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
+}
+
+void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
+                int64_t width) {
+  int64_t pc = 0;
+  if (k == 2) {
+    const int32_t c0 = static_cast<int32_t>(2 * dh);
+#ifdef __SSE4_1__
+    // Four windows: the masks of "the winner is at dw = 0 / 1 of this row", and their gradients
+    // interleaved into 8 floats.
+    const __m128i w0 = _mm_set1_epi32(c0), w1 = _mm_set1_epi32(c0 + 1);
+    for (; pc + 4 <= OW; pc += 4) {
+      int32_t bytes;
+      std::memcpy(&bytes, codes + pc, 4);
+      const __m128i c = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes));
+      const __m128 gv = _mm_loadu_ps(g + pc);
+      const __m128 a = _mm_and_ps(gv, _mm_castsi128_ps(_mm_cmpeq_epi32(c, w0)));
+      const __m128 b = _mm_and_ps(gv, _mm_castsi128_ps(_mm_cmpeq_epi32(c, w1)));
+      _mm_storeu_ps(out + 2 * pc, _mm_unpacklo_ps(a, b));
+      _mm_storeu_ps(out + 2 * pc + 4, _mm_unpackhi_ps(a, b));
+    }
+#endif
+    for (; pc < OW; ++pc) {
+      out[2 * pc] = codes[pc] == c0 ? g[pc] : 0.f;
+      out[2 * pc + 1] = codes[pc] == c0 + 1 ? g[pc] : 0.f;
+    }
+  } else {
+    for (; pc < OW; ++pc)
+      for (int64_t dw = 0; dw < k; ++dw) out[pc * k + dw] = codes[pc] == dh * k + dw ? g[pc] : 0.f;
+  }
+  std::fill(out + OW * k, out + width, 0.f);
 }
 
 // y[n, c, oh, ow] = max over h in [oh*stride - pad, +kernel), w in [ow*stride - pad, +kernel),
@@ -117,7 +186,7 @@ void max_pool2d(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int6
       float* y_p = y + nc * OH * OW;
       int32_t* a_p = argmax + nc * OH * OW;
       if (k2)
-        pool_plane_2x2(x_p, W, OH, OW, y_p, a_p);
+        pool_plane_2x2<false>(x_p, W, OH, OW, 0.f, y_p, a_p, nullptr);
       else
         pool_plane(x_p, H, W, kernel, stride, pad, OH, OW, y_p, a_p);
     }

@@ -1,16 +1,23 @@
-// One plane of max pooling with its rows `ld` floats apart, for kernels that pool a buffer of
-// their own (the convolution of conv2d_max_pool2d pools each band of its output while it is in
-// cache, core/cpu/conv_shift.cpp). Internal.
+// Max pooling of a plane that a kernel keeps in a buffer of its own (the convolution of
+// conv2d_max_pool2d pools each band of its output while it is in cache, core/cpu/conv_shift.cpp),
+// with each winner's place stored as a one-byte code in its window, and the way back. Internal.
 #pragma once
 
 #include <cstdint>
 
 namespace minidl::cpu {
 
-/// y_p (OH, OW) = the max over each kernel x kernel window at stride kernel, without padding, of
-/// the plane x_p (H rows of ld floats, OH * kernel <= H, OW * kernel <= ld), by max_pool2d's rule
-/// (ties to the first in row-major order, a NaN wins); a_p = the winner's index h * ld + w.
-void max_pool2d_rows(const float* x_p, int64_t H, int64_t ld, int64_t kernel, int64_t OH,
-                     int64_t OW, float* y_p, int32_t* a_p);
+/// y_p (OH, OW) = the max over each k x k window at stride k, without padding, of the plane
+/// x_p + bias (OH * k rows of ld floats, OW * k <= ld; each value rounded as y = x + bias would
+/// be), by max_pool2d's rule (ties to the first in row-major order, a NaN wins); c_p = the
+/// winner's code in its window, dh * k + dw. Requires k <= 16.
+void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
+                      float* y_p, uint8_t* c_p);
+
+/// Row dh (< k) of the gradient of such a pool's input, for one row of windows with gradients g
+/// and codes (OW each): out[w] = g[w / k] where codes[w / k] == dh * k + w % k, else 0, for
+/// w < width (>= OW * k; zeros past OW * k). A -0 in g is written as is.
+void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
+                int64_t width);
 
 }  // namespace minidl::cpu

@@ -143,18 +143,18 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
   Tensor xc = contiguous(x.detach()), Wc = contiguous(W.detach());
   Tensor bc = b.defined() ? contiguous(b.detach()) : Tensor();
   Tensor y = Tensor::empty({g.N, g.F, OHp, OWp}, Device::CPU);
-  auto argmax = std::make_shared<Storage>(static_cast<size_t>(y.numel()) * sizeof(int32_t),
-                                          Device::CPU);  // int32 (N, F, OHp, OWp)
+  // The winners' places in their windows, a byte each (N, F, OHp, OWp).
+  auto codes = std::make_shared<Storage>(static_cast<size_t>(y.numel()), Device::CPU);
   {
     Tensor ws = workspace(cpu::conv2d_pool_forward_workspace(g, pool), Device::CPU);
     cpu::conv2d_pool_forward(g, pool, xc.data(), Wc.data(), data_or_null(bc), y.data(),
-                             static_cast<int32_t*>(argmax->data()), data_or_null(ws));
+                             static_cast<uint8_t*>(codes->data()), data_or_null(ws));
   }
   return record(
       "conv2d_max_pool2d", y, {x, W, b},
-      [g, pool, xc, Wc, argmax, wshape = W.shape()](const Tensor& gy_in, const Needs& needs) {
+      [g, pool, xc, Wc, codes, wshape = W.shape()](const Tensor& gy_in, const Needs& needs) {
         Tensor gp = contiguous(gy_in);  // (N, F, OHp, OWp)
-        const auto* a = static_cast<const int32_t*>(argmax->data());
+        const auto* a = static_cast<const uint8_t*>(codes->data());
         Tensor dx, dW, db;
         if (needs[0]) dx = Tensor::empty(xc.shape(), Device::CPU);
         if (needs[1]) dW = Tensor::empty(wshape, Device::CPU);
