@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <typeinfo>
 
@@ -97,12 +98,21 @@ Tensor run_layer(Module& layer, size_t i, const Tensor& x) {
   return run_as_layer(layer, i, [&] { return layer.forward(x); });
 }
 
-// Conv2D layer i and the pool after it in one pass, under the Conv2D's name and index.
-Tensor run_conv_pool(Conv2D& conv, size_t i, const MaxPool2D& pool, const Tensor& x) {
+// Conv2D layer i and the pool after it in one pass, with a leaky ReLU's slope when one follows
+// the pool in the same pass, under the Conv2D's name and index.
+Tensor run_conv_pool(Conv2D& conv, size_t i, const MaxPool2D& pool, const Tensor& x,
+                     std::optional<float> leaky_slope) {
   return run_as_layer(conv, i, [&] {
     return conv2d_max_pool2d(x, conv.weight(), conv.bias(), conv.stride(), conv.padding(),
-                             pool.kernel());
+                             pool.kernel(), leaky_slope);
   });
+}
+
+// The slope of a LeakyReLU layer (exactly that type) that the fused pass can take: >= 0.
+std::optional<float> fusable_leaky(const Module& m) {
+  if (typeid(m) != typeid(LeakyReLU)) return std::nullopt;
+  const float slope = static_cast<const LeakyReLU&>(m).slope();
+  return slope >= 0.f ? std::optional<float>(slope) : std::nullopt;
 }
 
 }  // namespace
@@ -165,8 +175,12 @@ Tensor Sequential::forward(const Tensor& x) {
         at = i + 2;
       auto& conv = static_cast<Conv2D&>(*layers_[i]);
       if (at > 0 && conv_pool_fuses(conv, static_cast<const MaxPool2D&>(*layers_[at]), y)) {
-        y = run_conv_pool(conv, i, static_cast<const MaxPool2D&>(*layers_[at]), y);
-        if (at == i + 2) y = run_layer(*layers_[i + 1], i + 1, y);
+        // An activation between them pools first; a leaky ReLU then runs in the same pass.
+        const std::optional<float> leaky =
+            at == i + 2 ? fusable_leaky(*layers_[i + 1]) : std::nullopt;
+        y = run_conv_pool(conv, i, static_cast<const MaxPool2D&>(*layers_[at]), y, leaky);
+        if (at == i + 2 && leaky) profile_row(*layers_[i + 1], i + 1);
+        if (at == i + 2 && !leaky) y = run_layer(*layers_[i + 1], i + 1, y);
         profile_row(*layers_[at], at);
         i = at;
         continue;

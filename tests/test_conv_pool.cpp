@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,16 +35,22 @@ std::string bit_mismatch(const Tensor& a, const Tensor& b) {
   return "";
 }
 
-// The fused op against the two ops, forward and backward from the same random gradient.
-void check_fused(const Tensor& x0, const Tensor& W0, const Tensor& b0, int64_t pad, int64_t k) {
-  REQUIRE(conv2d_max_pool2d_fuses(x0, W0, b0, 1, pad, k));
+// The fused op against the two ops (three with a leaky ReLU after the pool), forward and backward
+// from the same random gradient.
+void check_one(const Tensor& x0, const Tensor& W0, const Tensor& b0, int64_t pad, int64_t k,
+               std::optional<float> leaky) {
+  INFO("leaky ReLU " << (leaky ? std::to_string(*leaky) : "none"));
   Tensor outs[2];
   std::vector<Tensor> grads[2];
   for (int fused = 0; fused < 2; ++fused) {
     Tensor x = x0.detach().clone().requires_grad_(), W = W0.detach().clone().requires_grad_();
     Tensor b = b0.defined() ? b0.detach().clone().requires_grad_() : Tensor();
-    outs[fused] =
-        fused ? conv2d_max_pool2d(x, W, b, 1, pad, k) : max_pool2d(conv2d(x, W, b, 1, pad), k);
+    if (fused) {
+      outs[fused] = conv2d_max_pool2d(x, W, b, 1, pad, k, leaky);
+    } else {
+      outs[fused] = max_pool2d(conv2d(x, W, b, 1, pad), k);
+      if (leaky) outs[fused] = leaky_relu(outs[fused], *leaky);
+    }
     outs[fused].backward(R(outs[fused].shape(), 99, false));
     grads[fused] = {x.grad(), W.grad()};
     if (b.defined()) grads[fused].push_back(b.grad());
@@ -53,6 +60,15 @@ void check_fused(const Tensor& x0, const Tensor& W0, const Tensor& b0, int64_t p
     INFO("gradient " << i << " (x, W, b)");
     CHECK(bit_mismatch(grads[0][i], grads[1][i]) == "");
   }
+}
+
+// check_one without an activation and with leaky ReLUs: slope 0.1 and 0 run in the fused pass, a
+// negative slope (which does not keep the sign) runs as its own op after it.
+void check_fused(const Tensor& x0, const Tensor& W0, const Tensor& b0, int64_t pad, int64_t k) {
+  REQUIRE(conv2d_max_pool2d_fuses(x0, W0, b0, 1, pad, k));
+  for (std::optional<float> leaky : {std::optional<float>(), std::optional<float>(0.1f),
+                                     std::optional<float>(0.f), std::optional<float>(-0.5f)})
+    check_one(x0, W0, b0, pad, k, leaky);
 }
 
 }  // namespace
@@ -149,6 +165,12 @@ TEST_CASE("conv pool: gradcheck", "[conv][kernels][conv_pool]") {
   CHECK_GRADS(
       [](const std::vector<Tensor>& t) { return conv2d_max_pool2d(t[0], t[1], t[2], 1, 1, 2); },
       in);
+  // With the leaky ReLU in the same pass (no pooled output lies within the step of 0).
+  CHECK_GRADS(
+      [](const std::vector<Tensor>& t) {
+        return conv2d_max_pool2d(t[0], t[1], t[2], 1, 1, 2, 0.1f);
+      },
+      in);
 }
 
 TEST_CASE("conv pool: other shapes run the two ops; errors name conv2d_max_pool2d",
@@ -199,6 +221,16 @@ TEST_CASE("conv pool: Sequential fuses Conv2D with the pool after it, the same b
   }
   Sequential::set_fuse_conv_pool(saved);
   CHECK(outs[1].grad_fn()->name == "conv2d_max_pool2d");  // the last pair, fused
+  // The first three layers, Conv2D, LeakyReLU and MaxPool2D, are one op (the activation pools
+  // first and runs in the same pass).
+  Sequential::set_fuse_conv_pool(true);
+  Tensor first = net[2]->forward(net[1]->forward(net[0]->forward(x0)));
+  Sequential head;
+  for (int i = 0; i < 3; ++i) head.add_as_is(net[i]);
+  Tensor fused_head = head(x0);
+  Sequential::set_fuse_conv_pool(saved);
+  CHECK(fused_head.grad_fn()->name == "conv2d_max_pool2d");
+  CHECK(bit_mismatch(fused_head, first) == "");
   CHECK(outs[0].grad_fn()->name == "max_pool2d");
   CHECK(bit_mismatch(outs[0], outs[1]) == "");
   for (size_t i = 0; i < grads[0].size(); ++i) {
@@ -210,29 +242,37 @@ TEST_CASE("conv pool: Sequential fuses Conv2D with the pool after it, the same b
 TEST_CASE("conv pool: the fused pair's time is the Conv2D's, the pool's row stays empty",
           "[conv][kernels][conv_pool][profile]") {
   const ConvModeGuard fast(cpu::ConvMode::Fast);  // the kernels these cases test
-  Generator gen(31);
-  Sequential net;
-  net.emplace<Conv2D>(3, 4, 3, 1, 1, true, Init::Auto, gen);
-  net.emplace<ReLU>();
-  net.emplace<MaxPool2D>(2);
-  Tensor x = R({1, 3, 8, 8}, 32, true);
-  profile::reset();
-  profile::enable(true);
-  sum(net(x)).backward();
-  profile::enable(false);
-  const std::string conv = profile::layer_label(0, net[0]->name()),
-                    relu = profile::layer_label(1, net[1]->name()),
-                    pool = profile::layer_label(2, net[2]->name());
-  int64_t conv_fwd = 0, conv_dw = 0, relu_ew = 0, pool_calls = 0;
-  for (const auto& row : profile::report()) {
-    if (row.scope == conv && row.category == profile::Category::Forward) conv_fwd += row.calls;
-    if (row.scope == conv && row.category == profile::Category::DW) conv_dw += row.calls;
-    if (row.scope == relu && row.category == profile::Category::Elementwise) relu_ew += row.calls;
-    if (row.scope == pool) pool_calls += row.calls;
+  // A ReLU between them pools first and runs as its own layer; a leaky ReLU runs in the pass.
+  for (bool leaky : {false, true}) {
+    INFO((leaky ? "LeakyReLU" : "ReLU"));
+    Generator gen(31);
+    Sequential net;
+    net.emplace<Conv2D>(3, 4, 3, 1, 1, true, Init::Auto, gen);
+    if (leaky)
+      net.emplace<LeakyReLU>(0.1f);
+    else
+      net.emplace<ReLU>();
+    net.emplace<MaxPool2D>(2);
+    Tensor x = R({1, 3, 8, 8}, 32, true);
+    profile::reset();
+    profile::enable(true);
+    sum(net(x)).backward();
+    profile::enable(false);
+    const std::string conv = profile::layer_label(0, net[0]->name()),
+                      act = profile::layer_label(1, net[1]->name()),
+                      pool = profile::layer_label(2, net[2]->name());
+    int64_t conv_fwd = 0, conv_dw = 0, act_calls = 0, pool_calls = 0;
+    for (const auto& row : profile::report()) {
+      if (row.scope == conv && row.category == profile::Category::Forward) conv_fwd += row.calls;
+      if (row.scope == conv && row.category == profile::Category::DW) conv_dw += row.calls;
+      if (row.scope == act && row.category == profile::Category::Elementwise)
+        act_calls += row.calls;
+      if (row.scope == pool) pool_calls += row.calls;
+    }
+    profile::reset();
+    CHECK(conv_fwd == 1);
+    CHECK(conv_dw == 1);
+    CHECK(act_calls == (leaky ? 0 : 2));  // a separate ReLU: its forward and its node's backward
+    CHECK(pool_calls == 0);
   }
-  profile::reset();
-  CHECK(conv_fwd == 1);
-  CHECK(conv_dw == 1);
-  CHECK(relu_ew == 2);  // its forward and its node's backward
-  CHECK(pool_calls == 0);
 }

@@ -138,8 +138,8 @@ int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW) {
 }
 
 void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
-                         const float* b, float* yp, uint8_t* codes, float* ws) {
-  const ConvPool pool{k, codes};
+                         const float* b, float* yp, uint8_t* codes, float* ws, PoolLeaky act) {
+  const ConvPool pool{k, codes, act.on, act.slope};
   conv_shift_forward(g, x, W, b, yp, ws, &pool);
 }
 
@@ -149,8 +149,9 @@ namespace {
 // (k * OW floats, unpool_row) and added into the same lanes, in the same order, as row_sum adds
 // the plane. (A winner's -0 is stored as is: added to a lane, it gives what the +0 of the two ops
 // gives.)
-double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const uint8_t* codes,
-                      float* rows) {
+double pooled_row_sum(const ConvParams& g, const ConvPool& pool, const float* gp,
+                      const uint8_t* codes, const float* y, float* rows) {
+  const int64_t k = pool.k;
   const int64_t OHp = g.OH / k, OWp = g.OW / k, P8 = g.P() / 8 * 8, n = k * g.OW;
   float part[8] = {};
   double s = 0;
@@ -158,7 +159,8 @@ double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const uin
   for (int64_t pr = 0; pr < OHp; ++pr) {
     const int64_t p0 = pr * n;  // the rows' first position in the plane
     for (int64_t dh = 0; dh < k; ++dh)
-      unpool_row(gp + pr * OWp, codes + pr * OWp, OWp, k, dh, rows + dh * g.OW, g.OW);
+      unpool_row(gp + pr * OWp, codes + pr * OWp, OWp, k, dh, rows + dh * g.OW, g.OW,
+                 pool.leaky ? y + pr * OWp : nullptr, pool.slope);
     int64_t j = 0;
     for (; j < n && (p0 + j) % 8 != 0 && p0 + j < P8; ++j) part[(p0 + j) % 8] += rows[j];
     for (; j + 8 <= n && p0 + j + 8 <= P8; j += 8)
@@ -180,8 +182,9 @@ double pooled_row_sum(const ConvParams& g, int64_t k, const float* gp, const uin
 // as conv2d_backward's of the pool's dense gradient.
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
                           const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
-                          float* ws) {
-  const ConvPool pool{k, const_cast<uint8_t*>(codes)};  // read only by the backward kernels
+                          float* ws, PoolLeaky act, const float* yp) {
+  // codes are read only by the backward kernels
+  const ConvPool pool{k, const_cast<uint8_t*>(codes), act.on, act.slope, yp};
   const int64_t Pp = (g.OH / k) * (g.OW / k);
   if (db)
     parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {
@@ -189,8 +192,8 @@ void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const 
       for (int64_t f = f0; f < f1; ++f) {
         double s = 0;
         for (int64_t n = 0; n < g.N; ++n)
-          s += pooled_row_sum(g, k, gp + (n * g.F + f) * Pp, codes + (n * g.F + f) * Pp,
-                              rows.data());
+          s += pooled_row_sum(g, pool, gp + (n * g.F + f) * Pp, codes + (n * g.F + f) * Pp,
+                              act.on ? yp + (n * g.F + f) * Pp : nullptr, rows.data());
         db[f] = static_cast<float>(s);
       }
     });

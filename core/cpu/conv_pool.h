@@ -18,14 +18,22 @@ bool conv2d_pool_fuses(const ConvParams& g, int64_t k);
 int64_t conv2d_pool_forward_workspace(const ConvParams& g, int64_t k);
 int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW);
 
-/// yp (N, F, OH / k, OW / k) = max_pool2d(conv2d(x, W, b), k), b may be null; codes (one byte
-/// per output) = the place dh * k + dw of each output's winner in its window.
-void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
-                         const float* b, float* yp, uint8_t* codes, float* ws);
+/// A leaky ReLU after the pool: none, or one of slope >= 0.
+struct PoolLeaky {
+  bool on = false;
+  float slope = 0.f;
+};
 
-/// The gradients of sum(gp * yp) for the forward call above (each may be null: not computed).
+/// yp (N, F, OH / k, OW / k) = max_pool2d(conv2d(x, W, b), k), b may be null, then leaky_relu
+/// with act's slope when act.on; codes (one byte per output) = the place dh * k + dw of each
+/// output's winner in its window.
+void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
+                         const float* b, float* yp, uint8_t* codes, float* ws, PoolLeaky act = {});
+
+/// The gradients of sum(gp * yp) for the forward call above (each may be null: not computed); yp
+/// is that call's output, read when act.on.
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
                           const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
-                          float* ws);
+                          float* ws, PoolLeaky act = {}, const float* yp = nullptr);
 
 }  // namespace minidl::cpu

@@ -106,7 +106,8 @@ void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, con
         continue;
       }
       const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
-      unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp);
+      unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp,
+                 pool.leaky ? pool.y + at : nullptr, pool.slope);
     }
 }
 
@@ -183,7 +184,7 @@ void move_kernel_axis(const ConvParams& g, const float* W, float* Wt) {
 
 // The forward pass's last step with a pool: the band yb (F, R, Wp) of image n, rows [oh0,
 // oh0 + r) with oh0 a multiple of k, plus the bias (as y would get it), is pooled into the output
-// rows [oh0 / k, (oh0 + r) / k), with the winners' codes.
+// rows [oh0 / k, (oh0 + r) / k), with the winners' codes, and through the leaky ReLU if any.
 void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const float* b, int64_t n,
                int64_t oh0, int64_t r, const float* yb, float* yp) {
   const int64_t k = pool.k, OHp = g.OH / k, OWp = g.OW / k;
@@ -192,6 +193,7 @@ void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const 
     const int64_t at = ((n * g.F + f) * OHp + oh0 / k) * OWp;
     max_pool2d_codes(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f, yp + at,
                      pool.codes + at);
+    if (pool.leaky) leaky_rows(yp + at, rows * OWp, pool.slope);
   }
 }
 

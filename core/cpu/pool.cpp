@@ -141,8 +141,14 @@ void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64
     pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
 }
 
+void leaky_rows(float* v, int64_t n, float slope) {
+  for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : slope * v[i];
+}
+
 void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
-                int64_t width) {
+                int64_t width, const float* y, float slope) {
+  // The gradient of window j: g[j], or through the leaky ReLU's (g * 1 is g, bit for bit).
+  auto grad = [&](int64_t j) { return !y || y[j] > 0 ? g[j] : g[j] * slope; };
   int64_t pc = 0;
   if (k == 2) {
     const int32_t c0 = static_cast<int32_t>(2 * dh);
@@ -150,11 +156,13 @@ void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int
     // Four windows: the masks of "the winner is at dw = 0 / 1 of this row", and their gradients
     // interleaved into 8 floats.
     const __m128i w0 = _mm_set1_epi32(c0), w1 = _mm_set1_epi32(c0 + 1);
+    const __m128 sv = _mm_set1_ps(slope), zero = _mm_setzero_ps();
     for (; pc + 4 <= OW; pc += 4) {
       int32_t bytes;
       std::memcpy(&bytes, codes + pc, 4);
       const __m128i c = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes));
-      const __m128 gv = _mm_loadu_ps(g + pc);
+      __m128 gv = _mm_loadu_ps(g + pc);
+      if (y) gv = _mm_blendv_ps(_mm_mul_ps(gv, sv), gv, _mm_cmpgt_ps(_mm_loadu_ps(y + pc), zero));
       const __m128 a = _mm_and_ps(gv, _mm_castsi128_ps(_mm_cmpeq_epi32(c, w0)));
       const __m128 b = _mm_and_ps(gv, _mm_castsi128_ps(_mm_cmpeq_epi32(c, w1)));
       _mm_storeu_ps(out + 2 * pc, _mm_unpacklo_ps(a, b));
@@ -162,12 +170,15 @@ void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int
     }
 #endif
     for (; pc < OW; ++pc) {
-      out[2 * pc] = codes[pc] == c0 ? g[pc] : 0.f;
-      out[2 * pc + 1] = codes[pc] == c0 + 1 ? g[pc] : 0.f;
+      const float gj = grad(pc);
+      out[2 * pc] = codes[pc] == c0 ? gj : 0.f;
+      out[2 * pc + 1] = codes[pc] == c0 + 1 ? gj : 0.f;
     }
   } else {
-    for (; pc < OW; ++pc)
-      for (int64_t dw = 0; dw < k; ++dw) out[pc * k + dw] = codes[pc] == dh * k + dw ? g[pc] : 0.f;
+    for (; pc < OW; ++pc) {
+      const float gj = grad(pc);
+      for (int64_t dw = 0; dw < k; ++dw) out[pc * k + dw] = codes[pc] == dh * k + dw ? gj : 0.f;
+    }
   }
   std::fill(out + OW * k, out + width, 0.f);
 }

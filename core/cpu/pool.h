@@ -14,10 +14,16 @@ namespace minidl::cpu {
 void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
                       float* y_p, uint8_t* c_p);
 
+/// In place on n pooled values: v > 0 ? v : slope * v (leaky_relu's formula).
+void leaky_rows(float* v, int64_t n, float slope);
+
 /// Row dh (< k) of the gradient of such a pool's input, for one row of windows with gradients g
 /// and codes (OW each): out[w] = g[w / k] where codes[w / k] == dh * k + w % k, else 0, for
-/// w < width (>= OW * k; zeros past OW * k). A -0 in g is written as is.
+/// w < width (>= OW * k; zeros past OW * k). A -0 in g is written as is. With y (OW values, not
+/// null), the pool's output went through a leaky ReLU of slope >= 0 whose outputs are y: g[j] is
+/// first taken through its gradient, as leaky_relu's backward computes it (g * 1 where the output
+/// is positive, which is where the input is, else g * slope).
 void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
-                int64_t width);
+                int64_t width, const float* y = nullptr, float slope = 0.f);
 
 }  // namespace minidl::cpu

@@ -7,6 +7,7 @@
 
 #include "core/cpu/conv_pool.h"
 #include "core/cpu/kernels.h"
+#include "core/ops/activation.h"
 #include "core/ops/creation.h"
 #include "core/ops/op_util.h"
 #include "core/ops/shape.h"
@@ -130,15 +131,20 @@ bool conv2d_max_pool2d_fuses(const Tensor& x, const Tensor& W, const Tensor& b, 
   }
 }
 
-// The fused pass (core/cpu/conv_pool.h): the pooled output and its argmax into the convolution's
-// planes; backward rebuilds the convolution's gradient from the pool's, band by band.
+// The fused pass (core/cpu/conv_pool.h): the pooled output (through the leaky ReLU, if any) and
+// each winner's place in its window; backward rebuilds the convolution's gradient from the
+// pool's, band by band.
 Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
-                         int64_t padding, int64_t pool) {
+                         int64_t padding, int64_t pool, std::optional<float> leaky_slope) {
   const ConvParams g = conv_geometry(x, W, b, stride, padding, "conv2d_max_pool2d");
   MINIDL_CHECK(pool >= 1, "conv2d_max_pool2d: pool must be >= 1, got ", pool, " (input ",
                shape_str(x.shape()), ")");
-  if (x.device() != Device::CPU || !cpu::conv2d_pool_fuses(g, pool))
-    return max_pool2d(conv2d(x, W, b, stride, padding), pool);
+  // A slope >= 0 keeps the sign, so the output tells where the input was positive.
+  const cpu::PoolLeaky act{leaky_slope && *leaky_slope >= 0.f, leaky_slope.value_or(0.f)};
+  if (x.device() != Device::CPU || !cpu::conv2d_pool_fuses(g, pool) || (leaky_slope && !act.on)) {
+    Tensor y = max_pool2d(conv2d(x, W, b, stride, padding), pool);
+    return leaky_slope ? leaky_relu(y, *leaky_slope) : y;
+  }
   const int64_t OHp = g.OH / pool, OWp = g.OW / pool;
   Tensor xc = contiguous(x.detach()), Wc = contiguous(W.detach());
   Tensor bc = b.defined() ? contiguous(b.detach()) : Tensor();
@@ -148,11 +154,14 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
   {
     Tensor ws = workspace(cpu::conv2d_pool_forward_workspace(g, pool), Device::CPU);
     cpu::conv2d_pool_forward(g, pool, xc.data(), Wc.data(), data_or_null(bc), y.data(),
-                             static_cast<uint8_t*>(codes->data()), data_or_null(ws));
+                             static_cast<uint8_t*>(codes->data()), data_or_null(ws), act);
   }
+  // With the activation, backward reads the output (a handle of its own: no cycle through y).
+  const Tensor yd = act.on ? y.detach() : Tensor();
   return record(
       "conv2d_max_pool2d", y, {x, W, b},
-      [g, pool, xc, Wc, codes, wshape = W.shape()](const Tensor& gy_in, const Needs& needs) {
+      [g, pool, xc, Wc, codes, act, yd, wshape = W.shape()](const Tensor& gy_in,
+                                                            const Needs& needs) {
         Tensor gp = contiguous(gy_in);  // (N, F, OHp, OWp)
         const auto* a = static_cast<const uint8_t*>(codes->data());
         Tensor dx, dW, db;
@@ -165,12 +174,13 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
         if (needs[1] || needs[2]) {
           profile::Timer timer(profile::Category::DW);
           cpu::conv2d_pool_backward(g, pool, xc.data(), Wc.data(), gp.data(), a, nullptr,
-                                    data_or_null(dW), data_or_null(db), data_or_null(ws));
+                                    data_or_null(dW), data_or_null(db), data_or_null(ws), act,
+                                    data_or_null(yd));
         }
         if (needs[0]) {
           profile::Timer timer(profile::Category::Dx);
           cpu::conv2d_pool_backward(g, pool, xc.data(), Wc.data(), gp.data(), a, dx.data(), nullptr,
-                                    nullptr, data_or_null(ws));
+                                    nullptr, data_or_null(ws), act, data_or_null(yd));
         }
         return Grads{dx, dW, db};
       });

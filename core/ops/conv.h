@@ -2,6 +2,8 @@
 // 2-D max pooling (the argmax is kept for backward). Layout NCHW.
 #pragma once
 
+#include <optional>
+
 #include "core/tensor.h"
 
 namespace minidl {
@@ -14,8 +16,11 @@ Tensor conv2d(const Tensor& x, const Tensor& W, const Tensor& b = Tensor(), int6
 /// where the CPU kernels allow it (stride-1 convolutions with few channels, shifted views): the
 /// convolution's output is pooled band by band while it is in cache and never written whole,
 /// nor is its gradient. Elsewhere (CUDA, other shapes) it runs the two ops. Requires pool >= 1.
+/// With leaky_slope: leaky_relu(max_pool2d(conv2d(...), pool), *leaky_slope), the activation in
+/// the same pass when its slope is >= 0 (its output is then the only thing kept for backward).
 Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
-                         int64_t padding, int64_t pool);
+                         int64_t padding, int64_t pool,
+                         std::optional<float> leaky_slope = std::nullopt);
 /// Whether conv2d_max_pool2d runs in one pass for these arguments (false for arguments that
 /// conv2d would reject).
 bool conv2d_max_pool2d_fuses(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
