@@ -100,6 +100,17 @@ TEST_CASE("conv pool: a worked example, ties to the first window element",
             kh == 0 || kw == 0 ? 0.f : 2.f * xv[static_cast<size_t>(c * 4 + (kh - 1) * 2 + kw - 1)];
         CHECK(dW[static_cast<size_t>((c * 3 + kh) * 3 + kw)] == want);
       }
+  // With a leaky ReLU of slope 0.25 in the pass and a bias of -99.5, the window's max is 78 - 99.5
+  // = -21.5, the output 0.25 * -21.5 = -5.375, and every gradient is scaled by 0.25: gp 2 reaches
+  // x and b as 0.5.
+  x.zero_grad(), W.zero_grad();
+  Tensor b2 = T({-99.5f}, {1}, true);
+  Tensor y2 = conv2d_max_pool2d(x, W, b2, 1, 1, 2, 0.25f);
+  CHECK(y2.item() == -5.375f);
+  y2.backward(T({2.f}, {1, 1, 1, 1}));
+  CHECK(x.grad().to_vector() == std::vector<float>(12, 0.5f));
+  CHECK(b2.grad().item() == 0.5f);
+  CHECK(W.grad().to_vector()[4] == 0.5f * xv[0]);  // tap (c 0, kh 1, kw 1) sees x[0, 0, 0]
 }
 
 TEST_CASE("conv pool: the same bits as conv2d then max_pool2d", "[conv][kernels][conv_pool]") {

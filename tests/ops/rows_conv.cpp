@@ -4,6 +4,7 @@
 // max_pool2d draws distinct values, so no tie is within reach of gradcheck's step (ties and NaN
 // in wide rows have their own test in test_conv.cpp).
 #include <limits>
+#include <optional>
 
 #include "ops/conv_mode.h"
 #include "ops/op_table.h"
@@ -123,22 +124,29 @@ void add_conv_rows(std::vector<OpRow>& rows) {
 
   // conv2d_max_pool2d: the fused pass where the kernels take it (3 or more channels, stride 1),
   // the two ops elsewhere; against the reference's conv2d then max_pool2d.
+  // With a leaky ReLU's slope a: that activation after the pool (ref::map of its formula).
   const auto conv_pool = [](const std::vector<Shape>& shapes, int64_t p, int64_t k,
-                            const std::string& what) {
+                            const std::string& what, std::optional<float> a = std::nullopt) {
     return Case{shapes, "padding " + std::to_string(p) + ", pool " + std::to_string(k) + ", " + what,
-                [p, k](V x) {
-                  return conv2d_max_pool2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), 1, p, k);
+                [p, k, a](V x) {
+                  return conv2d_max_pool2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), 1, p, k, a);
                 },
-                [p, k](H x) {
-                  return ref::max_pool2d(
+                [p, k, a](H x) {
+                  const Host y = ref::max_pool2d(
                       ref::conv2d(x[0], x[1], x.size() > 2 ? &x[2] : nullptr, 1, p), k, k, 0);
+                  if (!a) return y;
+                  const double s = *a;
+                  return ref::map(y, [s](double v) { return v > 0 ? v : s * v; });
                 }};
   };
   rows.push_back({.name = "conv2d_max_pool2d",
       .cases = {conv_pool({{2, 3, 6, 6}, {4, 3, 3, 3}, {4}}, 1, 2, "fused"),
                 conv_pool({{1, 4, 7, 8}, {3, 4, 3, 3}, {3}}, 1, 3, "fused, rows and columns left out"),
                 conv_pool({{2, 3, 6, 5}, {2, 3, 3, 3}}, 0, 2, "fused, no bias"),
-                conv_pool({{1, 1, 5, 7}, {2, 1, 3, 3}, {2}}, 1, 2, "one channel: the two ops")},
+                conv_pool({{1, 1, 5, 7}, {2, 1, 3, 3}, {2}}, 1, 2, "one channel: the two ops"),
+                conv_pool({{2, 3, 6, 6}, {4, 3, 3, 3}, {4}}, 1, 2, "fused, leaky ReLU 0.1", 0.1f),
+                conv_pool({{1, 1, 5, 7}, {2, 1, 3, 3}, {2}}, 1, 2, "leaky ReLU 0.2, the three ops",
+                          0.2f)},
       .fwd = {1e-5, 1e-4},
       // a step of 1e-3: the pool's argmax must not move under it, and the windows' candidates
       // (sums of 9 to 36 products) lie closer together than max_pool2d's distinct inputs. Even so
