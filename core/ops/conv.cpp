@@ -141,10 +141,12 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
                shape_str(x.shape()), ")");
   // A slope >= 0 keeps the sign, so the output tells where the input was positive.
   const cpu::PoolLeaky act{leaky_slope && *leaky_slope >= 0.f, leaky_slope.value_or(0.f)};
-  if (x.device() != Device::CPU || !cpu::conv2d_pool_fuses(g, pool) || (leaky_slope && !act.on)) {
+  if (x.device() != Device::CPU || !cpu::conv2d_pool_fuses(g, pool)) {
     Tensor y = max_pool2d(conv2d(x, W, b, stride, padding), pool);
     return leaky_slope ? leaky_relu(y, *leaky_slope) : y;
   }
+  if (leaky_slope && !act.on)  // a negative slope: the activation as its own op
+    return leaky_relu(conv2d_max_pool2d(x, W, b, stride, padding, pool), *leaky_slope);
   const int64_t OHp = g.OH / pool, OWp = g.OW / pool;
   Tensor xc = contiguous(x.detach()), Wc = contiguous(W.detach());
   Tensor bc = b.defined() ? contiguous(b.detach()) : Tensor();
