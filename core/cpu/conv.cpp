@@ -139,7 +139,7 @@ int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW) {
 
 void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
                          const float* b, float* yp, uint8_t* codes, float* ws, PoolLeaky act) {
-  const ConvPool pool{k, codes, act.on, act.slope};
+  const ConvPool pool{k, codes, act};
   conv_shift_forward(g, x, W, b, yp, ws, &pool);
 }
 
@@ -160,7 +160,7 @@ double pooled_row_sum(const ConvParams& g, const ConvPool& pool, const float* gp
     const int64_t p0 = pr * n;  // the rows' first position in the plane
     for (int64_t dh = 0; dh < k; ++dh)
       unpool_row(gp + pr * OWp, codes + pr * OWp, OWp, k, dh, rows + dh * g.OW, g.OW,
-                 pool.leaky ? y + pr * OWp : nullptr, pool.slope);
+                 pool.act.on ? y + pr * OWp : nullptr, pool.act.slope);
     int64_t j = 0;
     for (; j < n && (p0 + j) % 8 != 0 && p0 + j < P8; ++j) part[(p0 + j) % 8] += rows[j];
     for (; j + 8 <= n && p0 + j + 8 <= P8; j += 8)
@@ -184,7 +184,7 @@ void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const 
                           const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
                           float* ws, PoolLeaky act, const float* yp) {
   // codes are read only by the backward kernels
-  const ConvPool pool{k, const_cast<uint8_t*>(codes), act.on, act.slope, yp};
+  const ConvPool pool{k, const_cast<uint8_t*>(codes), act, yp};
   const int64_t Pp = (g.OH / k) * (g.OW / k);
   if (db)
     parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "core/cpu/pool.h"
 #include "core/kernel_types.h"
 
 namespace minidl::cpu {
@@ -17,12 +18,6 @@ bool conv2d_pool_fuses(const ConvParams& g, int64_t k);
 /// Floats of scratch memory for the calls below.
 int64_t conv2d_pool_forward_workspace(const ConvParams& g, int64_t k);
 int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW);
-
-/// A leaky ReLU after the pool: none, or one of slope >= 0.
-struct PoolLeaky {
-  bool on = false;
-  float slope = 0.f;
-};
 
 /// yp (N, F, OH / k, OW / k) = max_pool2d(conv2d(x, W, b), k), b may be null, then leaky_relu
 /// with act's slope when act.on; codes (one byte per output) = the place dh * k + dw of each

@@ -107,7 +107,7 @@ void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, con
       }
       const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
       unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp,
-                 pool.leaky ? pool.y + at : nullptr, pool.slope);
+                 pool.act.on ? pool.y + at : nullptr, pool.act.slope);
     }
 }
 
@@ -193,7 +193,7 @@ void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const 
     const int64_t at = ((n * g.F + f) * OHp + oh0 / k) * OWp;
     max_pool2d_codes(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f, yp + at,
                      pool.codes + at);
-    if (pool.leaky) leaky_rows(yp + at, rows * OWp, pool.slope);
+    if (pool.act.on) leaky_rows(yp + at, rows * OWp, pool.act.slope);
   }
 }
 

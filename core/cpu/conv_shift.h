@@ -4,6 +4,7 @@
 // docs/convolution.md). Internal; conv_plan.h says when conv.cpp runs them.
 #pragma once
 
+#include "core/cpu/pool.h"
 #include "core/kernel_types.h"
 
 namespace minidl::cpu {
@@ -24,14 +25,13 @@ bool conv_shift_applies(const ConvParams& g);
 /// the place of output i's winner in its window, by max_pool2d's rule. The backward kernels then
 /// take the pooled output's gradient as gy, and the same codes: the gradient of y is zero but at
 /// the winners. The convolution's whole output is never written.
-/// With leaky set, a leaky ReLU of slope >= 0 follows the pool: the forward pass writes its output,
-/// and backward takes the gradient of that output, with y = the output.
+/// With act.on, a leaky ReLU follows the pool: the forward pass writes its output, and backward
+/// takes the gradient of that output, with y = the output.
 struct ConvPool {
   int64_t k;
   uint8_t* codes;  // (N, F, OH / k, OW / k); read only by the backward kernels
-  bool leaky = false;
-  float slope = 0.f;
-  const float* y = nullptr;  // backward with leaky: the forward's output (N, F, OH / k, OW / k)
+  PoolLeaky act;
+  const float* y = nullptr;  // backward with act.on: the forward's output (N, F, OH / k, OW / k)
 };
 
 /// Floats of scratch memory the kernels below need for g (with a pool of k x k windows, or 1).

@@ -7,6 +7,12 @@
 
 namespace minidl::cpu {
 
+/// A leaky ReLU after such a pool: none, or one of slope >= 0.
+struct PoolLeaky {
+  bool on = false;
+  float slope = 0.f;
+};
+
 /// y_p (OH, OW) = the max over each k x k window at stride k, without padding, of the plane
 /// x_p + bias (OH * k rows of ld floats, OW * k <= ld; each value rounded as y = x + bias would
 /// be), by max_pool2d's rule (ties to the first in row-major order, a NaN wins); c_p = the
