@@ -32,8 +32,9 @@ bool launched_by_mpi();
 
 /// Joins the job (idempotent): initialises MPI when built with it and launched_by_mpi(), else
 /// makes a world of one. Throws minidl::Error when the launcher asks for several processes but
-/// minidl was built without MPI (each would train alone and overwrite the others' files), and
-/// after finalize().
+/// minidl was built without MPI (each would train alone and overwrite the others' files), when
+/// Slurm's srun started several tasks without an MPI plugin (SLURM_STEP_NUM_TASKS > 1 but no PMIx
+/// or PMI variables: the same outcome), and after finalize().
 const World& init();
 /// Leaves the job: a barrier, then MPI_Finalize. Call it once every rank is done; a process that
 /// ends on an error should not call it (the launcher then stops the other ranks). Idempotent.

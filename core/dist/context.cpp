@@ -59,6 +59,15 @@ const World& init() {
     j.mpi = true;
     return j.world;
   }
+  // srun without an MPI plugin (no --mpi=pmix, MpiDefault=none) starts the tasks of a step with
+  // no process manager between them: MPI would make each a world of one.
+  const char* step_tasks = env("SLURM_STEP_NUM_TASKS");
+  MINIDL_CHECK(launched_by_mpi() || !step_tasks || std::string(step_tasks) == "1",
+               "dist: Slurm's srun started this process as one of ", step_tasks,
+               " tasks (SLURM_STEP_NUM_TASKS), but without an MPI plugin (no PMIx or PMI in the "
+               "environment), so the tasks cannot reach each other and each would train alone, "
+               "overwriting the others' files; launch with `srun --mpi=pmix` (or MpiDefault=pmix "
+               "in slurm.conf), or with mpirun inside the allocation");
   if (launched_by_mpi()) {
     // Without MPI each process would train alone, and they would overwrite each other's files.
     const char* size = env("OMPI_COMM_WORLD_SIZE") ? env("OMPI_COMM_WORLD_SIZE") : env("PMI_SIZE");

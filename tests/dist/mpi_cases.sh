@@ -21,8 +21,21 @@
 #   rank0_prints               2 ranks of yolo_v1 train print every line once (rank 0's)
 #   hostfile                   the hostfile launch of docs/distributed.md, on this one machine:
 #                              a hostfile naming localhost, 2 slots, --map-by ppr:2:node
+#   equivalence                (Slurm) dist_equivalence ($DIST_EQUIVALENCE) as 2 tasks
+#   srun_without_plugin        (Slurm) srun -n 2 with no MPI plugin is refused, naming the fix
+# With LAUNCHER=slurm, Slurm's srun starts the processes (srun --mpi=pmix -n N) instead of
+# $MPIRUN; the case reports itself skipped when no Slurm controller answers.
 set -eu
 case_name=$1
+np=-np
+if [ "${LAUNCHER:-mpirun}" = slurm ]; then
+  if ! command -v srun > /dev/null || ! timeout 10 scontrol ping 2> /dev/null | grep -q UP; then
+    echo "MINIDL_SKIP: no Slurm controller answers (srun, scontrol ping)"
+    exit 0
+  fi
+  MPIRUN="srun --mpi=pmix --overcommit"
+  np=-n
+fi
 data=$WORK/data
 # humble on 64x64 words images, one thread per process, quiet, evaluated only at the end.
 common="--data $data --arch humble --batch 8 --threads 1 --quiet --eval-every 1000 --seed 3"
@@ -54,9 +67,9 @@ start_job() {
   mkdir -p "$dir"
   rm -f "$dir"/pid.* "$dir/status"
   launch=""
-  [ "$n" = 1 ] || launch="$MPIRUN -np $n"
+  [ "$n" = 1 ] || launch="$MPIRUN $np $n"
   # shellcheck disable=SC2016 # expanded by the inner shell, once per process
-  record_pid='echo $$ > "$0/pid.${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}"; exec "$@"'
+  record_pid='echo $$ > "$0/pid.${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-${PMIX_RANK:-0}}}"; exec "$@"'
   (
     status=0
     timeout 120 $launch sh -c "$record_pid" "$dir" "$program" "$@" > "$dir/job.out" 2>&1 ||
@@ -136,7 +149,7 @@ fashion_cut_and_resume() {
   # 4 short epochs are left after the first: enough for the kill to land before the end.
   kill_after_checkpoint "$w/$name" $((n1 - 1)) "$(fashion_checkpoint "$w/$name/run")" 0
   resume_launch=""
-  [ "$n2" = 1 ] || resume_launch="$MPIRUN -np $n2"
+  [ "$n2" = 1 ] || resume_launch="$MPIRUN $np $n2"
   timeout 120 $resume_launch "$FASHION_MNIST" $FASHION_ARGS --resume --out "$w/$name/run" \
     > "$w/$name.out" 2>&1 || { cat "$w/$name.out"; fail "$name: the resume failed"; }
   grep -v "\] " "$w/$name.out" || true
@@ -171,7 +184,7 @@ resume_across_world_sizes)
   "$YOLO_V1" train $args --resume --out "$w/two_then_one/run"
   start_job "$w/one_then_two" 1 "$YOLO_V1" train $args --out "$w/one_then_two/run"
   kill_after_checkpoint "$w/one_then_two" 0
-  $MPIRUN -np 2 "$YOLO_V1" train $args --resume --out "$w/one_then_two/run"
+  $MPIRUN $np 2 "$YOLO_V1" train $args --resume --out "$w/one_then_two/run"
   # The same weights and Adam state, step and epoch. To rounding: 2 ranks sum the gradients in
   # another order, which moves the weights by about 1e-6 of their norm over these steps (the
   # tool compares all the weights as one vector, and the Adam state as another).
@@ -190,30 +203,30 @@ killed_rank)
   status=$(cat "$w/status")
   [ "$status" != 0 ] || fail "mpirun exited with status 0 after a rank was killed"
   [ "$status" != 124 ] || fail "the job hung after a rank was killed (timeout)"
-  grep -Eq "rank 1 .*(signal 9|Killed)" "$w/job.out" || fail "the output does not name rank 1"
+  grep -Eq "(rank|task) 1[ :].*(signal 9|Killed)" "$w/job.out" || fail "the output does not name rank 1"
   # The checkpoint of the last finished epoch is intact, and the run resumes from it to the end.
   "$COMPARE" "$w/run/last.safetensors" || fail "last.safetensors does not load"
-  timeout 120 $MPIRUN -np 2 "$YOLO_V1" train $args --resume
+  timeout 120 $MPIRUN $np 2 "$YOLO_V1" train $args --resume
   "$COMPARE" "$w/run/last.safetensors" | grep -q "epoch 4$" || fail "the resumed run did not end"
   [ "$(grep -c '^[0-9]' "$w/run/log.csv")" = 4 ] || fail "log.csv does not hold epochs 1..4"
   ;;
 
 bad_batch)
   expect_failure "--batch 8 cannot be shared by 3 processes" \
-    timeout 60 $MPIRUN -np 3 "$YOLO_V1" train $common --epochs 1 --out "$WORK/bad_batch"
+    timeout 60 $MPIRUN $np 3 "$YOLO_V1" train $common --epochs 1 --out "$WORK/bad_batch"
   ;;
 
 model_mismatch)
   # One rank with a 2x2 grid, the other with 3x3: their last dense layers differ.
   expect_failure "disagree on the model.*on rank 0 but .* on rank 1" \
-    timeout 60 $MPIRUN -np 1 "$YOLO_V1" train $common --epochs 1 --S 2 --out "$WORK/mismatch" \
+    timeout 60 $MPIRUN $np 1 "$YOLO_V1" train $common --epochs 1 --S 2 --out "$WORK/mismatch" \
     : -np 1 "$YOLO_V1" train $common --epochs 1 --S 3 --out "$WORK/mismatch"
   ;;
 
 fashion_mnist)
   w=$WORK/fashion
   rm -rf "$w"
-  timeout 120 $MPIRUN -np 2 "$FASHION_MNIST" --data "$FASHION_DATA" --out "$w" --limit 96 \
+  timeout 120 $MPIRUN $np 2 "$FASHION_MNIST" --data "$FASHION_DATA" --out "$w" --limit 96 \
     --epochs 2 --batch 16 --threads 1 --min-accuracy 0.9 > "$out" 2>&1 ||
     { cat "$out"; fail "fashion_mnist under mpirun failed"; }
   cat "$out"
@@ -224,7 +237,7 @@ fashion_mnist)
   [ -f "$w/fashion_mnist.safetensors" ] || fail "no model saved"
   [ -f "$(fashion_checkpoint "$w")" ] || fail "no checkpoint saved"
   expect_failure "--batch 15 cannot be shared by 2 processes" \
-    timeout 60 $MPIRUN -np 2 "$FASHION_MNIST" --data "$FASHION_DATA" --out "$w/bad" --limit 96 \
+    timeout 60 $MPIRUN $np 2 "$FASHION_MNIST" --data "$FASHION_DATA" --out "$w/bad" --limit 96 \
     --epochs 1 --batch 15 --threads 1
   ;;
 
@@ -273,7 +286,7 @@ fashion_resume_across_world_sizes)
 rank0_prints)
   w=$WORK/prints
   rm -rf "$w"
-  timeout 120 $MPIRUN -np 2 "$YOLO_V1" train $common --limit 16 --epochs 1 --out "$w" \
+  timeout 120 $MPIRUN $np 2 "$YOLO_V1" train $common --limit 16 --epochs 1 --out "$w" \
     > "$out" 2>&1 || { cat "$out"; fail "yolo_v1 train under mpirun failed"; }
   cat "$out"
   expect_once "$out" "^minidl: device" "^data: " "^model: " "^training: " "^epoch 1/1 " \
@@ -287,7 +300,7 @@ hostfile)
   rm -rf "$w"
   mkdir -p "$w"
   printf '# hosts\nlocalhost slots=2\n' > "$w/hosts"
-  timeout 120 $MPIRUN -np 2 --hostfile "$w/hosts" --map-by ppr:2:node "$YOLO_V1" train $common \
+  timeout 120 $MPIRUN $np 2 --hostfile "$w/hosts" --map-by ppr:2:node "$YOLO_V1" train $common \
     --limit 16 --epochs 1 --out "$w/run" > "$out" 2>&1 || {
     cat "$out"
     fail "yolo_v1 train launched with a hostfile failed"
@@ -295,6 +308,17 @@ hostfile)
   cat "$out"
   expect_once "$out" "^epoch 1/1 " "^run folder "
   [ -f "$w/run/last.safetensors" ] || fail "no checkpoint in $w/run"
+  ;;
+
+equivalence)
+  timeout 120 $MPIRUN $np 2 "$DIST_EQUIVALENCE"
+  ;;
+
+srun_without_plugin)
+  [ "${LAUNCHER:-mpirun}" = slurm ] || fail "srun_without_plugin needs LAUNCHER=slurm"
+  expect_failure "one of 2 tasks .*without an MPI plugin.*srun --mpi=pmix" \
+    timeout 60 srun --mpi=none --overcommit -n 2 "$YOLO_V1" train $common --epochs 1 \
+    --out "$WORK/without_plugin"
   ;;
 
 *)

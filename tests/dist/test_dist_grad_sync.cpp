@@ -2,6 +2,7 @@
 // fake two-rank communicator (in one process, no MPI), and the world of one that init() makes
 // without a launcher. Expected values are worked out by hand in the comments.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -145,4 +146,25 @@ TEST_CASE("dist: without a launcher the world is one process", "[dist]") {
   CHECK_FALSE(dist::initialized());
   dist::init();  // a world of one may start again
   dist::finalize();
+}
+
+TEST_CASE("dist: srun's several tasks without an MPI plugin stop with an error", "[dist]") {
+  REQUIRE_FALSE(dist::launched_by_mpi());
+  REQUIRE_FALSE(dist::initialized());
+  const char* before = std::getenv("SLURM_STEP_NUM_TASKS");
+  const std::string saved = before ? before : "";
+  // `srun -n 2` with MpiDefault=none: Slurm's variables, none of PMIx or PMI.
+  ::setenv("SLURM_STEP_NUM_TASKS", "2", 1);
+  CHECK_THROWS_WITH(dist::init(),
+                    Catch::Contains("one of 2 tasks") && Catch::Contains("srun --mpi=pmix"));
+  CHECK_FALSE(dist::initialized());
+  // One task (`srun -n 1`, or a job step of one) is a world of one.
+  ::setenv("SLURM_STEP_NUM_TASKS", "1", 1);
+  CHECK(dist::init().size == 1);
+  dist::finalize();
+  if (before) {
+    ::setenv("SLURM_STEP_NUM_TASKS", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SLURM_STEP_NUM_TASKS");
+  }
 }
