@@ -5,13 +5,17 @@
 #include <cstring>
 #include <limits>
 
-#ifdef __SSE4_1__
+#if defined(__SSE4_1__) || defined(__x86_64__)
 #include <immintrin.h>
+#endif
+#ifdef __x86_64__
+#define MINIDL_POOL_AVX512 1
 #endif
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/parallel.h"
 #include "core/cpu/pool.h"
+#include "core/cpu/simd.h"
 
 namespace minidl::cpu {
 
@@ -45,9 +49,88 @@ void pool_plane(const float* x_p, int64_t H, int64_t W, int64_t kernel, int64_t 
   }
 }
 
+#ifdef MINIDL_POOL_AVX512
+#define MINIDL_AVX512 [[gnu::target("avx512f,avx512dq,avx512bw,avx512vl")]]
+// One candidate of 16 windows (pool_row_2x2_avx512): take = v > best, or v is NaN and best is not.
+MINIDL_AVX512 inline __mmask16 takes(__m512 v, __m512 best) {
+  return _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+         (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q));
+}
+
+// pool_plane_2x2's SSE4.1 loop 16 windows at a time, on one row of windows (input rows r0, r1):
+// the even and odd columns are split with two-source permutes. Returns where it stopped (a
+// multiple of 16), for the narrower loops to finish the row.
+template <bool Codes>
+MINIDL_AVX512 int64_t pool_row_2x2_avx512(const float* r0, const float* r1, int64_t W, int64_t OW,
+                                          float bias, float* y, int32_t* a, int64_t base,
+                                          uint8_t* c) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512 bv = _mm512_set1_ps(bias);
+  // The winner's offset from its window's corner, or (Codes) its code dh * 2 + dw.
+  const __m512i off1 = _mm512_set1_epi32(1),
+                offW = _mm512_set1_epi32(static_cast<int32_t>(Codes ? 2 : W)),
+                offW1 = _mm512_set1_epi32(static_cast<int32_t>(Codes ? 3 : W + 1));
+  int64_t ow = 0;
+  for (; ow + 16 <= OW; ow += 16) {
+    __m512 v[4] = {_mm512_loadu_ps(r0 + 2 * ow), _mm512_loadu_ps(r0 + 2 * ow + 16),
+                   _mm512_loadu_ps(r1 + 2 * ow), _mm512_loadu_ps(r1 + 2 * ow + 16)};
+    if constexpr (Codes)
+      for (__m512& x : v) x = _mm512_add_ps(x, bv);
+    __m512 best = _mm512_permutex2var_ps(v[0], even, v[1]);
+    __m512i code = _mm512_setzero_si512();
+    const __m512 cand[3] = {_mm512_permutex2var_ps(v[0], odd, v[1]),
+                            _mm512_permutex2var_ps(v[2], even, v[3]),
+                            _mm512_permutex2var_ps(v[2], odd, v[3])};
+    const __m512i offs[3] = {off1, offW, offW1};
+    for (int k = 0; k < 3; ++k) {
+      const __mmask16 take = takes(cand[k], best);
+      best = _mm512_mask_mov_ps(best, take, cand[k]);
+      code = _mm512_mask_mov_epi32(code, take, offs[k]);
+    }
+    _mm512_storeu_ps(y + ow, best);
+    if constexpr (Codes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(c + ow),
+                       _mm512_maskz_cvtepi32_epi8(0xFFFF, code));
+    } else {
+      const __m512i corner =
+          _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(base + 2 * ow)), even);
+      _mm512_storeu_si512(a + ow, _mm512_add_epi32(corner, code));
+    }
+  }
+  return ow;
+}
+
+// unpool_row's SSE4.1 loop for k = 2, 16 windows (32 outputs) at a time; returns where it stopped.
+MINIDL_AVX512 int64_t unpool_row_2_avx512(const float* g, const uint8_t* codes, int64_t OW,
+                                          int32_t c0, float* out, const float* y, float slope) {
+  const __m512i w0 = _mm512_set1_epi32(c0), w1 = _mm512_set1_epi32(c0 + 1);
+  // out[2j] = a[j], out[2j + 1] = b[j]: lanes 0-7 of a and b interleaved, then lanes 8-15.
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+  const __m512 sv = _mm512_set1_ps(slope), zero = _mm512_setzero_ps();
+  int64_t pc = 0;
+  for (; pc + 16 <= OW; pc += 16) {
+    const __m512i c = _mm512_maskz_cvtepu8_epi32(
+        0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + pc)));
+    __m512 gv = _mm512_loadu_ps(g + pc);
+    if (y)
+      gv = _mm512_mask_mov_ps(_mm512_mul_ps(gv, sv),
+                              _mm512_cmp_ps_mask(_mm512_loadu_ps(y + pc), zero, _CMP_GT_OQ), gv);
+    const __m512 a = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(c, w0), gv);
+    const __m512 b = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(c, w1), gv);
+    _mm512_storeu_ps(out + 2 * pc, _mm512_permutex2var_ps(a, lo, b));
+    _mm512_storeu_ps(out + 2 * pc + 16, _mm512_permutex2var_ps(a, hi, b));
+  }
+  return pc;
+}
+#undef MINIDL_AVX512
+#endif
+
 // The same for 2x2 windows at stride 2 without padding (every window inside the image): the four
-// candidates in the order the loops above visit them, four windows at a time with SSE4.1 selects
-// where the compiler targets it (x86-64-v2 and up), one at a time otherwise and at a row's end.
+// candidates in the order the loops above visit them, 16 windows at a time with AVX-512 where the
+// CPU has it (pool_row_2x2_avx512), then four at a time with SSE4.1 selects where the compiler
+// targets it (x86-64-v2 and up), one at a time otherwise and at a row's end.
 // Codes = false: a_p gets the winner's index in the plane. Codes = true (the fused convolution's
 // pool): the candidates are x + bias, rounded as y = x + bias would be, and c_p gets the winner's
 // code in its window, dh * 2 + dw.
@@ -55,12 +138,21 @@ template <bool Codes>
 void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float bias, float* y_p,
                     int32_t* a_p, uint8_t* c_p) {
   auto at = [&](const float* p) { return Codes ? *p + bias : *p; };
+  [[maybe_unused]] const bool avx512 = simd_level() == Simd::AVX512;
   for (int64_t oh = 0; oh < OH; ++oh) {
     const float* r0 = x_p + 2 * oh * W;
     const float* r1 = r0 + W;
     float* y = y_p + oh * OW;
     const int64_t base = Codes ? 0 : 2 * oh * W;
     int64_t ow = 0;
+#ifdef MINIDL_POOL_AVX512
+    if (avx512) {
+      if constexpr (Codes)
+        ow = pool_row_2x2_avx512<true>(r0, r1, W, OW, bias, y, nullptr, 0, c_p + oh * OW);
+      else
+        ow = pool_row_2x2_avx512<false>(r0, r1, W, OW, bias, y, a_p + oh * OW, base, nullptr);
+    }
+#endif
 #ifdef __SSE4_1__
     // Candidates k = 0..3 at offsets 0, 1, W, W + 1 from the window's corner; `code` holds the
     // winner's offset (or its k). take = v > best, or v is NaN and best is not.
@@ -152,6 +244,9 @@ void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int
   int64_t pc = 0;
   if (k == 2) {
     const int32_t c0 = static_cast<int32_t>(2 * dh);
+#ifdef MINIDL_POOL_AVX512
+    if (simd_level() == Simd::AVX512) pc = unpool_row_2_avx512(g, codes, OW, c0, out, y, slope);
+#endif
 #ifdef __SSE4_1__
     // Four windows: the masks of "the winner is at dw = 0 / 1 of this row", and their gradients
     // interleaved into 8 floats.

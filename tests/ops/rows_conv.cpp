@@ -169,6 +169,7 @@ void add_conv_rows(std::vector<OpRow>& rows) {
                 pool({1, 2, 5, 6}, 3, 1, 0), pool({1, 1, 4, 4}, 2, 1, 1),
                 pool({2, 3, 7, 6}, 3, 2, 1),
                 pool({2, 3, 5, 19}, 2, 2, 0),  // wide rows: four windows at a time
+                pool({1, 2, 4, 78}, 2, 2, 0),  // wider: 16 at a time, then 4, then 1
                 pool({1, 1, 1, 1}, 1, 1, 0), pool({1, 2, 13, 11}, 4, 1, 2),
                 {{{2, 6, 6, 3}}, "x NHWC, permuted to NCHW, kernel 2",
                  [](V x) { return max_pool2d(permute(x[0], {0, 3, 1, 2}), 2); },
