@@ -17,6 +17,37 @@ const Split* find_split(const Dataset& ds, const std::string& name) {
   return nullptr;
 }
 
+namespace {
+// labels/.../NAME.txt -> difficult/.../NAME.txt (the last labels/ folder of the path).
+fs::path difficult_path_for(const fs::path& label) {
+  return swap_folder(label, {"labels"}, "difficult");
+}
+
+bool same_box(const Box& a, const Box& b) {
+  return a.cls == b.cls && a.cx == b.cx && a.cy == b.cy && a.w == b.w && a.h == b.h;
+}
+}  // namespace
+
+EvalTruth eval_truth(const DetectionData& data) {
+  EvalTruth t;
+  t.boxes = data.boxes;
+  for (size_t i = 0; i < t.boxes.size(); ++i) {
+    std::vector<char> flags(t.boxes[i].size(), 0);
+    if (i < data.difficult.size())
+      for (const Box& d : data.difficult[i]) {
+        size_t k = 0;
+        while (k < t.boxes[i].size() && (flags[k] || !same_box(t.boxes[i][k], d))) ++k;
+        if (k == t.boxes[i].size()) {  // not in labels/: added for the evaluation alone
+          t.boxes[i].push_back(d);
+          flags.push_back(0);
+        }
+        flags[k] = 1;
+      }
+    t.difficult.push_back(std::move(flags));
+  }
+  return t;
+}
+
 DetectionData load_split(const Split& split, const LoadOptions& opt) {
   MINIDL_CHECK(opt.input >= 1 && opt.C >= 1, "load_split: input and C must be >= 1");
   DetectionData d;
@@ -28,6 +59,8 @@ DetectionData load_split(const Split& split, const LoadOptions& opt) {
     const Sample& s = split.samples[k];
     std::vector<std::string> problems;
     std::vector<Box> boxes = read_labels(s.label, opt.C, opt.mode, &d.stats, &problems);
+    std::vector<Box> difficult =
+        read_labels(difficult_path_for(s.label), opt.C, opt.mode, nullptr, &problems);
     if (!problems.empty()) {
       MINIDL_CHECK(opt.skip_bad, problems[0],
                    problems.size() > 1
@@ -53,6 +86,7 @@ DetectionData load_split(const Split& split, const LoadOptions& opt) {
     d.heights.push_back(im.height);
     d.objects += static_cast<int>(boxes.size());
     d.boxes.push_back(std::move(boxes));
+    d.difficult.push_back(std::move(difficult));
   }
   MINIDL_CHECK(!d.files.empty(), "split '", split.name, "' has no readable image");
   return d;

@@ -30,6 +30,9 @@ struct DetectionData {
   std::vector<int> widths, heights;  // the original image sizes
   std::vector<uint8_t> pixels;
   std::vector<std::vector<Box>> boxes;
+  // VOC's difficult objects of each image, from the difficult/ folder beside labels/ (convert
+  // writes it): whether or not they are in boxes too. Only evaluation reads them.
+  std::vector<std::vector<Box>> difficult;
   std::vector<std::string> problems;  // what skip_bad skipped, "file:line: reason"
   int objects = 0;
   LabelStats stats;  // what EdgeMode::Clip changed
@@ -41,6 +44,16 @@ struct DetectionData {
 
 /// The split called `name`, else the split "all" of a dataset that is not split, else null.
 const Split* find_split(const Dataset& ds, const std::string& name);
+
+/// The ground truth evaluate_map scores a split against: per image, the boxes, each flagged when
+/// it is one of the image's difficult objects (a difficult/ line equal to a labels/ line flags
+/// that box once), then the difficult objects that labels/ leaves out (convert
+/// --skip-difficult), flagged.
+struct EvalTruth {
+  std::vector<std::vector<Box>> boxes;
+  std::vector<std::vector<char>> difficult;
+};
+EvalTruth eval_truth(const DetectionData& data);
 
 /// Reads every image and label of `split` (see LoadOptions). Throws minidl::Error "file:line:
 /// reason" for the first bad label line and "file: reason" for an unreadable image unless

@@ -42,8 +42,9 @@ std::vector<std::vector<Detection>> detect_data(Sequential& model, const ModelCo
 
 MapResult evaluate_model(Sequential& model, const ModelConfig& cfg, const DetectionData& data,
                          Device device, int batch) {
+  const EvalTruth truth = eval_truth(data);
   return evaluate_map(detect_data(model, cfg, data, device, map_detect_options(), batch),
-                      data.boxes, cfg.C);
+                      truth.boxes, cfg.C, 0.5f, &truth.difficult);
 }
 
 }  // namespace yolo

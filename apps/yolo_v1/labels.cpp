@@ -166,17 +166,24 @@ void write_names(const fs::path& file, const std::vector<std::string>& names) {
   minidl::write_file_atomic(file, text);
 }
 
-fs::path label_path_for(const fs::path& image) {
-  std::vector<fs::path> parts(image.begin(), image.end());
+fs::path swap_folder(const fs::path& path, const std::vector<std::string>& from,
+                     const std::string& to) {
+  std::vector<fs::path> parts(path.begin(), path.end());
   int at = -1;
   for (int k = 0; k + 1 < static_cast<int>(parts.size()); ++k)
-    if (parts[k] == "images" || parts[k] == "JPEGImages") at = k;
-  MINIDL_CHECK(at >= 0, "image '", image.string(),
-               "' is not inside an images/ folder, so its labels/ file cannot be found");
+    if (std::find(from.begin(), from.end(), parts[k].string()) != from.end()) at = k;
+  if (at < 0) return {};
   fs::path out;
   for (int k = 0; k < static_cast<int>(parts.size()); ++k)
-    out /= (k == at ? fs::path("labels") : parts[k]);
-  return out.replace_extension(".txt");
+    out /= (k == at ? fs::path(to) : parts[k]);
+  return out;
+}
+
+fs::path label_path_for(const fs::path& image) {
+  fs::path label = swap_folder(image, {"images", "JPEGImages"}, "labels");
+  MINIDL_CHECK(!label.empty(), "image '", image.string(),
+               "' is not inside an images/ folder, so its labels/ file cannot be found");
+  return label.replace_extension(".txt");
 }
 
 bool is_image_file(const fs::path& p) {

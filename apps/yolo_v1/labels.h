@@ -75,6 +75,10 @@ struct Dataset {
   std::vector<Split> splits;
 };
 
+/// path with its last folder named one of `from` replaced by `to` (empty when it has none).
+fs::path swap_folder(const fs::path& path, const std::vector<std::string>& from,
+                     const std::string& to);
+
 /// The label file darknet expects for an image: the last "/images/" folder in the path replaced by
 /// "/labels/" and the extension by ".txt". Throws minidl::Error naming the image when its path has
 /// no "images" folder.

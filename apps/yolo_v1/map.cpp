@@ -48,10 +48,19 @@ double ap_11_point(const std::vector<double>& recall, const std::vector<double>&
 
 MapResult evaluate_map(const std::vector<std::vector<Detection>>& detections,
                        const std::vector<std::vector<Box>>& ground_truth, int C,
-                       float iou_threshold) {
+                       float iou_threshold, const std::vector<std::vector<char>>* difficult) {
   MINIDL_CHECK(C >= 1, "evaluate_map: need C >= 1; got ", C);
   MINIDL_CHECK(detections.size() == ground_truth.size(), "evaluate_map: detections for ",
                detections.size(), " images but ground truth for ", ground_truth.size());
+  if (difficult) {
+    MINIDL_CHECK(difficult->size() == ground_truth.size(), "evaluate_map: difficult flags for ",
+                 difficult->size(), " images but ground truth for ", ground_truth.size());
+    for (size_t i = 0; i < ground_truth.size(); ++i)
+      MINIDL_CHECK((*difficult)[i].size() == ground_truth[i].size(), "evaluate_map: image ", i,
+                   " has ", ground_truth[i].size(), " ground-truth boxes but ",
+                   (*difficult)[i].size(), " difficult flags");
+  }
+  auto is_difficult = [&](size_t i, size_t k) { return difficult && (*difficult)[i][k] != 0; };
   struct Ref {
     size_t img, k;
     float score;
@@ -65,7 +74,7 @@ MapResult evaluate_map(const std::vector<std::vector<Detection>>& detections,
       const int c = ground_truth[i][k].cls;
       MINIDL_CHECK(c >= 0 && c < C, "evaluate_map: image ", i, ", ground truth ", k, ": class ", c,
                    " is outside [0, ", C, ")");
-      ++out.classes[c].ground_truths;
+      ++(is_difficult(i, k) ? out.classes[c].difficult : out.classes[c].ground_truths);
     }
     for (size_t k = 0; k < detections[i].size(); ++k) {
       const int c = detections[i][k].box.cls;
@@ -93,6 +102,10 @@ MapResult evaluate_map(const std::vector<std::vector<Detection>>& detections,
         if (gts[k].cls != c) continue;
         const float iou = minidl::box_iou(box, gts[k]);
         if (iou > best) best = iou, best_k = k;
+      }
+      if (best >= iou_threshold && is_difficult(d.img, best_k)) {
+        ++a.ignored;  // the devkit neither rewards nor punishes detections of difficult objects
+        continue;
       }
       if (best >= iou_threshold && !matched[d.img][best_k]) {
         matched[d.img][best_k] = 1;
@@ -130,6 +143,15 @@ std::string format_map(const MapResult& r, const std::vector<std::string>& names
                 "11-point %.4f\n",
                 iou_threshold, r.classes_with_ground_truth, r.map_all_point, r.map_11_point);
   s += line;
+  int difficult = 0, ignored = 0;
+  for (const ClassAP& a : r.classes) difficult += a.difficult, ignored += a.ignored;
+  if (difficult > 0) {
+    std::snprintf(line, sizeof line,
+                  "  %d difficult boxes, not counted as ground truth; %d detections of them "
+                  "ignored\n",
+                  difficult, ignored);
+    s += line;
+  }
   std::snprintf(line, sizeof line, "  %-16s %7s %7s %7s %10s %10s\n", "class", "gt", "det", "tp",
                 "AP(all-pt)", "AP(11-pt)");
   s += line;

@@ -15,9 +15,11 @@ using minidl::Detection;
 /// The evaluation of one class.
 struct ClassAP {
   int cls = 0;
-  int ground_truths = 0;  // boxes of this class over all images
-  int detections = 0;     // detections of this class over all images
+  int ground_truths = 0;  // boxes of this class over all images, the difficult ones left out
+  int detections = 0;     // detections of this class over all images, the ignored ones included
   int true_positives = 0;
+  int difficult = 0;        // difficult boxes of this class (not counted in ground_truths)
+  int ignored = 0;          // detections whose best box is a difficult one (neither TP nor FP)
   double ap_all_point = 0;  // VOC2010+ (0 when the class has no ground truth)
   double ap_11_point = 0;   // VOC2007 (0 when the class has no ground truth)
   // Recall and precision after each detection, in descending score order.
@@ -47,9 +49,14 @@ double ap_11_point(const std::vector<double>& recall, const std::vector<double>&
 /// matched (it becomes matched); otherwise -- no overlap that large, or a second detection of an
 /// already matched box -- a false positive. precision = TP / (TP + FP), recall = TP / ground
 /// truths. Throws minidl::Error on mismatched lengths, a class outside [0, C), or C < 1.
+/// difficult (null, or one flag per ground-truth box, shaped as ground_truth) marks VOC's
+/// difficult objects, as the devkit treats them: they are not counted as ground truths, and a
+/// detection whose best box is a difficult one at IoU >= iou_threshold is ignored: neither a true
+/// nor a false positive, and no point of the curve.
 MapResult evaluate_map(const std::vector<std::vector<Detection>>& detections,
                        const std::vector<std::vector<Box>>& ground_truth, int C,
-                       float iou_threshold = 0.5f);
+                       float iou_threshold = 0.5f,
+                       const std::vector<std::vector<char>>* difficult = nullptr);
 
 /// A table for people: both mAP definitions, each labelled, then one row per class (name, ground
 /// truths, detections, true positives, both APs); classes without ground truth say so and are

@@ -10,6 +10,7 @@
 #include "apps/yolo_v1/check.h"
 #include "apps/yolo_v1/cli.h"
 #include "apps/yolo_v1/convert.h"
+#include "apps/yolo_v1/detection_data.h"
 #include "apps/yolo_v1/xml.h"
 #include "tests/apps/yolo_v1/temp_dir.h"
 
@@ -176,6 +177,21 @@ TEST_CASE("yolo_v1 convert: a VOC annotation, field by field", "[yolo_convert]")
   CHECK(r.ok());
   CHECK(r.images == 2);
   CHECK(r.objects == 3);
+  // Loading it reads difficult/ beside labels/: the evaluation's ground truth flags the chair
+  // that is in both, once.
+  const Dataset ds = discover_dataset(dir / "out");
+  LoadOptions lo;
+  lo.input = 8;
+  const DetectionData data = load_split(ds.splits.at(0), lo);
+  REQUIRE(data.files.size() == 2);
+  const size_t i5 = data.files[0].stem() == "000005" ? 0 : 1;
+  const Box chair{8, 0.5f, 0.5f, 1.f, 1.f};
+  REQUIRE(data.difficult[i5].size() == 1);
+  CHECK(data.difficult[i5][0].cx == chair.cx);
+  CHECK(data.difficult[1 - i5].empty());
+  const EvalTruth truth = eval_truth(data);
+  CHECK(truth.boxes[i5].size() == 3);
+  CHECK(truth.difficult[i5] == std::vector<char>{0, 1, 0});
 
   // --skip-difficult leaves the difficult chair out of labels/, not out of difficult/; copies.
   ConvertOptions skip = options("voc", dir / "VOC", dir / "skip");
@@ -187,6 +203,14 @@ TEST_CASE("yolo_v1 convert: a VOC annotation, field by field", "[yolo_convert]")
   CHECK(slurp(dir / "skip" / "labels" / "000005.txt") ==
         "8 0.586000 0.732000 0.124000 0.344000\n10 0.019000 0.052000 0.002000 0.002667\n");
   CHECK(fs::exists(dir / "skip" / "difficult" / "000005.txt"));
+  // Left out of labels/, the difficult chair still joins the evaluation's ground truth, flagged.
+  const DetectionData skipped = load_split(discover_dataset(dir / "skip").splits.at(0), lo);
+  const size_t j5 = skipped.files[0].stem() == "000005" ? 0 : 1;
+  CHECK(skipped.boxes[j5].size() == 2);
+  const EvalTruth skipped_truth = eval_truth(skipped);
+  REQUIRE(skipped_truth.boxes[j5].size() == 3);
+  CHECK(skipped_truth.boxes[j5][2].w == chair.w);
+  CHECK(skipped_truth.difficult[j5] == std::vector<char>{0, 0, 1});
   CHECK_FALSE(fs::is_symlink(dir / "skip" / "images" / "000005.png"));
   CHECK(slurp(dir / "skip" / "images" / "000005.png") ==
         slurp(dir / "VOC" / "JPEGImages" / "000005.png"));

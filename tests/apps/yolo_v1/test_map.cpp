@@ -1,6 +1,7 @@
 // Tests of the yolo_v1 app's VOC mAP: chainercv's known answers (all-point AP 0.25 where 11-point
 // AP is 6/11 * 0.5), and hand-made cases for perfect detections, duplicates, the IoU >= 0.5 rule
-// and classes without ground truth. Every expected value is worked out in the comments.
+// classes without ground truth and VOC's difficult objects. Every expected value is worked out in
+// the comments.
 #include <catch2/catch.hpp>
 
 #include "apps/yolo_v1/map.h"
@@ -178,4 +179,47 @@ TEST_CASE("yolo_v1 app: mAP rejects mismatched inputs", "[yolo_app]") {
                     Contains("class 3 is outside [0, 2)"));
   CHECK_THROWS_AS(ap_all_point({0.5, 0.25}, {1.0, 1.0}), minidl::Error);
   CHECK_THROWS_AS(ap_11_point({0.5}, {}), minidl::Error);
+}
+
+TEST_CASE("yolo_v1 app: difficult boxes are not counted and detections of them are ignored",
+          "[yolo_app]") {
+  // Image 0: object A and a difficult object D; image 1: object B (all class 0). Detections: D
+  // (0.9), A (0.8), nothing (0.7), B (0.6), D again (0.5). As the VOC devkit scores them, both
+  // detections of D are ignored (neither TP nor FP, no point of the curve) and there are 2 ground
+  // truths: TP, FP, TP -> recall 1/2, 1/2, 1; precision 1, 1/2, 2/3: AP 5/6 and 28/33, as in the
+  // duplicate case above.
+  const Box A = xy(0, 0.0f, 0.25f, 0.0f, 0.25f), D = xy(0, 0.5f, 1.0f, 0.5f, 1.0f),
+            B = xy(0, 0.25f, 0.5f, 0.25f, 0.5f), nothing = xy(0, 0.0f, 0.1f, 0.8f, 0.9f);
+  const std::vector<std::vector<Detection>> dets = {
+      {det(D, 0.9f), det(A, 0.8f), det(nothing, 0.7f), det(D, 0.5f)}, {det(B, 0.6f)}};
+  const std::vector<std::vector<Box>> gt = {{A, D}, {B}};
+  const std::vector<std::vector<char>> flags = {{0, 1}, {0}};
+  MapResult r = evaluate_map(dets, gt, 1, 0.5f, &flags);
+  const ClassAP& a = r.classes[0];
+  CHECK(a.ground_truths == 2);
+  CHECK(a.difficult == 1);
+  CHECK(a.detections == 5);
+  CHECK(a.ignored == 2);
+  CHECK(a.true_positives == 2);
+  CHECK(a.recall == std::vector<double>{0.5, 0.5, 1.0});
+  CHECK(a.precision[1] == 0.5);
+  CHECK(a.ap_all_point == Approx(5.0 / 6));
+  CHECK(a.ap_11_point == Approx(28.0 / 33));
+  CHECK_THAT(format_map(r, {"thing"}),
+             Contains("1 difficult boxes, not counted as ground truth; 2 detections of them"));
+  // Without the flags D is an object like the others: TP, TP, FP, TP, FP over 3 ground truths.
+  const ClassAP plain = evaluate_map(dets, gt, 1).classes[0];
+  CHECK(plain.ground_truths == 3);
+  CHECK(plain.true_positives == 3);
+  CHECK(plain.ignored == 0);
+  CHECK(plain.recall == std::vector<double>{1.0 / 3, 2.0 / 3, 2.0 / 3, 1.0, 1.0});
+  // A detection that overlaps a difficult box less than the threshold is a false positive.
+  const Box near_D = xy(0, 0.5f, 1.0f, 0.5f, 0.7f);  // IoU with D: 0.1 / 0.25 = 0.4
+  const ClassAP low = evaluate_map({{det(near_D, 0.9f)}, {}}, gt, 1, 0.5f, &flags).classes[0];
+  CHECK(low.ignored == 0);
+  CHECK(low.precision == std::vector<double>{0.0});
+  // Flags must match the ground truth's shape.
+  const std::vector<std::vector<char>> short_flags = {{0}, {0}};
+  CHECK_THROWS_WITH(evaluate_map(dets, gt, 1, 0.5f, &short_flags),
+                    Contains("image 0 has 2 ground-truth boxes but 1 difficult flags"));
 }
