@@ -60,7 +60,8 @@ const World& init() {
     return j.world;
   }
   // srun without an MPI plugin (no --mpi=pmix, MpiDefault=none) starts the tasks of a step with
-  // no process manager between them: MPI would make each a world of one.
+  // no process manager between them and no launcher variables: each would become a world of one
+  // below.
   const char* step_tasks = env("SLURM_STEP_NUM_TASKS");
   MINIDL_CHECK(launched_by_mpi() || !step_tasks || std::string(step_tasks) == "1",
                "dist: Slurm's srun started this process as one of ", step_tasks,
