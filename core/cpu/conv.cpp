@@ -99,7 +99,8 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
   const ConvPath path = conv_backward_path(g);
   if (path == ConvPath::Reference) return conv2d_backward_reference(g, x, W, gy, dx, dW, db);
   const int64_t N = g.N, F = g.F, P = g.P();
-  if (db)
+  const bool db_with_dW = db && dW && path == ConvPath::Shift;  // conv_shift_dW sums db
+  if (db && !db_with_dW)
     parallel_for(F, grain_for(N * P), [&](int64_t f0, int64_t f1) {
       for (int64_t f = f0; f < f1; ++f) {
         double s = 0;
@@ -113,7 +114,7 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
     return;
   }
   if (path == ConvPath::Shift) {
-    if (dW) conv_shift_dW(g, x, gy, dW, ws);
+    if (dW) conv_shift_dW(g, x, gy, dW, db_with_dW ? db : nullptr, ws);
     if (dx) conv_shift_dx(g, W, gy, dx, ws);
     return;
   }
@@ -178,15 +179,16 @@ double pooled_row_sum(const ConvParams& g, const ConvPool& pool, const float* gp
 }
 }  // namespace
 
-// db: the pool's gradient reaches y only at the winners (pooled_row_sum), so db is the same sum
-// as conv2d_backward's of the pool's dense gradient.
+// db: with dW, conv_shift_dW sums it from the rows it rebuilds, as conv2d_backward's from the
+// pool's dense gradient; without, the pool's gradient reaches y only at the winners
+// (pooled_row_sum), so db is the same sum as conv2d_backward's row_sum.
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
                           const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
                           float* ws, PoolLeaky act, const float* yp) {
   // codes are read only by the backward kernels
   const ConvPool pool{k, const_cast<uint8_t*>(codes), act, yp};
   const int64_t Pp = (g.OH / k) * (g.OW / k);
-  if (db)
+  if (db && !dW)
     parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {
       std::vector<float> rows(static_cast<size_t>(k * g.OW));
       for (int64_t f = f0; f < f1; ++f) {
@@ -197,7 +199,7 @@ void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const 
         db[f] = static_cast<float>(s);
       }
     });
-  if (dW) conv_shift_dW(g, x, gp, dW, ws, &pool);
+  if (dW) conv_shift_dW(g, x, gp, dW, db, ws, &pool);
   if (dx) conv_shift_dx(g, W, gp, dx, ws, &pool);
 }
 

@@ -166,10 +166,12 @@ std::vector<const float*> tap_rows(const ConvParams& g, const Shift& s, int64_t 
   return rows;
 }
 
-// Floats of one thread's dW partial sums and their totals when the tap loops run, else 0.
+// Floats of one thread's dW partial sums and their totals when the tap loops run, else 0: for
+// the taps of a channel block and one more, the row of ones whose sums are db.
 int64_t taps_floats(const ConvParams& g, const Shift& s) {
   if (s.chans > kTapsMaxC) return 0;
-  return taps_dW_floats(g.F, s.chans * s.KK) + g.F * s.chans * s.KK;
+  const int64_t T = s.chans * s.KK + 1;
+  return taps_dW_floats(g.F, T) + g.F * T;
 }
 
 // Wt (KK, F, C) = W (F, C, KK) with its axes moved: Wt[k] is the (F, C) matrix of offset k.
@@ -209,9 +211,10 @@ int64_t conv_shift_forward_workspace(const ConvParams& g, int64_t pool_k) {
   return Wt + max_threads() * band_floats(g, make_shift(g, Pass::Forward, pool_k), Pass::Forward);
 }
 
+// dW: each (group, block)'s acc, each group's db, a row of ones, and each thread's buffers.
 int64_t conv_shift_dW_workspace(const ConvParams& g) {
   const Shift s = make_shift(g, Pass::dW);
-  return s.groups * s.blocks * s.KK * g.F * s.chans +
+  return s.groups * s.blocks * s.KK * g.F * s.chans + s.groups * g.F + s.R * s.Wp +
          max_threads() * (band_floats(g, s, Pass::dW) + taps_floats(g, s));
 }
 
@@ -257,47 +260,62 @@ void conv_shift_forward(const ConvParams& g, const float* x, const float* W, con
 }
 
 // Items (group q, channel block b): group q sums the (image, band) items q, q + groups, ... in
-// that order into acc (KK, F, chans) for its block; the accs are then added into dW in group order.
-void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws,
-                   const ConvPool* pool) {
+// that order into acc (KK, F, chans) for its block, and block 0 also sums db into the group's
+// dbq (F): a band's gy rows times a row of ones, one more tap for the tap loops, one more gemm
+// otherwise. The accs and dbqs are then added up in group order.
+void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* db,
+                   float* ws, const ConvPool* pool) {
   const Shift s = make_shift(g, Pass::dW);
   const int64_t F = g.F, C = g.C, KK = s.KK, acc_floats = KK * F * s.chans;
   const int64_t items = g.N * s.bands, band = band_floats(g, s, Pass::dW) + taps_floats(g, s);
   const bool taps = s.chans <= kTapsMaxC;
   float* accs = ws;  // (groups, blocks) accs of acc_floats each
-  float* buffers = ws + s.groups * s.blocks * acc_floats;
+  float* dbqs = accs + s.groups * s.blocks * acc_floats;  // (groups, F)
+  float* ones = dbqs + s.groups * F;                      // R * Wp
+  float* buffers = ones + s.R * s.Wp;
+  std::fill(ones, buffers, 1.f);
   parallel_items(s.groups * s.blocks, [&](int64_t item, int slot) {
     const int64_t q = item / s.blocks, b = item % s.blocks;
     const int64_t c0 = b * s.chans, cc = std::min(s.chans, C - c0);
+    const bool sum_db = db && b == 0;
+    const int64_t T = cc * KK + (sum_db ? 1 : 0);  // the tap loops' rows
     float* acc = accs + item * acc_floats;
+    float* dbq = dbqs + q * F;
     float* gyb = buffers + slot * band;
     float* xb = gyb + F * s.R * s.Wp;
-    // The tap loops' partial sums (F, cc * KK, 8), then their totals (F, cc * KK).
+    // The tap loops' partial sums (F, T, 8), then their totals (F, T).
     float* part = taps ? gyb + band_floats(g, s, Pass::dW) : nullptr;
-    float* sums = taps ? part + taps_dW_floats(F, cc * KK) : nullptr;
+    float* sums = taps ? part + taps_dW_floats(F, T) : nullptr;
     std::fill(acc, acc + acc_floats, 0.f);
+    if (sum_db) std::fill(dbq, dbq + F, 0.f);
     if (taps) std::fill(part, sums, 0.f);
     for (int64_t i = q; i < items; i += s.groups) {
       const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
       band_gy(g, s, gy, pool, n, oh0, r, gyb);
       const XRows xr = x_rows(g, s, x + n * C * g.H * g.W, c0, c0 + cc, oh0, r, xb);
       if (taps) {
-        taps_dW_add(F, cc * KK, s.L(g, r), gyb, s.R * s.Wp, tap_rows(g, s, cc, xr).data(), part);
+        std::vector<const float*> rows = tap_rows(g, s, cc, xr);
+        if (sum_db) rows.push_back(ones);
+        taps_dW_add(F, T, s.L(g, r), gyb, s.R * s.Wp, rows.data(), part);
         continue;
       }
       for (int64_t kh = 0; kh < g.KH; ++kh)
         for (int64_t kw = 0; kw < g.KW; ++kw)
           gemm(false, true, F, cc, s.L(g, r), 1.f, gyb, s.R * s.Wp, xr.data + kh * s.Wp + kw, xr.ld,
                1.f, acc + (kh * g.KW + kw) * F * cc, cc);
+      if (sum_db)
+        gemm(false, true, F, 1, s.L(g, r), 1.f, gyb, s.R * s.Wp, ones, s.R * s.Wp, 1.f, dbq, 1);
     }
     if (!taps) return;
-    taps_dW_finish(F, cc * KK, part, sums);  // sums (F, cc, KK) into acc (KK, F, cc)
-    for (int64_t f = 0; f < F; ++f)
+    taps_dW_finish(F, T, part, sums);  // sums (F, T): (F, cc, KK) into acc (KK, F, cc), db
+    for (int64_t f = 0; f < F; ++f) {
       for (int64_t c = 0; c < cc; ++c)
-        for (int64_t k = 0; k < KK; ++k) acc[(k * F + f) * cc + c] = sums[(f * cc + c) * KK + k];
+        for (int64_t k = 0; k < KK; ++k) acc[(k * F + f) * cc + c] = sums[f * T + c * KK + k];
+      if (sum_db) dbq[f] = sums[f * T + cc * KK];
+    }
   });
   parallel_for(F, grain_for(g.K() * s.groups), [&](int64_t f0, int64_t f1) {
-    for (int64_t f = f0; f < f1; ++f)
+    for (int64_t f = f0; f < f1; ++f) {
       for (int64_t c = 0; c < C; ++c) {
         const int64_t b = c / s.chans, cc = std::min(s.chans, C - b * s.chans);
         for (int64_t k = 0; k < KK; ++k) {
@@ -307,6 +325,11 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
           dW[(f * C + c) * KK + k] = sum;
         }
       }
+      if (!db) continue;
+      float sum = 0.f;
+      for (int64_t q = 0; q < s.groups; ++q) sum += dbqs[q * F + f];
+      db[f] = sum;
+    }
   });
 }
 

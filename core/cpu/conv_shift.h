@@ -43,11 +43,12 @@ int64_t conv_shift_dx_workspace(const ConvParams& g);
 void conv_shift_forward(const ConvParams& g, const float* x, const float* W, const float* b,
                         float* y, float* ws, const ConvPool* pool = nullptr);
 
-/// dW (F, C, KH, KW) = the gradient of sum(gy * conv(x, W)) with respect to W (overwritten).
-/// The sums are grouped the same way on every run with the same thread count. With pool, gy is
-/// the pooled output's gradient.
-void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* ws,
-                   const ConvPool* pool = nullptr);
+/// dW (F, C, KH, KW) = the gradient of sum(gy * conv(x, W)) with respect to W (overwritten),
+/// and, when db is not null, db (F) = the bias's gradient, summed from the same gy rows while
+/// they are in cache. The sums are grouped the same way on every run with the same thread count.
+/// With pool, gy is the pooled output's gradient.
+void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* dW, float* db,
+                   float* ws, const ConvPool* pool = nullptr);
 
 /// dx (N, C, H, W) = the gradient with respect to x (overwritten); gy as for conv_shift_dW.
 void conv_shift_dx(const ConvParams& g, const float* W, const float* gy, float* dx, float* ws,
