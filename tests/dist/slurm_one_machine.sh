@@ -47,11 +47,23 @@ EOF
 fi
 mkdir -p /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
 chown munge:munge /run/munge
-[ -S /run/munge/munge.socket.2 ] || su -s /bin/sh munge -c /usr/sbin/munged
+# munged is up when it hands out a credential; a socket left by a munged that is gone (a restarted
+# machine, a killed daemon) does not count, so --force replaces it
+restart_slurmd=no
+if ! munge -n > /dev/null 2>&1; then
+  su -s /bin/sh munge -c "/usr/sbin/munged --force"
+  restart_slurmd=yes # a slurmd that ran without munge registers again when restarted
+fi
 pgrep -x slurmctld > /dev/null || slurmctld
+# a node that does not respond ("idle*", "down*") gets a fresh slurmd too
+sinfo -h -o %T 2> /dev/null | grep -q '[*]' && restart_slurmd=yes
+if [ $restart_slurmd = yes ] && pgrep -x slurmd > /dev/null; then
+  pkill -x slurmd
+  while pgrep -x slurmd > /dev/null; do sleep 0.2; done
+fi
 pgrep -x slurmd > /dev/null || slurmd
 i=0
-until scontrol ping 2> /dev/null | grep -q UP && sinfo -h -o %T | grep -q idle; do
+until scontrol ping 2> /dev/null | grep -q UP && sinfo -h -o %T | grep -qx idle; do
   i=$((i + 1))
   [ $i -lt 30 ] || {
     echo "Slurm did not come up: see /var/log/slurm/" >&2
