@@ -18,52 +18,12 @@
 #include <vector>
 
 #include "networks.h"
+#include "step_profile.h"
+#include "timing.h"
 
 using namespace minidl;
 
 namespace {
-
-struct Timing {
-  int min_runs = 10;
-  double min_time = 2.0;  // seconds
-  int warmup = 3;
-};
-
-// Median of the milliseconds that fn reports (for timing one part of a run), same rules as below.
-double median_of(const std::function<double()>& fn, const Timing& t) {
-  for (int i = 0; i < t.warmup; ++i) fn();
-  std::vector<double> ms;
-  double total = 0;
-  while (static_cast<int>(ms.size()) < t.min_runs ||
-         (total < t.min_time * 1e3 && ms.size() < 200)) {
-    ms.push_back(fn());
-    total += ms.back();
-  }
-  std::sort(ms.begin(), ms.end());
-  size_t n = ms.size();
-  return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
-}
-
-// Median milliseconds of fn after warm-up: at least min_runs runs and min_time seconds (at most
-// 200).
-double median_ms(const std::function<void()>& fn, const Timing& t) {
-  return median_of(
-      [&] {
-        auto t0 = std::chrono::steady_clock::now();
-        fn();
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-            .count();
-      },
-      t);
-}
-
-// The plain cblas_sgemm baselines run on OpenBLAS's own threads, as in a program that calls
-// OpenBLAS directly (minidl keeps OpenBLAS on one thread and cuts its products itself).
-class OpenBlasThreads {
- public:
-  OpenBlasThreads() { openblas_set_num_threads(num_threads()); }
-  ~OpenBlasThreads() { openblas_set_num_threads(1); }
-};
 
 double peak_rss_mb() {
   rusage u{};
@@ -165,134 +125,6 @@ void bench_conv(const Timing& t) {
 }
 
 // ---- one network and batch (run in a child process) ------------------------------------------
-struct Row {
-  std::string network;
-  int64_t batch = 0;
-  int threads = 0;
-  double forward_ms = 0, train_step_ms = 0, peak_rss_mb = 0;
-  // With --profile: ms per step of each category (profile totals) and the sgemm rate.
-  std::vector<std::pair<std::string, double>> profile_ms;
-  double sgemm_gflops = 0;
-};
-
-// ---- where the time goes (--profile) -----------------------------------------------------------
-// GFLOP/s of one cblas_sgemm at 1024^3 on this run's threads: the machine's practical limit.
-double sgemm_rate_gflops(const Timing& t) {
-  const int n = 1024;
-  Generator g(3);
-  Tensor a = rand({n, n}, g), b = rand({n, n}, g), c = zeros({n, n});
-  OpenBlasThreads blas_threads;
-  double ms = median_ms(
-      [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a.data(), n, b.data(),
-                    n, 0.f, c.data(), n);
-      },
-      t);
-  return 2.0 * n * n * n / ms / 1e6;
-}
-
-// FLOPs of the forward of each Conv2D and Dense layer, by profile label. Each product reads
-// 2 * (output positions) * (weight elements): 2*N*Cout*Hout*Wout*Cin*k*k for a convolution,
-// 2*N*out*in for a dense layer; dx and dW take as many.
-std::map<std::string, double> layer_flops(const Sequential& model, Shape in) {
-  std::map<std::string, double> flops;
-  for (size_t i = 0; i < model.size(); ++i) {
-    Module& layer = *model.at(i);
-    const Shape out = layer.output_shape(in);
-    if (dynamic_cast<Conv2D*>(&layer) || dynamic_cast<Dense*>(&layer))
-      for (const auto& [name, w] : layer.parameters())
-        if (name == "weight")
-          flops[profile::layer_label(i, layer.name())] =
-              2.0 * static_cast<double>(shape_numel(out) / out[1]) * static_cast<double>(w.numel());
-    in = out;
-  }
-  return flops;
-}
-
-// A rate and its share of the sgemm rate, or "-" when the pass did not run.
-std::string rate(double flop, double ms, double sgemm) {
-  if (ms <= 0) return "-";
-  char buf[64];
-  double gflops = flop / ms / 1e6;
-  std::snprintf(buf, sizeof buf, "%.1f (%.0f%%)", gflops, 100.0 * gflops / sgemm);
-  return buf;
-}
-
-// Runs `steps` timed training steps with the profiler on and prints where their time went: per
-// layer and category (own time, ms per step), the rates of conv and dense layers, the totals.
-void print_profile(const std::function<void()>& step, int steps, const Sequential& model,
-                   const Shape& input, double sgemm, Row& r) {
-  profile::reset();
-  profile::enable(true);
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < steps; ++i) step();
-  const double step_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
-      steps;
-  profile::enable(false);
-
-  constexpr int kCats = profile::kNumCategories;
-  std::vector<std::pair<std::string, std::vector<double>>> layers;  // first entered first
-  for (const profile::Row& row : profile::report()) {
-    if (layers.empty() || layers.back().first != row.scope)
-      layers.push_back({row.scope, std::vector<double>(kCats, 0.0)});
-    layers.back().second[static_cast<int>(row.category)] = row.ms / steps;
-  }
-  std::printf(
-      "\nprofile: %d training steps after warm-up, %.1f ms per step; own time in ms per "
-      "step, share = of the step\n| layer |",
-      steps, step_ms);
-  for (int c = 0; c < kCats; ++c)
-    std::printf(" %s |", profile::category_name(static_cast<profile::Category>(c)));
-  std::printf(" total | share |\n|---|");
-  for (int c = 0; c <= kCats + 1; ++c) std::printf("---|");
-  std::printf("\n");
-  double attributed = 0;
-  for (const auto& [scope, ms] : layers) {
-    double total = 0;
-    std::printf("| %s |", scope.c_str());
-    for (double v : ms) {
-      std::printf(v > 0 ? " %.2f |" : " - |", v);
-      total += v;
-    }
-    std::printf(" %.2f | %.1f%% |\n", total, 100.0 * total / step_ms);
-    attributed += total;
-  }
-  std::printf("| all |");
-  for (const profile::Row& t : profile::totals())
-    r.profile_ms.push_back({profile::category_name(t.category), t.ms / steps});
-  for (int c = 0; c < kCats; ++c) {
-    double v = 0;
-    for (const auto& [scope, ms] : layers) v += ms[c];
-    std::printf(" %.2f (%.0f%%) |", v, 100.0 * v / step_ms);
-  }
-  std::printf(" %.2f | %.1f%% |\n", attributed, 100.0 * attributed / step_ms);
-  std::printf("not timed (backward's graph walk, reductions outside a layer): %.2f ms per step\n",
-              step_ms - attributed);
-
-  std::printf(
-      "\nGFLOP/s of conv and dense layers (%% = share of the sgemm rate)\n"
-      "| layer | GFLOP | forward | dx | dW |\n|---|---|---|---|---|\n");
-  const auto flops = layer_flops(model, input);
-  for (const auto& layer : layers) {
-    const std::string& scope = layer.first;
-    auto it = flops.find(scope);
-    if (it == flops.end()) continue;
-    // A named reference, not a structured binding: clang 14 cannot capture those in a lambda.
-    const auto& ms = layer.second;
-    auto at = [&ms](profile::Category c) { return ms[static_cast<int>(c)]; };
-    std::printf("| %s | %.3f | %s | %s | %s |\n", scope.c_str(), it->second / 1e9,
-                rate(it->second, at(profile::Category::Forward), sgemm).c_str(),
-                rate(it->second, at(profile::Category::Dx), sgemm).c_str(),
-                rate(it->second, at(profile::Category::DW), sgemm).c_str());
-  }
-  std::printf("sgemm-rate: %.1f GFLOP/s (cblas_sgemm 1024^3, %d threads, median)\n", sgemm,
-              num_threads());
-  for (const auto& [category, ms] : r.profile_ms)
-    std::printf("PTOTAL %s %.4f\n", category.c_str(), ms);
-  r.sgemm_gflops = sgemm;
-}
-
 Row run_one(const std::string& name, int64_t batch, const Timing& t, bool profile) {
   BenchNetwork net = make_network(name);
   Generator g(0);
@@ -323,8 +155,10 @@ Row run_one(const std::string& name, int64_t batch, const Timing& t, bool profil
     opt.step();
   };
   r.train_step_ms = median_ms(step, t);
-  if (profile)
+  if (profile) {
     print_profile(step, t.min_runs < 10 ? 2 : 5, *net.model, xs, sgemm_rate_gflops(t), r);
+    paired_share(step, t.min_runs < 10 ? 2 : 9, r);
+  }
   r.peak_rss_mb = peak_rss_mb();
   return r;
 }
@@ -335,7 +169,12 @@ std::string json_row(const Row& r) {
     << ", \"threads\": " << r.threads << ", \"forward_ms\": " << r.forward_ms
     << ", \"train_step_ms\": " << r.train_step_ms << ", \"peak_rss_mb\": " << r.peak_rss_mb;
   if (!r.profile_ms.empty()) {  // --profile: ms per step by category, and the sgemm rate
-    s << ", \"sgemm_gflops\": " << r.sgemm_gflops << ", \"profile_ms_per_step\": {";
+    s << ", \"sgemm_gflops\": " << r.sgemm_gflops << ", \"step_gflop\": " << r.step_gflop
+      << ", \"sgemm_share\": [" << r.share[0] << ", " << r.share[1] << ", " << r.share[2] << "]"
+      << ", \"first_layer\": \"" << r.first_layer << "\", \"first_layer_gflop\": " << r.first_gflop
+      << ", \"first_layer_dW_sgemm_share\": [" << r.first_share[0] << ", " << r.first_share[1]
+      << ", " << r.first_share[2] << "]"
+      << ", \"profile_ms_per_step\": {";
     for (size_t i = 0; i < r.profile_ms.size(); ++i)
       s << (i ? ", " : "") << "\"" << r.profile_ms[i].first << "\": " << r.profile_ms[i].second;
     s << "}";
@@ -372,6 +211,15 @@ Row run_child(const std::string& self, const std::string& name, int64_t batch, i
       continue;
     }
     if (std::sscanf(line, "sgemm-rate: %lf", &v) == 1) r.sgemm_gflops = v;
+    if (std::strncmp(line, "FIRSTLAYER ", 11) == 0) {
+      r.first_layer = std::string(line + 11, std::strcspn(line + 11, "\n"));
+      continue;
+    }
+    if (std::sscanf(line, "SHARE %lf %lf %lf %lf", &r.share[0], &r.share[1], &r.share[2],
+                    &r.step_gflop) == 4 ||
+        std::sscanf(line, "FIRSTSHARE %lf %lf %lf %lf", &r.first_share[0], &r.first_share[1],
+                    &r.first_share[2], &r.first_gflop) == 4)
+      continue;
     if (std::strncmp(line, "ROW ", 4) != 0) text += line;
     if (std::sscanf(line, "ROW %63s %ld %d %lf %lf %lf", net, &r.batch, &r.threads, &r.forward_ms,
                     &r.train_step_ms, &r.peak_rss_mb) == 6) {

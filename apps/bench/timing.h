@@ -1,0 +1,60 @@
+// The timing rules of minidl_bench: medians after warm-up, and OpenBLAS's own threads for the
+// plain cblas_sgemm baselines.
+#pragma once
+
+#include <cblas.h>
+#include <minidl/minidl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <vector>
+
+struct Timing {
+  int min_runs = 10;
+  double min_time = 2.0;  // seconds
+  int warmup = 3;
+};
+
+// Median of the milliseconds that fn reports (for timing one part of a run), same rules as below.
+inline double median_of(const std::function<double()>& fn, const Timing& t) {
+  for (int i = 0; i < t.warmup; ++i) fn();
+  std::vector<double> ms;
+  double total = 0;
+  while (static_cast<int>(ms.size()) < t.min_runs ||
+         (total < t.min_time * 1e3 && ms.size() < 200)) {
+    ms.push_back(fn());
+    total += ms.back();
+  }
+  std::sort(ms.begin(), ms.end());
+  size_t n = ms.size();
+  return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+}
+
+// Median milliseconds of fn after warm-up: at least min_runs runs and min_time seconds (at most
+// 200).
+inline double median_ms(const std::function<void()>& fn, const Timing& t) {
+  return median_of(
+      [&] {
+        auto t0 = std::chrono::steady_clock::now();
+        fn();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+            .count();
+      },
+      t);
+}
+
+// The plain cblas_sgemm baselines run on OpenBLAS's own threads, as in a program that calls
+// OpenBLAS directly (minidl keeps OpenBLAS on one thread and cuts its products itself).
+class OpenBlasThreads {
+ public:
+  OpenBlasThreads() { openblas_set_num_threads(minidl::num_threads()); }
+  ~OpenBlasThreads() { openblas_set_num_threads(1); }
+};
+
+// Milliseconds of one run of fn.
+inline double ms_of(const std::function<void()>& fn) {
+  auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
