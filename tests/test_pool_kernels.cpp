@@ -97,7 +97,8 @@ TEST_CASE("pool kernels: 2x2 windows follow max_pool2d's rule at every vector le
 
 TEST_CASE("pool kernels: unpool_row at every vector level", "[pool][kernels]") {
   // Codes cycle through the four places (and 9, which no row of a 2x2 window matches); gradients
-  // include -0 (kept as is); y's signs pick the leaky ReLU's factor (y = 0 and NaN take the slope).
+  // include -0 (kept as is); the pooled values' signs pick the leaky ReLU's factor (0 and NaN take
+  // the slope), which leaky_rows marks in the codes.
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> g(kOW), y(kOW);
   std::vector<uint8_t> codes(kOW);
@@ -106,16 +107,29 @@ TEST_CASE("pool kernels: unpool_row at every vector level", "[pool][kernels]") {
     y[j] = j % 5 == 0 ? 0.f : j == 19 ? nan : static_cast<float>(j % 3) - 1.f;
     codes[j] = static_cast<uint8_t>(j % 11 == 10 ? 9 : (j * 7 + j / 4) % 4);
   }
+  // leaky_rows: the formula, and the slope's mark beside each place
+  std::vector<float> v = y;
+  std::vector<uint8_t> marked = codes;
+  cpu::leaky_rows(v.data(), marked.data(), kOW, 0.25f);
+  int marks = 0;
+  for (int64_t j = 0; j < kOW; ++j) {
+    INFO("window " << j);
+    CHECK(same_bits(v[j], y[j] > 0 ? y[j] : 0.25f * y[j]));
+    CHECK((marked[j] & cpu::kPlaceBits) == codes[j]);
+    CHECK(((marked[j] & cpu::kSlopeBit) != 0) == !(y[j] > 0));
+    marks += (marked[j] & cpu::kSlopeBit) != 0;
+  }
+  CHECK((marks > 0 && marks < kOW));
   const SimdGuard restore;
   const int64_t width = 2 * kOW + 3;  // zeros after the windows
   for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
     for (int64_t dh = 0; dh < 2; ++dh)
       for (const bool leaky : {false, true}) {
+        // without the leaky the marks are there too: the places must still be read right
         INFO("vector level " << static_cast<int>(limit) << ", row " << dh << ", leaky " << leaky);
         cpu::set_simd_limit(limit);
         std::vector<float> out(width, 42.f);
-        cpu::unpool_row(g.data(), codes.data(), kOW, 2, dh, out.data(), width,
-                        leaky ? y.data() : nullptr, 0.25f);
+        cpu::unpool_row(g.data(), marked.data(), kOW, 2, dh, out.data(), width, leaky, 0.25f);
         int mismatches = 0;
         for (int64_t w = 0; w < width; ++w) {
           const int64_t j = w / 2;

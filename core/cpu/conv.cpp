@@ -126,8 +126,8 @@ void conv2d_backward(const ConvParams& g, const float* x, const float* W, const 
 // ---- conv2d + max pool (conv_pool.h) ----------------------------------------------------------
 
 bool conv2d_pool_fuses(const ConvParams& g, int64_t k) {
-  return k >= 2 && k <= 16 && k <= g.OH && k <= g.OW && conv_forward_path(g) == ConvPath::Shift &&
-         conv_backward_path(g) == ConvPath::Shift;
+  return k >= 2 && k <= kMaxCodedPool && k <= g.OH && k <= g.OW &&
+         conv_forward_path(g) == ConvPath::Shift && conv_backward_path(g) == ConvPath::Shift;
 }
 
 int64_t conv2d_pool_forward_workspace(const ConvParams& g, int64_t k) {
@@ -151,7 +151,7 @@ namespace {
 // the plane. (A winner's -0 is stored as is: added to a lane, it gives what the +0 of the two ops
 // gives.)
 double pooled_row_sum(const ConvParams& g, const ConvPool& pool, const float* gp,
-                      const uint8_t* codes, const float* y, float* rows) {
+                      const uint8_t* codes, float* rows) {
   const int64_t k = pool.k;
   const int64_t OHp = g.OH / k, OWp = g.OW / k, P8 = g.P() / 8 * 8, n = k * g.OW;
   float part[8] = {};
@@ -160,8 +160,8 @@ double pooled_row_sum(const ConvParams& g, const ConvPool& pool, const float* gp
   for (int64_t pr = 0; pr < OHp; ++pr) {
     const int64_t p0 = pr * n;  // the rows' first position in the plane
     for (int64_t dh = 0; dh < k; ++dh)
-      unpool_row(gp + pr * OWp, codes + pr * OWp, OWp, k, dh, rows + dh * g.OW, g.OW,
-                 pool.act.on ? y + pr * OWp : nullptr, pool.act.slope);
+      unpool_row(gp + pr * OWp, codes + pr * OWp, OWp, k, dh, rows + dh * g.OW, g.OW, pool.act.on,
+                 pool.act.slope);
     int64_t j = 0;
     for (; j < n && (p0 + j) % 8 != 0 && p0 + j < P8; ++j) part[(p0 + j) % 8] += rows[j];
     for (; j + 8 <= n && p0 + j + 8 <= P8; j += 8)
@@ -184,9 +184,9 @@ double pooled_row_sum(const ConvParams& g, const ConvPool& pool, const float* gp
 // (pooled_row_sum), so db is the same sum as conv2d_backward's row_sum.
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
                           const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
-                          float* ws, PoolLeaky act, const float* yp) {
+                          float* ws, PoolLeaky act) {
   // codes are read only by the backward kernels
-  const ConvPool pool{k, const_cast<uint8_t*>(codes), act, yp};
+  const ConvPool pool{k, const_cast<uint8_t*>(codes), act};
   const int64_t Pp = (g.OH / k) * (g.OW / k);
   if (db && !dW)
     parallel_for(g.F, grain_for(g.N * Pp), [&](int64_t f0, int64_t f1) {
@@ -195,7 +195,7 @@ void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const 
         double s = 0;
         for (int64_t n = 0; n < g.N; ++n)
           s += pooled_row_sum(g, pool, gp + (n * g.F + f) * Pp, codes + (n * g.F + f) * Pp,
-                              act.on ? yp + (n * g.F + f) * Pp : nullptr, rows.data());
+                              rows.data());
         db[f] = static_cast<float>(s);
       }
     });

@@ -12,7 +12,8 @@
 
 namespace minidl::cpu {
 
-/// True when the fast kernels run g by shifted views both ways and 2 <= k <= OH, OW, k <= 16.
+/// True when the fast kernels run g by shifted views both ways and 2 <= k <= OH, OW, k <=
+/// kMaxCodedPool (pool.h: a winner's place and the leaky's slope share one byte).
 bool conv2d_pool_fuses(const ConvParams& g, int64_t k);
 
 /// Floats of scratch memory for the calls below.
@@ -20,15 +21,15 @@ int64_t conv2d_pool_forward_workspace(const ConvParams& g, int64_t k);
 int64_t conv2d_pool_backward_workspace(const ConvParams& g, bool dx, bool dW);
 
 /// yp (N, F, OH / k, OW / k) = max_pool2d(conv2d(x, W, b), k), b may be null, then leaky_relu
-/// with act's slope when act.on; codes (one byte per output) = the place dh * k + dw of each
-/// output's winner in its window.
+/// with act's slope when act.on; codes (one byte per output, pool.h) = the place dh * k + dw of
+/// each output's winner in its window, and with act.on whether the leaky took its slope.
 void conv2d_pool_forward(const ConvParams& g, int64_t k, const float* x, const float* W,
                          const float* b, float* yp, uint8_t* codes, float* ws, PoolLeaky act = {});
 
-/// The gradients of sum(gp * yp) for the forward call above (each may be null: not computed); yp
-/// is that call's output, read when act.on.
+/// The gradients of sum(gp * yp) for the forward call above (each may be null: not computed),
+/// with its codes and act.
 void conv2d_pool_backward(const ConvParams& g, int64_t k, const float* x, const float* W,
                           const float* gp, const uint8_t* codes, float* dx, float* dW, float* db,
-                          float* ws, PoolLeaky act = {}, const float* yp = nullptr);
+                          float* ws, PoolLeaky act = {});
 
 }  // namespace minidl::cpu

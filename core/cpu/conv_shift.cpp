@@ -106,8 +106,8 @@ void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, con
         continue;
       }
       const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
-      unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp,
-                 pool.act.on ? pool.y + at : nullptr, pool.act.slope);
+      unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp, pool.act.on,
+                 pool.act.slope);
     }
 }
 
@@ -195,7 +195,7 @@ void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const 
     const int64_t at = ((n * g.F + f) * OHp + oh0 / k) * OWp;
     max_pool2d_codes(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f, yp + at,
                      pool.codes + at);
-    if (pool.act.on) leaky_rows(yp + at, rows * OWp, pool.act.slope);
+    if (pool.act.on) leaky_rows(yp + at, pool.codes + at, rows * OWp, pool.act.slope);
   }
 }
 

@@ -20,18 +20,17 @@ bool conv_shift_applies(const ConvParams& g);
 // x and W by zeros.
 
 /// A max pool of k x k windows at stride k, without padding, on the convolution's output, run
-/// inside these kernels (conv2d_max_pool2d; requires 2 <= k <= OH, OW and k <= 16): the forward
-/// pass writes the pooled output (N, F, OH / k, OW / k) instead of y, and codes[i] = dh * k + dw,
-/// the place of output i's winner in its window, by max_pool2d's rule. The backward kernels then
-/// take the pooled output's gradient as gy, and the same codes: the gradient of y is zero but at
-/// the winners. The convolution's whole output is never written.
-/// With act.on, a leaky ReLU follows the pool: the forward pass writes its output, and backward
-/// takes the gradient of that output, with y = the output.
+/// inside these kernels (conv2d_max_pool2d; requires 2 <= k <= OH, OW and k <= kMaxCodedPool):
+/// the forward pass writes the pooled output (N, F, OH / k, OW / k) instead of y, and codes[i]
+/// (pool.h) holds dh * k + dw, the place of output i's winner in its window, by max_pool2d's
+/// rule. The backward kernels then take the pooled output's gradient as gy, and the same codes:
+/// the gradient of y is zero but at the winners. The convolution's whole output is never written.
+/// With act.on, a leaky ReLU follows the pool: the forward pass writes its output and marks in
+/// the codes where it took its slope; backward takes the gradient of that output.
 struct ConvPool {
   int64_t k;
   uint8_t* codes;  // (N, F, OH / k, OW / k); read only by the backward kernels
   PoolLeaky act;
-  const float* y = nullptr;  // backward with act.on: the forward's output (N, F, OH / k, OW / k)
 };
 
 /// Floats of scratch memory the kernels below need for g (with a pool of k x k windows, or 1).

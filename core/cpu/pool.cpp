@@ -101,22 +101,23 @@ MINIDL_AVX512 int64_t pool_row_2x2_avx512(const float* r0, const float* r1, int6
   return ow;
 }
 
-// unpool_row's SSE4.1 loop for k = 2, 16 windows (32 outputs) at a time; returns where it stopped.
+// unpool_row's AVX-512 loop for k = 2, 16 windows (32 outputs) at a time; returns where it stopped.
 MINIDL_AVX512 int64_t unpool_row_2_avx512(const float* g, const uint8_t* codes, int64_t OW,
-                                          int32_t c0, float* out, const float* y, float slope) {
+                                          int32_t c0, float* out, bool leaky, float slope) {
   const __m512i w0 = _mm512_set1_epi32(c0), w1 = _mm512_set1_epi32(c0 + 1);
+  const __m512i place_bits = _mm512_set1_epi32(kPlaceBits),
+                slope_bit = _mm512_set1_epi32(kSlopeBit);
   // out[2j] = a[j], out[2j + 1] = b[j]: lanes 0-7 of a and b interleaved, then lanes 8-15.
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
-  const __m512 sv = _mm512_set1_ps(slope), zero = _mm512_setzero_ps();
+  const __m512 sv = _mm512_set1_ps(slope);
   int64_t pc = 0;
   for (; pc + 16 <= OW; pc += 16) {
-    const __m512i c = _mm512_maskz_cvtepu8_epi32(
+    const __m512i code = _mm512_maskz_cvtepu8_epi32(
         0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + pc)));
+    const __m512i c = _mm512_and_si512(code, place_bits);
     __m512 gv = _mm512_loadu_ps(g + pc);
-    if (y)
-      gv = _mm512_mask_mov_ps(_mm512_mul_ps(gv, sv),
-                              _mm512_cmp_ps_mask(_mm512_loadu_ps(y + pc), zero, _CMP_GT_OQ), gv);
+    if (leaky) gv = _mm512_mask_mul_ps(gv, _mm512_test_epi32_mask(code, slope_bit), gv, sv);
     const __m512 a = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(c, w0), gv);
     const __m512 b = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(c, w1), gv);
     _mm512_storeu_ps(out + 2 * pc, _mm512_permutex2var_ps(a, lo, b));
@@ -207,7 +208,8 @@ void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float b
   }
 }
 
-// k x k windows at stride k, any k <= 16, with codes: as pool_plane's loops, on x + bias.
+// k x k windows at stride k, any k <= kMaxCodedPool, with codes: as pool_plane's loops, on
+// x + bias.
 void pool_plane_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
                       float* y_p, uint8_t* c_p) {
   for (int64_t oh = 0; oh < OH; ++oh)
@@ -233,31 +235,41 @@ void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64
     pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
 }
 
-void leaky_rows(float* v, int64_t n, float slope) {
-  for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : slope * v[i];
+void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope) {
+  for (int64_t i = 0; i < n; ++i) {
+    const bool positive = v[i] > 0;
+    v[i] = positive ? v[i] : slope * v[i];
+    codes[i] = static_cast<uint8_t>(codes[i] | (positive ? 0 : kSlopeBit));
+  }
 }
 
 void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
-                int64_t width, const float* y, float slope) {
+                int64_t width, bool leaky, float slope) {
   // The gradient of window j: g[j], or through the leaky ReLU's (g * 1 is g, bit for bit).
-  auto grad = [&](int64_t j) { return !y || y[j] > 0 ? g[j] : g[j] * slope; };
+  auto grad = [&](int64_t j) { return leaky && (codes[j] & kSlopeBit) ? g[j] * slope : g[j]; };
+  auto place = [&](int64_t j) { return codes[j] & kPlaceBits; };
   int64_t pc = 0;
   if (k == 2) {
     const int32_t c0 = static_cast<int32_t>(2 * dh);
 #ifdef MINIDL_POOL_AVX512
-    if (simd_level() == Simd::AVX512) pc = unpool_row_2_avx512(g, codes, OW, c0, out, y, slope);
+    if (simd_level() == Simd::AVX512) pc = unpool_row_2_avx512(g, codes, OW, c0, out, leaky, slope);
 #endif
 #ifdef __SSE4_1__
     // Four windows: the masks of "the winner is at dw = 0 / 1 of this row", and their gradients
     // interleaved into 8 floats.
     const __m128i w0 = _mm_set1_epi32(c0), w1 = _mm_set1_epi32(c0 + 1);
-    const __m128 sv = _mm_set1_ps(slope), zero = _mm_setzero_ps();
+    const __m128i place_bits = _mm_set1_epi32(kPlaceBits), slope_bit = _mm_set1_epi32(kSlopeBit);
+    const __m128 sv = _mm_set1_ps(slope);
     for (; pc + 4 <= OW; pc += 4) {
       int32_t bytes;
       std::memcpy(&bytes, codes + pc, 4);
-      const __m128i c = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes));
+      const __m128i code = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(bytes));
+      const __m128i c = _mm_and_si128(code, place_bits);
       __m128 gv = _mm_loadu_ps(g + pc);
-      if (y) gv = _mm_blendv_ps(_mm_mul_ps(gv, sv), gv, _mm_cmpgt_ps(_mm_loadu_ps(y + pc), zero));
+      if (leaky)
+        gv = _mm_blendv_ps(
+            gv, _mm_mul_ps(gv, sv),
+            _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(code, slope_bit), slope_bit)));
       const __m128 a = _mm_and_ps(gv, _mm_castsi128_ps(_mm_cmpeq_epi32(c, w0)));
       const __m128 b = _mm_and_ps(gv, _mm_castsi128_ps(_mm_cmpeq_epi32(c, w1)));
       _mm_storeu_ps(out + 2 * pc, _mm_unpacklo_ps(a, b));
@@ -266,13 +278,13 @@ void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int
 #endif
     for (; pc < OW; ++pc) {
       const float gj = grad(pc);
-      out[2 * pc] = codes[pc] == c0 ? gj : 0.f;
-      out[2 * pc + 1] = codes[pc] == c0 + 1 ? gj : 0.f;
+      out[2 * pc] = place(pc) == c0 ? gj : 0.f;
+      out[2 * pc + 1] = place(pc) == c0 + 1 ? gj : 0.f;
     }
   } else {
     for (; pc < OW; ++pc) {
       const float gj = grad(pc);
-      for (int64_t dw = 0; dw < k; ++dw) out[pc * k + dw] = codes[pc] == dh * k + dw ? gj : 0.f;
+      for (int64_t dw = 0; dw < k; ++dw) out[pc * k + dw] = place(pc) == dh * k + dw ? gj : 0.f;
     }
   }
   std::fill(out + OW * k, out + width, 0.f);

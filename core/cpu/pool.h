@@ -13,23 +13,30 @@ struct PoolLeaky {
   float slope = 0.f;
 };
 
+/// A pooled output's code, one byte: the winner's place in its k x k window, dh * k + dw (bits
+/// 0-6, so k <= kMaxCodedPool), and kSlopeBit when a leaky ReLU after the pool took its slope
+/// there (its output is not > 0), so that backward needs neither the input nor the output.
+constexpr int64_t kMaxCodedPool = 11;
+constexpr uint8_t kSlopeBit = 0x80, kPlaceBits = 0x7F;
+
 /// y_p (OH, OW) = the max over each k x k window at stride k, without padding, of the plane
 /// x_p + bias (OH * k rows of ld floats, OW * k <= ld; each value rounded as y = x + bias would
 /// be), by max_pool2d's rule (ties to the first in row-major order, a NaN wins); c_p = the
-/// winner's code in its window, dh * k + dw. Requires k <= 16.
+/// winner's place in its window, dh * k + dw. Requires k <= kMaxCodedPool.
 void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
                       float* y_p, uint8_t* c_p);
 
-/// In place on n pooled values: v > 0 ? v : slope * v (leaky_relu's formula).
-void leaky_rows(float* v, int64_t n, float slope);
+/// In place on n pooled values: v > 0 ? v : slope * v (leaky_relu's formula), and kSlopeBit set in
+/// codes (n of them) where the slope was taken.
+void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope);
 
 /// Row dh (< k) of the gradient of such a pool's input, for one row of windows with gradients g
-/// and codes (OW each): out[w] = g[w / k] where codes[w / k] == dh * k + w % k, else 0, for
-/// w < width (>= OW * k; zeros past OW * k). A -0 in g is written as is. With y (OW values, not
-/// null), the pool's output went through a leaky ReLU of slope >= 0 whose outputs are y: g[j] is
-/// first taken through its gradient, as leaky_relu's backward computes it (g * 1 where the output
-/// is positive, which is where the input is, else g * slope).
+/// and codes (OW each): out[w] = g[w / k] where codes[w / k]'s place is dh * k + w % k, else 0,
+/// for w < width (>= OW * k; zeros past OW * k). A -0 in g is written as is. With leaky, the
+/// pool's output went through a leaky ReLU of slope >= 0 (leaky_rows): g[j] is first taken
+/// through its gradient, as leaky_relu's backward computes it (g * 1 where the output is
+/// positive, which is where the input is, else g * slope: where codes[j] has kSlopeBit).
 void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
-                int64_t width, const float* y = nullptr, float slope = 0.f);
+                int64_t width, bool leaky = false, float slope = 0.f);
 
 }  // namespace minidl::cpu

@@ -158,12 +158,10 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
     cpu::conv2d_pool_forward(g, pool, xc.data(), Wc.data(), data_or_null(bc), y.data(),
                              static_cast<uint8_t*>(codes->data()), data_or_null(ws), act);
   }
-  // With the activation, backward reads the output (a handle of its own: no cycle through y).
-  const Tensor yd = act.on ? y.detach() : Tensor();
+  // With the activation, the codes also say where it took its slope: backward needs no output.
   return record(
       "conv2d_max_pool2d", y, {x, W, b},
-      [g, pool, xc, Wc, codes, act, yd, wshape = W.shape()](const Tensor& gy_in,
-                                                            const Needs& needs) {
+      [g, pool, xc, Wc, codes, act, wshape = W.shape()](const Tensor& gy_in, const Needs& needs) {
         Tensor gp = contiguous(gy_in);  // (N, F, OHp, OWp)
         const auto* a = static_cast<const uint8_t*>(codes->data());
         Tensor dx, dW, db;
@@ -176,13 +174,12 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
         if (needs[1] || needs[2]) {
           profile::Timer timer(profile::Category::DW);
           cpu::conv2d_pool_backward(g, pool, xc.data(), Wc.data(), gp.data(), a, nullptr,
-                                    data_or_null(dW), data_or_null(db), data_or_null(ws), act,
-                                    data_or_null(yd));
+                                    data_or_null(dW), data_or_null(db), data_or_null(ws), act);
         }
         if (needs[0]) {
           profile::Timer timer(profile::Category::Dx);
           cpu::conv2d_pool_backward(g, pool, xc.data(), Wc.data(), gp.data(), a, dx.data(), nullptr,
-                                    nullptr, data_or_null(ws), act, data_or_null(yd));
+                                    nullptr, data_or_null(ws), act);
         }
         return Grads{dx, dW, db};
       });
