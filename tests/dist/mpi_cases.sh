@@ -2,7 +2,7 @@
 # Data-parallel training of the apps under mpirun, one case per ctest entry
 # (tests/dist/CMakeLists.txt sets the environment):
 #   MPIRUN         mpirun and its flags (--oversubscribe, --allow-run-as-root where needed)
-#   YOLO_V1, FASHION_MNIST, COMPARE (compare_checkpoints)  the programs
+#   YOLO_V1, FASHION_MNIST, COMPARE (compare_checkpoints), DIST_EQUIVALENCE  the programs
 #   FASHION_DATA   fashion_mnist's synthetic test data;  WORK  a scratch folder
 # Cases:
 #   data                       a small words dataset for the yolo_v1 cases
@@ -21,7 +21,7 @@
 #   rank0_prints               2 ranks of yolo_v1 train print every line once (rank 0's)
 #   hostfile                   the hostfile launch of docs/distributed.md, on this one machine:
 #                              a hostfile naming localhost, 2 slots, --map-by ppr:2:node
-#   equivalence                (Slurm) dist_equivalence ($DIST_EQUIVALENCE) as 2 tasks
+#   equivalence                dist_equivalence ($DIST_EQUIVALENCE) as 2 ranks
 #   srun_without_plugin        (Slurm) srun -n 2 with no MPI plugin is refused, naming the fix
 # With LAUNCHER=slurm, Slurm's srun starts the processes (srun --mpi=pmix -n N) instead of
 # $MPIRUN; the case reports itself skipped when no Slurm controller answers.
