@@ -103,6 +103,40 @@ template <int FB, int TB>
       _mm256_storeu_ps(part_b + (f * T + t) * 8, _mm256_add_ps(_mm512_extractf32x8_ps(a[f][t], 0),
                                                                _mm512_extractf32x8_ps(a[f][t], 1)));
 }
+
+// The last n columns from p (n < the vector's width), masked loads: a vector step for every
+// (filter, tap), added into its 8 partial sums (AVX-512 folds its 16 lanes as dW_avx512 does).
+[[gnu::target("avx2,fma")]] void dW_tail_avx2(int64_t F, int64_t T, const float* gy, int64_t ldg,
+                                              const float* const* xp, int64_t p, int64_t n,
+                                              float* part) {
+  alignas(32) int32_t lanes[8];
+  for (int l = 0; l < 8; ++l) lanes[l] = l < n ? -1 : 0;
+  const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+  for (int64_t t = 0; t < T; ++t) {
+    const __m256 xv = _mm256_maskload_ps(xp[t] + p, mask);
+    for (int64_t f = 0; f < F; ++f) {
+      float* a = part + (f * T + t) * 8;
+      _mm256_storeu_ps(
+          a, _mm256_fmadd_ps(_mm256_maskload_ps(gy + f * ldg + p, mask), xv, _mm256_loadu_ps(a)));
+    }
+  }
+}
+
+[[gnu::target("avx512f,avx512dq,avx512bw,avx512vl,fma")]] void dW_tail_avx512(
+    int64_t F, int64_t T, const float* gy, int64_t ldg, const float* const* xp, int64_t p,
+    int64_t n, float* part) {
+  const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1);
+  for (int64_t t = 0; t < T; ++t) {
+    const __m512 xv = _mm512_maskz_loadu_ps(mask, xp[t] + p);
+    for (int64_t f = 0; f < F; ++f) {
+      float* a = part + (f * T + t) * 8;
+      const __m512 s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, gy + f * ldg + p), xv,
+                                       _mm512_maskz_loadu_ps(0x00FF, a));
+      _mm256_storeu_ps(a,
+                       _mm256_add_ps(_mm512_extractf32x8_ps(s, 0), _mm512_extractf32x8_ps(s, 1)));
+    }
+  }
+}
 #endif
 
 template <Simd S, int FB, int TB>
@@ -217,6 +251,10 @@ void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const
     }
   }
   if (Lv == L) return;
+#ifdef MINIDL_TAPS_AVX2
+  if constexpr (S == Simd::AVX512) return dW_tail_avx512(F, T, gy, ldg, xp, Lv, L - Lv, part);
+  if constexpr (S == Simd::AVX2) return dW_tail_avx2(F, T, gy, ldg, xp, Lv, L - Lv, part);
+#endif
   for (int64_t f = 0; f < F; ++f)  // the last columns, into lane 0
     for (int64_t t = 0; t < T; ++t) {
       float s = 0.f;
