@@ -107,20 +107,28 @@ TEST_CASE("pool kernels: unpool_row at every vector level", "[pool][kernels]") {
     y[j] = j % 5 == 0 ? 0.f : j == 19 ? nan : static_cast<float>(j % 3) - 1.f;
     codes[j] = static_cast<uint8_t>(j % 11 == 10 ? 9 : (j * 7 + j / 4) % 4);
   }
-  // leaky_rows: the formula, and the slope's mark beside each place
-  std::vector<float> v = y;
-  std::vector<uint8_t> marked = codes;
-  cpu::leaky_rows(v.data(), marked.data(), kOW, 0.25f);
-  int marks = 0;
-  for (int64_t j = 0; j < kOW; ++j) {
-    INFO("window " << j);
-    CHECK(same_bits(v[j], y[j] > 0 ? y[j] : 0.25f * y[j]));
-    CHECK((marked[j] & cpu::kPlaceBits) == codes[j]);
-    CHECK(((marked[j] & cpu::kSlopeBit) != 0) == !(y[j] > 0));
-    marks += (marked[j] & cpu::kSlopeBit) != 0;
-  }
-  CHECK((marks > 0 && marks < kOW));
   const SimdGuard restore;
+  // leaky_rows at every vector level: the formula, and the slope's mark beside each place
+  std::vector<uint8_t> marked;
+  for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512}) {
+    cpu::set_simd_limit(limit);
+    std::vector<float> v = y;
+    marked = codes;
+    cpu::leaky_rows(v.data(), marked.data(), kOW, 0.25f);
+    int marks = 0, wrong = 0;
+    for (int64_t j = 0; j < kOW; ++j) {
+      const bool ok = same_bits(v[j], y[j] > 0 ? y[j] : 0.25f * y[j]) &&
+                      (marked[j] & cpu::kPlaceBits) == codes[j] &&
+                      ((marked[j] & cpu::kSlopeBit) != 0) == !(y[j] > 0);
+      if (!ok)
+        UNSCOPED_INFO("leaky_rows at vector level " << static_cast<int>(limit) << ", window " << j
+                                                    << ": " << v[j]);
+      wrong += !ok;
+      marks += (marked[j] & cpu::kSlopeBit) != 0;
+    }
+    CHECK(wrong == 0);
+    CHECK((marks > 0 && marks < kOW));
+  }
   const int64_t width = 2 * kOW + 3;  // zeros after the windows
   for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
     for (int64_t dh = 0; dh < 2; ++dh)

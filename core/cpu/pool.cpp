@@ -101,6 +101,21 @@ MINIDL_AVX512 int64_t pool_row_2x2_avx512(const float* r0, const float* r1, int6
   return ow;
 }
 
+// leaky_rows 16 values at a time; returns where it stopped.
+MINIDL_AVX512 int64_t leaky_rows_avx512(float* v, uint8_t* codes, int64_t n, float slope) {
+  const __m512 sv = _mm512_set1_ps(slope), zero = _mm512_setzero_ps();
+  const __m128i mark = _mm_set1_epi8(static_cast<char>(kSlopeBit));
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(v + i);
+    const __mmask16 positive = _mm512_cmp_ps_mask(x, zero, _CMP_GT_OQ);
+    _mm512_storeu_ps(v + i, _mm512_mask_mov_ps(_mm512_mul_ps(x, sv), positive, x));
+    __m128i* c = reinterpret_cast<__m128i*>(codes + i);
+    _mm_storeu_si128(c, _mm_or_si128(_mm_loadu_si128(c), _mm_maskz_mov_epi8(~positive, mark)));
+  }
+  return i;
+}
+
 // unpool_row's AVX-512 loop for k = 2, 16 windows (32 outputs) at a time; returns where it stopped.
 MINIDL_AVX512 int64_t unpool_row_2_avx512(const float* g, const uint8_t* codes, int64_t OW,
                                           int32_t c0, float* out, bool leaky, float slope) {
@@ -236,7 +251,11 @@ void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64
 }
 
 void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope) {
-  for (int64_t i = 0; i < n; ++i) {
+  int64_t i = 0;
+#ifdef MINIDL_POOL_AVX512
+  if (simd_level() == Simd::AVX512) i = leaky_rows_avx512(v, codes, n, slope);
+#endif
+  for (; i < n; ++i) {
     const bool positive = v[i] > 0;
     v[i] = positive ? v[i] : slope * v[i];
     codes[i] = static_cast<uint8_t>(codes[i] | (positive ? 0 : kSlopeBit));
