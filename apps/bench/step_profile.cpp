@@ -81,8 +81,7 @@ void paired_share(const std::function<void()>& step, int pairs, Row& r) {
   const auto summary = [](std::vector<double>& v, double out[3]) {
     if (v.empty()) return;
     std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    out[0] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    out[0] = median_of_sorted(v);
     out[1] = v.front();
     out[2] = v.back();
   };

@@ -16,6 +16,19 @@ struct Timing {
   int warmup = 3;
 };
 
+// The median of values sorted in ascending order (not empty).
+inline double median_of_sorted(const std::vector<double>& v) {
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Milliseconds of one run of fn.
+inline double ms_of(const std::function<void()>& fn) {
+  auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 // Median of the milliseconds that fn reports (for timing one part of a run), same rules as below.
 inline double median_of(const std::function<double()>& fn, const Timing& t) {
   for (int i = 0; i < t.warmup; ++i) fn();
@@ -27,21 +40,13 @@ inline double median_of(const std::function<double()>& fn, const Timing& t) {
     total += ms.back();
   }
   std::sort(ms.begin(), ms.end());
-  size_t n = ms.size();
-  return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+  return median_of_sorted(ms);
 }
 
 // Median milliseconds of fn after warm-up: at least min_runs runs and min_time seconds (at most
 // 200).
 inline double median_ms(const std::function<void()>& fn, const Timing& t) {
-  return median_of(
-      [&] {
-        auto t0 = std::chrono::steady_clock::now();
-        fn();
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-            .count();
-      },
-      t);
+  return median_of([&] { return ms_of(fn); }, t);
 }
 
 // The plain cblas_sgemm baselines run on OpenBLAS's own threads, as in a program that calls
@@ -51,10 +56,3 @@ class OpenBlasThreads {
   OpenBlasThreads() { openblas_set_num_threads(minidl::num_threads()); }
   ~OpenBlasThreads() { openblas_set_num_threads(1); }
 };
-
-// Milliseconds of one run of fn.
-inline double ms_of(const std::function<void()>& fn) {
-  auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
