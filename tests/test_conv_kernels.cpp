@@ -109,24 +109,23 @@ void check_shift_kernels(const ConvParams& g, bool bias, uint64_t seed, double d
   cpu::conv2d_forward_reference(g, x.data(), W.data(), bp, y_ref.data());
   cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
                                  db_ref.data());
-  std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f), db(g.F, 9.f);
+  std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f), db(g.F, 9.f), dW_alone(nw, 9.f);
   Workspace wf(cpu::conv_shift_forward_workspace(g)), wx(cpu::conv_shift_dx_workspace(g)),
       ww(cpu::conv_shift_dW_workspace(g));
   cpu::conv_shift_forward(g, x.data(), W.data(), bp, y.data(), wf.data());
   cpu::conv_shift_dx(g, W.data(), gy.data(), dx.data(), wx.data());
-  // with the bias, db is summed beside dW; without, dW alone (db stays as it was)
-  cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), bias ? db.data() : nullptr, ww.data());
+  // dW with db summed beside it (one more tap or gemm), and dW alone: the same sums
+  cpu::conv_shift_dW(g, x.data(), gy.data(), dW.data(), db.data(), ww.data());
+  cpu::conv_shift_dW(g, x.data(), gy.data(), dW_alone.data(), nullptr, ww.data());
   CHECK(max_rel_diff(y, y_ref) < 1e-5);
   CHECK(max_rel_diff(dx, dx_ref) < 1e-5);
   CHECK(max_rel_diff(dW, dW_ref) < dW_tol);
-  if (bias)
-    // db sums N * OH * OW values of gy (16900 in the largest case) in float lanes, as dW sums
-    // its products, but gy's values are larger than the products and so are the rounding errors
-    // (up to about 3e-4 on sums of about 80 here); a row of gy missed or added twice moves db
-    // by much more (gy's values are about 0.5).
-    CHECK(max_rel_diff(db, db_ref) < 1e-3);
-  else
-    CHECK(db == std::vector<float>(g.F, 9.f));
+  CHECK(dW_alone == dW);
+  // db sums N * OH * OW values of gy (16900 in the largest case) in float lanes, as dW sums its
+  // products, but gy's values are larger than the products and so are the rounding errors (up to
+  // about 3e-4 on sums of about 80 here); a row of gy missed or added twice moves db by much
+  // more (gy's values are about 0.5).
+  CHECK(max_rel_diff(db, db_ref) < 1e-3);
   CHECK((wf.guard_intact() && wx.guard_intact() && ww.guard_intact()));
 }
 
@@ -337,7 +336,7 @@ TEST_CASE("conv kernels: in reference mode every call runs the reference, bit fo
     cpu::conv2d_forward_reference(g, x.data(), W.data(), bp, y_ref.data());
     cpu::conv2d_backward_reference(g, x.data(), W.data(), gy.data(), dx_ref.data(), dW_ref.data(),
                                    db_ref.data());
-    std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f), db(g.F, 9.f);
+    std::vector<float> y(ny, -7.f), dx(nx, 9.f), dW(nw, 9.f), db(g.F, 9.f), dW_alone(nw, 9.f);
     cpu::conv2d_forward(g, x.data(), W.data(), bp, y.data(), nullptr);
     cpu::conv2d_backward(g, x.data(), W.data(), gy.data(), dx.data(), dW.data(), db.data(),
                          nullptr);
