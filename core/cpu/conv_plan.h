@@ -33,9 +33,12 @@ constexpr int64_t kMinCols = 64;
 constexpr int64_t kShallowK = 4;
 /// Stride-1 convolutions with at least kShiftMinC input channels and at most kShiftMaxFC input
 /// plus output channels run by shifted views (conv_shift.h). Measured with 2 threads on humble's
-/// and tiny's layers: faster than im2col, forward and backward, on the layers with so few
-/// channels; slower with 96 or more channels, or with one input channel and a 5x5 kernel.
-constexpr int64_t kShiftMinC = 3, kShiftMaxFC = 48;
+/// and tiny's layers: faster than im2col, forward and backward, up to 48 channels; with one
+/// input channel and a 5x5 kernel, slower. At 96 (tiny's 32->64 at 112x112) the forward is
+/// faster, dW and dx a little slower, about even in all; but the shifted views let the leaky
+/// ReLU and max pool after the layer run in the same pass (conv_pool.h): 0.94x the three layers'
+/// time, and two outputs of the full size never written. At 192 (64->128) im2col is faster.
+constexpr int64_t kShiftMinC = 3, kShiftMaxFC = 96;
 /// Per-thread (or per-group) copies of dW, which sum dW over the batch without locks and in a
 /// fixed order, are kept only up to this many floats in all (16 MB); above it dW is cut into
 /// blocks of its columns instead.
