@@ -22,6 +22,9 @@
 #   hostfile                   the hostfile launch of docs/distributed.md, on this one machine:
 #                              a hostfile naming localhost, 2 slots, --map-by ppr:2:node
 #   equivalence                dist_equivalence ($DIST_EQUIVALENCE) as 2 ranks
+#   tcp                        equivalence and killed_rank again, the ranks talking over TCP on
+#                              the loopback interface (Open MPI's ob1 + tcp, the way between
+#                              machines) instead of shared memory
 #   srun_without_plugin        (Slurm) srun -n 2 with no MPI plugin is refused, naming the fix
 # With LAUNCHER=slurm, Slurm's srun starts the processes (srun --mpi=pmix -n N) instead of
 # $MPIRUN; the case reports itself skipped when no Slurm controller answers.
@@ -312,6 +315,16 @@ hostfile)
 
 equivalence)
   timeout 120 $MPIRUN $np 2 "$DIST_EQUIVALENCE"
+  ;;
+
+tcp)
+  # Without shared memory ("self" reaches only the process itself), so every byte between the
+  # ranks goes through TCP sockets, as between two machines; "lo" because Open MPI leaves the
+  # loopback interface out by default. Open MPI reads these from the environment, under mpirun
+  # and srun alike.
+  export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo
+  sh "$0" equivalence
+  sh "$0" killed_rank
   ;;
 
 srun_without_plugin)
