@@ -23,9 +23,12 @@ using namespace minidl::test;
 
 namespace {
 
+// path: the forward path conv_plan.h gives g (the shapes are picked to reach it; a change of a
+// constant that moves a case elsewhere fails the forward test rather than dropping a path).
 struct Case {
   const char* what;
   ConvParams g;
+  cpu::ConvPath path;
   bool bias = true;
 };
 
@@ -60,40 +63,43 @@ struct Workspace {
 };
 
 const std::vector<Case>& cases() {
+  using P = cpu::ConvPath;
   static const std::vector<Case> c = {
-      {"3 channels, 130x130, 3x3 pad 1, 48 filters (column tiles cut per thread)",
-       conv(1, 3, 130, 130, 48, 3, 3, 1, 1)},
-      {"16 channels, 100x100, 40 filters (two tiles by memory; 10 bands of shifted views)",
-       conv(1, 16, 100, 100, 40, 3, 3, 1, 1)},
+      {"3 channels, 130x130, 3x3 pad 1, 94 filters (column tiles cut per thread)",
+       conv(1, 3, 130, 130, 94, 3, 3, 1, 1), P::Im2col},
+      {"16 channels, 100x100, 81 filters (two tiles by memory; 17 bands of shifted views)",
+       conv(1, 16, 100, 100, 81, 3, 3, 1, 1), P::Im2col},
       {"3 channels, 130x130, 4 filters (shifted views: many bands, padded)",
-       conv(1, 3, 130, 130, 4, 3, 3, 1, 1)},
+       conv(1, 3, 130, 130, 4, 3, 3, 1, 1), P::Shift},
       {"17 channels, one more than the tap loops take (shifted views by gemm)",
-       conv(2, 17, 12, 13, 8, 3, 3, 1, 1)},
+       conv(2, 17, 12, 13, 8, 3, 3, 1, 1), P::Shift},
       {"a batch of 4, 16 channels, 8 filters, no padding (shifted views in place)",
-       conv(4, 16, 20, 18, 8, 3, 3, 1, 0)},
-      {"a batch of 2, 3x2 kernel at stride 1, pad 1", conv(2, 4, 9, 11, 5, 3, 2, 1, 1)},
+       conv(4, 16, 20, 18, 8, 3, 3, 1, 0), P::Shift},
+      {"a batch of 2, 3x2 kernel at stride 1, pad 1", conv(2, 4, 9, 11, 5, 3, 2, 1, 1), P::Shift},
       {"200x40, no padding (shifted views: two bands read in place)",
-       conv(1, 4, 200, 40, 6, 3, 3, 1, 0)},
-      {"one-row images, 1x3 kernel", conv(2, 3, 1, 9, 4, 1, 3, 1, 0)},
-      {"one-column images, 3x1 kernel", conv(2, 3, 9, 1, 4, 3, 1, 1, 0)},
-      {"7x7 output, 64 channels (blocks of filters, dW rows, dx channels)",
-       conv(1, 64, 7, 7, 32, 3, 3, 1, 1)},
-      {"8x16 outputs (at 4 threads: two tiles, blocks of filters, one shared col matrix)",
-       conv(1, 8, 8, 16, 48, 3, 3, 1, 1)},
-      {"a batch of 3, 3x2 kernel, stride 2, pad 1", conv(3, 5, 9, 11, 6, 3, 2, 2, 1)},
-      {"stride 3 leaves input rows unused", conv(2, 2, 11, 10, 3, 2, 2, 3, 0), false},
-      {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0)},
-      {"1x1, one image, 40x40", conv(1, 6, 40, 40, 7, 1, 1, 1, 0)},
+       conv(1, 4, 200, 40, 6, 3, 3, 1, 0), P::Shift},
+      {"one-row images, 1x3 kernel", conv(2, 3, 1, 9, 4, 1, 3, 1, 0), P::Shift},
+      {"one-column images, 3x1 kernel", conv(2, 3, 9, 1, 4, 3, 1, 1, 0), P::Shift},
+      {"7x7 output, 64 channels, 33 filters (blocks of filters, dW rows, dx channels)",
+       conv(1, 64, 7, 7, 33, 3, 3, 1, 1), P::Im2col},
+      {"8x16 outputs, 89 filters (at 4 threads: two tiles, blocks of filters, one shared col)",
+       conv(1, 8, 8, 16, 89, 3, 3, 1, 1), P::Im2col},
+      {"a batch of 3, 3x2 kernel, stride 2, pad 1", conv(3, 5, 9, 11, 6, 3, 2, 2, 1), P::Im2col},
+      {"stride 3 leaves input rows unused", conv(2, 2, 11, 10, 3, 2, 2, 3, 0), P::Im2col, false},
+      {"1x1, a batch of 2", conv(2, 8, 20, 20, 5, 1, 1, 1, 0), P::Im2col},
+      {"1x1, one image, 40x40", conv(1, 6, 40, 40, 7, 1, 1, 1, 0), P::Im2col},
       {"1x1 on 3 channels (the loop without gemm; 1600 columns: a partial block)",
-       conv(3, 3, 40, 40, 5, 1, 1, 1, 0)},
-      {"1x1 on 1 channel, no bias", conv(2, 1, 33, 35, 4, 1, 1, 1, 0), false},
-      {"1x1 on 4 channels", conv(1, 4, 50, 50, 3, 1, 1, 1, 0)},
-      {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2)},
+       conv(3, 3, 40, 40, 5, 1, 1, 1, 0), P::Shallow1x1},
+      {"1x1 on 1 channel, no bias", conv(2, 1, 33, 35, 4, 1, 1, 1, 0), P::Shallow1x1, false},
+      {"1x1 on 4 channels", conv(1, 4, 50, 50, 3, 1, 1, 1, 0), P::Shallow1x1},
+      {"a batch of 9, 5x5 pad 2", conv(9, 2, 33, 40, 3, 5, 5, 1, 2), P::Im2col},
       {"16 channels, 5x5 pad 2: 400 taps (more than the tap loops keep on the stack)",
-       conv(2, 16, 10, 11, 5, 5, 5, 1, 2)},
-      {"a batch of 5 7x7 outputs (whole images side by side)", conv(5, 24, 7, 7, 30, 3, 3, 1, 1)},
-      {"a batch of 8 10x10 outputs, no padding", conv(8, 4, 12, 12, 6, 3, 3, 1, 0), false},
-      {"padding larger than the kernel's half", conv(2, 3, 6, 5, 4, 3, 3, 1, 3)},
+       conv(2, 16, 10, 11, 5, 5, 5, 1, 2), P::Shift},
+      {"a batch of 5 7x7 outputs, 73 filters (whole images side by side)",
+       conv(5, 24, 7, 7, 73, 3, 3, 1, 1), P::Im2col},
+      {"a batch of 8 10x10 outputs, no padding", conv(8, 4, 12, 12, 6, 3, 3, 1, 0), P::Shift,
+       false},
+      {"padding larger than the kernel's half", conv(2, 3, 6, 5, 4, 3, 3, 1, 3), P::Shift},
   };
   return c;
 }
@@ -137,6 +143,8 @@ TEST_CASE("conv kernels: forward matches the reference at 1-4 threads", "[conv][
   int seed = 0;
   for (const Case& c : cases()) {
     const ConvParams& g = c.g;
+    INFO(c.what);
+    CHECK(cpu::conv_forward_path(g) == c.path);
     const auto x = random_vec(g.N * g.C * g.H * g.W, ++seed), W = random_vec(g.F * g.K(), ++seed),
                b = random_vec(g.F, ++seed);
     std::vector<float> ref(static_cast<size_t>(g.N * g.F * g.P()));
@@ -292,11 +300,12 @@ TEST_CASE("conv kernels: the 1x1 loop on few channels gives the same bits with a
 TEST_CASE("conv kernels: dW summed over the batch is the same on every run", "[conv][kernels]") {
   const ConvModeGuard fast(cpu::ConvMode::Fast);
   // Per-thread copies of dW are added in thread order, so the rounding never changes. 8 filters
-  // take the shifted views, 48 the im2col kernels.
+  // take the shifted views, 96 the im2col kernels.
   ThreadsGuard restore;
   set_num_threads(2);
-  const int64_t F = GENERATE(8, 48);
+  const int64_t F = GENERATE(8, 96);
   const ConvParams g = conv(6, 4, 30, 30, F, 3, 3, 1, 1);
+  CHECK(cpu::conv_backward_path(g) == (F == 8 ? cpu::ConvPath::Shift : cpu::ConvPath::Im2col));
   const auto x = random_vec(g.N * g.C * g.H * g.W, 1), W = random_vec(g.F * g.K(), 2),
              gy = random_vec(g.N * g.F * g.P(), 3);
   Workspace ws(cpu::conv2d_backward_workspace(g, false, true));

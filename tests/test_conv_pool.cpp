@@ -192,6 +192,10 @@ TEST_CASE("conv pool: other shapes run the two ops; errors name conv2d_max_pool2
   CHECK_FALSE(conv2d_max_pool2d_fuses(R({1, 3, 8, 8}, 1), R({2, 3, 3, 3}, 2), Tensor(), 2, 1, 2));
   CHECK_FALSE(conv2d_max_pool2d_fuses(R({1, 3, 4, 4}, 1), R({2, 3, 3, 3}, 2), Tensor(), 1, 0, 3));
   CHECK_FALSE(conv2d_max_pool2d_fuses(R({1, 3, 8, 8}, 1), R({2, 4, 3, 3}, 2), Tensor(), 1, 1, 2));
+  // up to 96 input plus output channels (kShiftMaxFC: tiny's 32->64 fuses), not 97 (im2col)
+  CHECK(conv2d_max_pool2d_fuses(R({1, 32, 8, 8}, 1), R({64, 32, 3, 3}, 2), Tensor(), 1, 1, 2));
+  CHECK_FALSE(
+      conv2d_max_pool2d_fuses(R({1, 32, 8, 8}, 1), R({65, 32, 3, 3}, 2), Tensor(), 1, 1, 2));
   // a winner's place in its window is kept in 7 bits of a byte (the 8th says where the leaky took
   // its slope): windows up to 11 x 11, the largest at places up to 120 with and without the leaky
   const Tensor x12 = R({2, 3, 12, 12}, 5, false), W12 = R({2, 3, 3, 3}, 6, false),
