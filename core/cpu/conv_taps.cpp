@@ -286,9 +286,9 @@ void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out) {
 
 namespace {
 
-// The forward sums of columns [p0, p1) one at a time, rounded as the vector loops round each of
-// their lanes (FMA or not), so that a column's sum does not depend on which loop computed it: the
-// same image cut into other bands gives the same bits.
+// The forward sums of columns [p0, p1) one at a time (the baseline's last columns), rounded as
+// the vector loops round each of their lanes, so that a column's sum does not depend on which
+// loop computed it: the same image cut into other bands gives the same bits.
 void forward_columns(int64_t F, int64_t T, int64_t p0, int64_t p1, const float* Wt,
                      const float* const* xp, float* y, int64_t ldy) {
   for (int64_t f = 0; f < F; ++f)
@@ -298,21 +298,45 @@ void forward_columns(int64_t F, int64_t T, int64_t p0, int64_t p1, const float* 
       y[f * ldy + q] = s;
     }
 }
+
 #ifdef MINIDL_TAPS_AVX2
-[[gnu::target("fma")]] void forward_columns_fma(int64_t F, int64_t T, int64_t p0, int64_t p1,
-                                                const float* Wt, const float* const* xp, float* y,
-                                                int64_t ldy) {
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t q = p0; q < p1; ++q) {
-      float s = 0.f;
-      for (int64_t t = 0; t < T; ++t) s = __builtin_fmaf(Wt[f * T + t], xp[t][q], s);
-      y[f * ldy + q] = s;
+// The last n columns from p (0 < n < the vector's width): one masked vector step per filter and
+// tap, kFwdFB filters at a time. Each lane is its column's chain of multiply-adds over the taps in
+// order from zero, as in fwd_avx2 / fwd_avx512, so the bits are theirs.
+[[gnu::target("avx2,fma")]] void fwd_tail_avx2(int64_t F, int64_t T, const float* Wt,
+                                               const float* const* xp, int64_t p, int64_t n,
+                                               float* y, int64_t ldy) {
+  alignas(32) int32_t lanes[8];
+  for (int l = 0; l < 8; ++l) lanes[l] = l < n ? -1 : 0;
+  const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+  for (int64_t f0 = 0; f0 < F; f0 += kFwdFB) {
+    const int64_t fb = std::min<int64_t>(kFwdFB, F - f0);
+    __m256 a[kFwdFB];
+    for (int f = 0; f < kFwdFB; ++f) a[f] = _mm256_setzero_ps();
+    for (int64_t t = 0; t < T; ++t) {
+      const __m256 xv = _mm256_maskload_ps(xp[t] + p, mask);
+      for (int64_t f = 0; f < fb; ++f)
+        a[f] = _mm256_fmadd_ps(_mm256_broadcast_ss(Wt + (f0 + f) * T + t), xv, a[f]);
     }
+    for (int64_t f = 0; f < fb; ++f) _mm256_maskstore_ps(y + (f0 + f) * ldy + p, mask, a[f]);
+  }
 }
-#else
-void forward_columns_fma(int64_t F, int64_t T, int64_t p0, int64_t p1, const float* Wt,
-                         const float* const* xp, float* y, int64_t ldy) {
-  forward_columns(F, T, p0, p1, Wt, xp, y, ldy);
+
+[[gnu::target("avx512f,avx512dq,avx512bw,avx512vl,fma")]] void fwd_tail_avx512(
+    int64_t F, int64_t T, const float* Wt, const float* const* xp, int64_t p, int64_t n, float* y,
+    int64_t ldy) {
+  const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1);
+  for (int64_t f0 = 0; f0 < F; f0 += kFwdFB) {
+    const int64_t fb = std::min<int64_t>(kFwdFB, F - f0);
+    __m512 a[kFwdFB];
+    for (int f = 0; f < kFwdFB; ++f) a[f] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(mask, xp[t] + p);
+      for (int64_t f = 0; f < fb; ++f)
+        a[f] = _mm512_fmadd_ps(_mm512_set1_ps(Wt[(f0 + f) * T + t]), xv, a[f]);
+    }
+    for (int64_t f = 0; f < fb; ++f) _mm512_mask_storeu_ps(y + (f0 + f) * ldy + p, mask, a[f]);
+  }
 }
 #endif
 
@@ -328,10 +352,12 @@ void forward(int64_t F, int64_t T, int64_t L, const float* Wt, const float* cons
         const int64_t fb = std::min<int64_t>(kFwdFB, F - f0);
         table[(fb - 1) * PB + pb - 1](Wt + f0 * T, T, xp, p, y + f0 * ldy + p, ldy);
       }
-  if constexpr (S == Simd::Base)
-    forward_columns(F, T, p, L, Wt, xp, y, ldy);
-  else
-    forward_columns_fma(F, T, p, L, Wt, xp, y, ldy);
+  if (p == L) return;
+#ifdef MINIDL_TAPS_AVX2
+  if constexpr (S == Simd::AVX512) return fwd_tail_avx512(F, T, Wt, xp, p, L - p, y, ldy);
+  if constexpr (S == Simd::AVX2) return fwd_tail_avx2(F, T, Wt, xp, p, L - p, y, ldy);
+#endif
+  forward_columns(F, T, p, L, Wt, xp, y, ldy);
 }
 
 }  // namespace
