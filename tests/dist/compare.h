@@ -23,12 +23,14 @@ inline double relative_difference(const minidl::Tensor& a, const minidl::Tensor&
   return diff == 0 ? 0 : std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
 }
 
-/// The largest relative_difference over tensors paired by position, and the name of that tensor.
+/// The largest relative_difference over tensors paired by position, and the name of that tensor;
+/// NaN (a NaN or infinity in either tensor) counts as the largest, so that `worst <= rtol` fails.
 inline std::pair<double, std::string> worst(const std::vector<minidl::NamedTensor>& a,
                                             const std::vector<minidl::NamedTensor>& b) {
   std::pair<double, std::string> w{0, a.empty() ? "" : a[0].first};
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
     const double rel = relative_difference(a[i].second, b[i].second);
+    if (std::isnan(rel)) return {rel, a[i].first};
     if (rel > w.first) w = {rel, a[i].first};
   }
   return w;

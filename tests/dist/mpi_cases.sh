@@ -22,6 +22,10 @@
 #   hostfile                   the hostfile launch of docs/distributed.md, on this one machine:
 #                              a hostfile naming localhost, 2 slots, --map-by ppr:2:node
 #   equivalence                dist_equivalence ($DIST_EQUIVALENCE) as 2 ranks
+#   pieces                     equivalence with all-reduces cut into 4 KB pieces (many pieces,
+#                              several all-reduces queued); ranks given different piece sizes, or
+#                              one that is not a number, are stopped with an error naming
+#                              MINIDL_ALLREDUCE_PIECE_BYTES
 #   tcp                        equivalence and killed_rank again, the ranks talking over TCP on
 #                              the loopback interface (Open MPI's ob1 + tcp, the way between
 #                              machines) instead of shared memory
@@ -315,6 +319,15 @@ hostfile)
 
 equivalence)
   timeout 120 $MPIRUN $np 2 "$DIST_EQUIVALENCE"
+  ;;
+
+pieces)
+  timeout 120 $MPIRUN $np 2 env MINIDL_ALLREDUCE_PIECE_BYTES=4096 "$DIST_EQUIVALENCE"
+  expect_failure "disagree on MINIDL_ALLREDUCE_PIECE_BYTES: all-reduce pieces of 4096 to 8192" \
+    timeout 60 $MPIRUN $np 1 env MINIDL_ALLREDUCE_PIECE_BYTES=4096 "$DIST_EQUIVALENCE" \
+    : $np 1 env MINIDL_ALLREDUCE_PIECE_BYTES=8192 "$DIST_EQUIVALENCE"
+  expect_failure "MINIDL_ALLREDUCE_PIECE_BYTES='1MB' is not a number of bytes" \
+    timeout 60 $MPIRUN $np 2 env MINIDL_ALLREDUCE_PIECE_BYTES=1MB "$DIST_EQUIVALENCE"
   ;;
 
 tcp)
