@@ -71,6 +71,8 @@ const std::vector<Case>& cases() {
        conv(1, 16, 100, 100, 81, 3, 3, 1, 1), P::Im2col},
       {"3 channels, 130x130, 4 filters (shifted views: many bands, padded)",
        conv(1, 3, 130, 130, 4, 3, 3, 1, 1), P::Shift},
+      {"3 channels, 16 filters (forward tap loops: filter blocks of 6, 6, 4, and masked tails)",
+       conv(2, 3, 13, 21, 16, 3, 3, 1, 1), P::Shift},
       {"17 channels, one more than the tap loops take (shifted views by gemm)",
        conv(2, 17, 12, 13, 8, 3, 3, 1, 1), P::Shift},
       {"a batch of 4, 16 channels, 8 filters, no padding (shifted views in place)",

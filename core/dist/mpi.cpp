@@ -47,7 +47,8 @@ constexpr const char* kPieceVariable = "MINIDL_ALLREDUCE_PIECE_BYTES";
 // -1 for a value that is not a number of bytes >= 0.
 int64_t piece_floats(int ranks) {
   const char* v = std::getenv(kPieceVariable);
-  if (v == nullptr || *v == '\0') return std::max(kPieceBytes, ranks * kShareBytes) / 4;
+  if (v == nullptr || *v == '\0')
+    return std::min<int64_t>(std::max(kPieceBytes, ranks * kShareBytes) / 4, INT_MAX);
   char* end = nullptr;
   const long long bytes = std::strtoll(v, &end, 10);
   if (*end != '\0' || bytes < 0) return -1;
@@ -82,9 +83,12 @@ class MpiCommunicator : public Communicator {
                  "' is not a number of bytes >= 0 (0: whole buckets)");
     MINIDL_CHECK(seen[0] == 0, "dist: another rank's ", kPieceVariable,
                  " is not a number of bytes >= 0");
+    const auto size = [](long long floats) {
+      return floats == INT_MAX ? std::string("whole buckets") : str(floats * 4, " bytes");
+    };
     MINIDL_CHECK(seen[1] == -seen[2], "dist: the ranks disagree on ", kPieceVariable,
-                 ": all-reduce pieces of ", -seen[2] * 4, " to ", seen[1] * 4,
-                 " bytes; set it to the same value on every rank (or on none)");
+                 ": all-reduce pieces of ", size(-seen[2]), " to ", size(seen[1]),
+                 " (in whole floats); set it to the same value on every rank (or on none)");
   }
   // Requests still pending (a pass that ended on an error) are left to MPI_Finalize.
   ~MpiCommunicator() override { MPI_Comm_free(&comm_); }
@@ -99,10 +103,11 @@ class MpiCommunicator : public Communicator {
   // same order whatever its timing, as MPI requires of collectives.
   Request allreduce_sum_async(float* data, int64_t count) override {
     MINIDL_CHECK(count >= 0, "dist: all-reduce of ", count, " floats");
-    ops_.emplace(next_, Op{data, count});
-    queue_.push_back(next_);
+    const Request id = next_++;  // taken before drive(), which may throw
+    ops_.emplace(id, Op{data, count});
+    queue_.push_back(id);
     drive(false);
-    return next_++;
+    return id;
   }
 
   // Sums in place, in pieces of blocking all-reduces, after the started ones: a blocking collective
@@ -130,6 +135,7 @@ class MpiCommunicator : public Communicator {
   }
 
   void broadcast(void* data, int64_t bytes, int root) override {
+    drive(true);  // after the all-reduces started before it, on every rank
     char* p = static_cast<char*>(data);
     for (int64_t done = 0; done < bytes;) {  // in pieces: MPI counts are ints
       const int n = static_cast<int>(std::min<int64_t>(bytes - done, INT_MAX));
@@ -138,7 +144,10 @@ class MpiCommunicator : public Communicator {
     }
   }
 
-  void barrier() override { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
+  void barrier() override {
+    drive(true);  // after the all-reduces started before it, on every rank
+    check_mpi(MPI_Barrier(comm_), "MPI_Barrier");
+  }
 
   // The ranks sharing this machine: local rank and size.
   void local(int* local_rank, int* local_size) const {

@@ -23,8 +23,9 @@ inline double relative_difference(const minidl::Tensor& a, const minidl::Tensor&
   return diff == 0 ? 0 : std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
 }
 
-/// The largest relative_difference over tensors paired by position, and the name of that tensor;
-/// NaN (a NaN or infinity in either tensor) counts as the largest, so that `worst <= rtol` fails.
+/// The largest relative_difference over tensors paired by position, and the name of that tensor.
+/// A NaN difference (a NaN in either tensor, or infinities in both) is returned at once as the
+/// largest, so that `worst <= rtol` fails; an infinity in one tensor gives +inf, which fails too.
 inline std::pair<double, std::string> worst(const std::vector<minidl::NamedTensor>& a,
                                             const std::vector<minidl::NamedTensor>& b) {
   std::pair<double, std::string> w{0, a.empty() ? "" : a[0].first};

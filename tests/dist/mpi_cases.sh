@@ -323,11 +323,16 @@ equivalence)
 
 pieces)
   timeout 120 $MPIRUN $np 2 env MINIDL_ALLREDUCE_PIECE_BYTES=4096 "$DIST_EQUIVALENCE"
-  expect_failure "disagree on MINIDL_ALLREDUCE_PIECE_BYTES: all-reduce pieces of 4096 to 8192" \
+  expect_failure "disagree on MINIDL_ALLREDUCE_PIECE_BYTES: all-reduce pieces of 4096 bytes to 8192 bytes" \
     timeout 60 $MPIRUN $np 1 env MINIDL_ALLREDUCE_PIECE_BYTES=4096 "$DIST_EQUIVALENCE" \
     : $np 1 env MINIDL_ALLREDUCE_PIECE_BYTES=8192 "$DIST_EQUIVALENCE"
   expect_failure "MINIDL_ALLREDUCE_PIECE_BYTES='1MB' is not a number of bytes" \
     timeout 60 $MPIRUN $np 2 env MINIDL_ALLREDUCE_PIECE_BYTES=1MB "$DIST_EQUIVALENCE"
+  # Only one rank's value is bad: the other is told so too (the check runs after the ranks
+  # compare, or the good rank would wait in that collective).
+  expect_failure "another rank's MINIDL_ALLREDUCE_PIECE_BYTES is not a number of bytes" \
+    timeout 60 $MPIRUN $np 1 env MINIDL_ALLREDUCE_PIECE_BYTES=1MB "$DIST_EQUIVALENCE" \
+    : $np 1 "$DIST_EQUIVALENCE"
   ;;
 
 tcp)
