@@ -127,6 +127,14 @@ struct GradSyncOptions {
   /// Start each bucket's all-reduce as soon as its gradients are final during backward. false
   /// starts them all after backward ends (only to measure what overlapping saves).
   bool overlap = true;
+  /// After backward, every parameter's grad() is a view of its place in a bucket, which the next
+  /// GradSync::backward overwrites (PyTorch's gradient_as_bucket_view): no copy of the averaged
+  /// gradients back out of the buckets, and no second copy of them kept after the step. Keep one
+  /// past the next step with clone(). Writing into one (clipping in place) changes no other.
+  /// Applies where the buckets and the parameters share a device (CPU, or CUDA with a CUDA-aware
+  /// communicator); staged CUDA gradients are always copied back. false: grad() gets its own
+  /// memory, as after a plain backward.
+  bool gradient_as_bucket_view = true;
 };
 
 /// Time spent, summed over the steps since the last reset.
@@ -135,7 +143,8 @@ struct GradSyncStats {
   double backward_seconds = 0;  // inside loss.backward() (packing and started all-reduces too)
   double wait_seconds = 0;      // after backward, until every bucket is summed: the communication
                                 // that backward did not hide
-  double unpack_seconds = 0;    // averaged sums written back into the gradients
+  double unpack_seconds = 0;    // averaged sums written back into the gradients (near 0 with
+                                // gradient_as_bucket_view: only views are made)
   int64_t bytes = 0;            // all-reduced per rank
 };
 
@@ -152,7 +161,8 @@ class GradSync {
 
   /// loss.backward(), after which every parameter's grad() is the mean over the ranks of what
   /// backward left there on each (a parameter no gradient reached counts as zeros, and gets the
-  /// mean). With one rank it is loss.backward() alone.
+  /// mean; a view of its bucket unless gradient_as_bucket_view is off). With one rank it is
+  /// loss.backward() alone.
   void backward(const Tensor& loss);
 
   const std::vector<Bucket>& buckets() const { return buckets_; }
@@ -166,6 +176,8 @@ class GradSync {
   void pack(size_t param);
   void launch_ready();
   void finish();
+  void point_grads_at_buckets();
+  void unpack_means();
 
   std::vector<Tensor> params_;
   GradSyncOptions options_;

@@ -4,9 +4,11 @@
 // it), so any N takes the same steps, and the printed parameter checksum agrees to rounding.
 //
 // Per network it prints images/s over the timed steps, the step time, and where the time goes:
-// backward, and the all-reduce wait left after backward (what overlapping did not hide). It also
+// backward, the all-reduce wait left after backward (what overlapping did not hide), and the
+// unpacking of the averaged gradients (only views with gradient_as_bucket_view). It also
 // times the all-reduce alone (the same buckets, no training going on) to give its cost per step
-// and its share of the step. --no-overlap starts the buckets only after backward ends.
+// and its share of the step. --no-overlap starts the buckets only after backward ends;
+// --copy-grads copies the averages out of the buckets (gradient_as_bucket_view off).
 #include <minidl/minidl.h>
 
 #include <CLI/CLI.hpp>
@@ -37,7 +39,8 @@ struct Options {
   int64_t split = 1;  // --split N: one of N independent processes, global / N images each
   double bucket_mb = 25;
   bool overlap = true;
-  std::string json;  // --json file
+  bool views = true;  // GradSyncOptions::gradient_as_bucket_view
+  std::string json;   // --json file
 };
 
 // The global batch, the same on every rank: images in [0, 1); YOLO targets with boxes in
@@ -59,7 +62,7 @@ Example global_batch(const BenchNetwork& net, int64_t batch) {
 }
 
 struct Result {
-  double step_s = 0, backward_s = 0, wait_s = 0, allreduce_s = 0, checksum = 0;
+  double step_s = 0, backward_s = 0, wait_s = 0, unpack_s = 0, allreduce_s = 0, checksum = 0;
   int64_t grad_bytes = 0;
   size_t buckets = 0;
 };
@@ -79,7 +82,7 @@ Result run(const std::string& name, int64_t global, const Options& o) {
   const Tensor x = all.input.slice(0, r * b, r * b + b).contiguous();
   const Tensor target = all.target.slice(0, r * b, r * b + b).contiguous();
   dist::GradSync sync(net.model->parameters(),
-                      {static_cast<int64_t>(o.bucket_mb * 1024 * 1024), o.overlap});
+                      {static_cast<int64_t>(o.bucket_mb * 1024 * 1024), o.overlap, o.views});
   auto step = [&] {
     opt.zero_grad();
     sync.backward(yolo_v1_loss((*net.model)(x), target, net.loss).total);
@@ -96,6 +99,7 @@ Result run(const std::string& name, int64_t global, const Options& o) {
   const dist::GradSyncStats& st = sync.stats();
   res.backward_s = st.backward_seconds / o.steps;
   res.wait_s = st.wait_seconds / o.steps;
+  res.unpack_s = st.unpack_seconds / o.steps;
   res.buckets = sync.buckets().size();
   for (const auto& [n, p] : net.model->parameters()) {
     res.grad_bytes += p.numel() * static_cast<int64_t>(sizeof(float));
@@ -147,6 +151,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--bucket-mb", o.bucket_mb, "gradient bucket size, MB")->capture_default_str();
   app.add_flag("!--no-overlap", o.overlap, "start the all-reduces only after backward ends");
+  app.add_flag("!--copy-grads", o.views,
+               "copy the averaged gradients out of the buckets (gradient_as_bucket_view off)");
   app.add_option("--split", o.split,
                  "run as one of N independent processes (no mpirun, no communication), each on "
                  "global / N images: started N at a time, the machine's ceiling for N x 1")
@@ -168,12 +174,13 @@ int main(int argc, char** argv) {
           line, sizeof line,
           "%-6s %d proc x %d thr  batch %lld (%lld/proc)%s  %.1f img/s  step %.1f ms  backward "
           "%.1f ms  all-reduce %.1f ms alone (%.0f%% of a step), %.1f ms wait after backward "
-          "(%.0f%%), overlap %s, %zu buckets of %.3g MB  checksum %.10g\n",
+          "(%.0f%%), %.1f ms unpack (%s), overlap %s, %zu buckets of %.3g MB  checksum %.10g\n",
           name.c_str(), w.size, num_threads(), static_cast<long long>(global),
           static_cast<long long>(global / w.size / o.split),
           o.split > 1 ? "  one of independent processes" : "", ips, 1e3 * r.step_s,
           1e3 * r.backward_s, 1e3 * r.allreduce_s, 100 * r.allreduce_s / r.step_s, 1e3 * r.wait_s,
-          100 * r.wait_s / r.step_s, o.overlap ? "on" : "off", r.buckets, o.bucket_mb, r.checksum);
+          100 * r.wait_s / r.step_s, 1e3 * r.unpack_s, o.views ? "views" : "copies",
+          o.overlap ? "on" : "off", r.buckets, o.bucket_mb, r.checksum);
       std::fputs(line, stdout);
       std::fflush(stdout);
       if (!o.json.empty()) {
@@ -181,11 +188,13 @@ int main(int argc, char** argv) {
         row << "{\"network\": \"" << name << "\", \"processes\": " << w.size
             << ", \"threads\": " << num_threads() << ", \"batch\": " << global
             << ", \"split\": " << o.split << ", \"overlap\": " << (o.overlap ? "true" : "false")
+            << ", \"bucket_views\": " << (o.views ? "true" : "false")
             << ", \"images_per_s\": " << ips << ", \"step_ms\": " << 1e3 * r.step_s
             << ", \"backward_ms\": " << 1e3 * r.backward_s
             << ", \"allreduce_alone_ms\": " << 1e3 * r.allreduce_s
             << ", \"wait_after_backward_ms\": " << 1e3 * r.wait_s
-            << ", \"grad_bytes\": " << r.grad_bytes << ", \"checksum\": " << r.checksum << "}";
+            << ", \"unpack_ms\": " << 1e3 * r.unpack_s << ", \"grad_bytes\": " << r.grad_bytes
+            << ", \"checksum\": " << r.checksum << "}";
         rows.push_back(row.str());
       }
     }

@@ -9,6 +9,14 @@
 // thread by default), so every hook call also tests the all-reduces in flight, which lets them
 // advance between backward's ops.
 //
+// Gradients in the buckets (GradSyncOptions::gradient_as_bucket_view, on by default): the hook
+// writes the gradient times 1/N into its slot, so the sum over the ranks is already the mean, and
+// after the sum every parameter's grad() becomes a view of its slot. That drops a pass over all
+// gradients (the old way divided the sums by N into a new tensor, then copied each slice into
+// its gradient: 22-29 ms a step for tiny's 108 MB on this machine) and the second copy of them
+// kept after the step. For N a power of two the result is bit for bit the old one (x / 2^k is
+// exact).
+//
 // Devices: buckets live in host memory, and CUDA gradients are copied there and back: into pinned
 // (page-locked) buffers, which the GPU reads and writes by DMA at the link's rate. Only when the
 // communicator takes device memory (a CUDA-aware MPI) do the buckets stay on the GPU. The staged
@@ -22,6 +30,7 @@
 #include "core/dist.h"
 #include "core/error.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/op_util.h"
 
 namespace minidl::dist {
 
@@ -65,6 +74,8 @@ struct GradSync::State {
   std::vector<char> packed;                             // per parameter, this pass
   size_t next_launch = 0;                               // buckets start in order, on every rank
   std::vector<size_t> in_flight;                        // started, not yet seen complete
+  bool views = false;  // this pass packs gradients / N and leaves grad() as views of the buckets
+  float scale = 1.f;   // 1 / N
 };
 
 GradSync::GradSync(const ParamList& params, GradSyncOptions options, Communicator* communicator)
@@ -100,10 +111,16 @@ void GradSync::pack(size_t i) {
   const int64_t off = bucket.offsets[st.slot_of[i]], n = params_[i].numel();
   const Tensor g = params_[i].grad();
   const Tensor slot = buf.flat.slice(0, off, off + n);
-  if (g.defined())
-    slot.copy_(g.reshape({n}));
-  else
+  if (!g.defined()) {
     slot.fill_(0.f);  // a parameter backward did not reach: it adds nothing to the sum
+  } else if (st.views) {
+    // slot = g / N in one pass (g may be this very slot: last pass's view, not reached since)
+    const Tensor gc = g.contiguous();
+    MINIDL_DISPATCH(slot.device(), unary, UnaryOp::MulScalar, n, gc.data(), slot.data(), st.scale,
+                    0.f);
+  } else {
+    slot.copy_(g.reshape({n}));
+  }
   st.packed[i] = 1;
   --buf.left;
 }
@@ -172,6 +189,8 @@ void GradSync::backward(const Tensor& loss) {
   st.packed.assign(params_.size(), 0);
   st.next_launch = 0;
   st.in_flight.clear();
+  st.views = options_.gradient_as_bucket_view && dev == params_.front().device();
+  st.scale = 1.f / static_cast<float>(comm_->size());
   {
     // The hook sees this object for the length of backward only; restored on any exit.
     struct Restore {
@@ -183,6 +202,34 @@ void GradSync::backward(const Tensor& loss) {
   const auto t1 = Clock::now();
   finish();
   const auto t2 = Clock::now();
+  if (st.views)
+    point_grads_at_buckets();
+  else
+    unpack_means();
+  for (const Bucket& bucket : buckets_)
+    stats_.bytes += bucket.numel * static_cast<int64_t>(sizeof(float));
+  stats_.backward_seconds += std::chrono::duration<double>(t1 - t0).count();
+  stats_.wait_seconds += std::chrono::duration<double>(t2 - t1).count();
+  stats_.unpack_seconds += seconds_since(t2);
+  ++stats_.steps;
+}
+
+void GradSync::point_grads_at_buckets() {
+  const State& st = *state_;
+  for (size_t b = 0; b < buckets_.size(); ++b)
+    for (size_t k = 0; k < buckets_[b].params.size(); ++k) {
+      const Tensor& p = params_[buckets_[b].params[k]];
+      const int64_t off = buckets_[b].offsets[k];
+      const Tensor g = p.grad();
+      const Tensor& flat = st.buffers[b].flat;
+      if (g.defined() && g.storage() == flat.storage() && g.offset() == off && g.is_contiguous())
+        continue;  // already the view (last pass's, not reached this pass)
+      p.set_grad(flat.slice(0, off, off + p.numel()).reshape(p.shape()));
+    }
+}
+
+void GradSync::unpack_means() {
+  const State& st = *state_;
   // Sums to means, back into the gradients.
   const float inv = 1.f / static_cast<float>(comm_->size());
   for (size_t b = 0; b < buckets_.size(); ++b) {
@@ -197,12 +244,7 @@ void GradSync::backward(const Tensor& loss) {
       else
         p.set_grad(src.to(p.device()).clone());
     }
-    stats_.bytes += buckets_[b].numel * static_cast<int64_t>(sizeof(float));
   }
-  stats_.backward_seconds += std::chrono::duration<double>(t1 - t0).count();
-  stats_.wait_seconds += std::chrono::duration<double>(t2 - t1).count();
-  stats_.unpack_seconds += seconds_since(t2);
-  ++stats_.steps;
 }
 
 }  // namespace minidl::dist

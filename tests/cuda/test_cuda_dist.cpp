@@ -87,9 +87,14 @@ TEST_CASE("cuda: GradSync stages CUDA gradients through pinned host buffers", "[
       Tensor w2 = from_vector({1, -1}, {2, 1}).to(Device::CUDA).requires_grad_();
       FakeRanks comm(device_memory);
       dist::GradSync sync({w1, w2}, {1, overlap}, &comm);  // one bucket per parameter
-      for (int step = 0; step < 2; ++step) {               // the second step reuses the buffers
+      std::shared_ptr<Storage> first;         // w2's gradient's storage after the first step
+      for (int step = 0; step < 2; ++step) {  // the second step reuses the buffers
         w1.zero_grad(), w2.zero_grad();
         sync.backward(matmul(matmul(x, w1), w2).sum());
+        // In device memory the gradients are views of the buckets (the same storage each step);
+        // staged ones are copied back into memory of their own.
+        if (step == 0) first = w2.grad().storage();
+        CHECK((w2.grad().storage() == first) == (step == 0 || device_memory));
         REQUIRE(w1.grad().device() == Device::CUDA);
         REQUIRE(w2.grad().device() == Device::CUDA);
         if (device_memory) {  // (g + 0) / 2

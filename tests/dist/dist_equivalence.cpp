@@ -6,7 +6,9 @@
 // 0 trains a fresh copy alone with a plain DataLoader and loss.backward(), which knows nothing of
 // dist, and compares every parameter: ||distributed - single|| / ||single|| <= --rtol per tensor.
 // It does so with overlapping all-reduces and without (--overlap both), and with small buckets so
-// that there are several. Prints MINIDL_SKIP and exits 0 when not started by an MPI launcher.
+// that there are several. With overlap it also trains with gradient_as_bucket_view off (means
+// copied out of the buckets): for a power-of-two N that must give the same bits (x / N is exact).
+// Prints MINIDL_SKIP and exits 0 when not started by an MPI launcher.
 #include <minidl/minidl.h>
 
 #include <CLI/CLI.hpp>
@@ -43,7 +45,8 @@ std::shared_ptr<TensorDataset> make_data(const Options& o, const yolo::ModelConf
 // distributed: this rank's share of each global batch and GradSync; else the whole global batch
 // from a DataLoader and loss.backward().
 std::vector<NamedTensor> train(const Options& o, const std::shared_ptr<TensorDataset>& data,
-                               bool distributed, bool overlap, dist::GradSyncStats* stats) {
+                               bool distributed, bool overlap, bool views,
+                               dist::GradSyncStats* stats) {
   const yolo::ModelConfig cfg = yolo::reference_config("humble", 3);
   Generator init(o.seed + 1);
   auto model = yolo::make_model(cfg, init);
@@ -52,7 +55,7 @@ std::vector<NamedTensor> train(const Options& o, const std::shared_ptr<TensorDat
   int step = 0;
   if (distributed) {
     dist::replicate_from_rank0(model->parameters(), model->buffers(), &adam);
-    dist::GradSync sync(model->parameters(), {o.bucket_kb * 1024, overlap});
+    dist::GradSync sync(model->parameters(), {o.bucket_kb * 1024, overlap, views});
     dist::DistributedSampler sampler(data->size(), dist::rank(), dist::world_size(), true, o.seed);
     for (int64_t epoch = 0; step < o.steps; ++epoch)
       for (const auto& idx : sampler.batches(epoch, o.batch)) {
@@ -104,32 +107,53 @@ int main(int argc, char** argv) {
     dist::init();
     set_num_threads(1);
     const auto data = make_data(o, yolo::reference_config("humble", 3));
-    std::vector<std::pair<bool, std::vector<NamedTensor>>> runs;
-    for (bool ov : {true, false}) {
+    struct Run {
+      bool overlap, views;
+      std::vector<NamedTensor> params;
+    };
+    std::vector<Run> runs;
+    for (auto [ov, views] : {std::pair{true, true}, {false, true}, {true, false}}) {
       if ((ov && overlap == "off") || (!ov && overlap == "on")) continue;
       dist::GradSyncStats st;
-      runs.emplace_back(ov, train(o, data, true, ov, &st));
+      runs.push_back({ov, views, train(o, data, true, ov, views, &st)});
       if (dist::is_main())
         std::printf(
-            "  overlap %s: %lld steps, backward %.3fs, all-reduce wait after backward "
-            "%.3fs, %lld bytes per rank\n",
-            ov ? "on" : "off", static_cast<long long>(st.steps), st.backward_seconds,
-            st.wait_seconds, static_cast<long long>(st.bytes));
+            "  overlap %s, gradients %s: %lld steps, backward %.3fs, all-reduce wait after "
+            "backward %.3fs, unpack %.3fs, %lld bytes per rank\n",
+            ov ? "on" : "off", views ? "as bucket views" : "copied out",
+            static_cast<long long>(st.steps), st.backward_seconds, st.wait_seconds,
+            st.unpack_seconds, static_cast<long long>(st.bytes));
     }
     int failed = 0;
     if (dist::is_main()) {
       dist::GradSyncStats unused;
-      const auto single = train(o, data, false, false, &unused);
-      for (const auto& [ov, params] : runs) {
-        const auto [rel, name] = dist_test::worst(params, single);
+      const auto single = train(o, data, false, false, false, &unused);
+      for (const Run& r : runs) {
+        const auto [rel, name] = dist_test::worst(r.params, single);
         const bool ok = rel <= o.rtol;
         failed += !ok;
         std::printf(
             "%d ranks x batch %lld vs 1 process x batch %lld after %d Adam steps "
-            "(overlap %s): largest relative difference %.3g (%s) %s %.3g: %s\n",
+            "(overlap %s, gradients %s): largest relative difference %.3g (%s) %s %.3g: %s\n",
             dist::world_size(), static_cast<long long>(o.batch),
-            static_cast<long long>(o.batch * dist::world_size()), o.steps, ov ? "on" : "off", rel,
-            name.c_str(), ok ? "<=" : ">", o.rtol, ok ? "PASS" : "FAIL");
+            static_cast<long long>(o.batch * dist::world_size()), o.steps, r.overlap ? "on" : "off",
+            r.views ? "as bucket views" : "copied out", rel, name.c_str(), ok ? "<=" : ">", o.rtol,
+            ok ? "PASS" : "FAIL");
+      }
+      // Bucket views against copied-out means, both with overlap: the same bits for N = 2^k.
+      const int n = dist::world_size();
+      const Run* views = nullptr;
+      const Run* copied = nullptr;
+      for (const Run& r : runs)
+        if (r.overlap) (r.views ? views : copied) = &r;
+      if (views && copied && (n & (n - 1)) == 0) {
+        const auto [rel, name] = dist_test::worst(views->params, copied->params);
+        const bool ok = rel == 0;
+        failed += !ok;
+        std::printf(
+            "gradients as bucket views vs copied out (%d ranks, a power of two): largest "
+            "relative difference %.3g (%s), must be 0: %s\n",
+            n, rel, name.c_str(), ok ? "PASS" : "FAIL");
       }
     }
     std::vector<float> f = {static_cast<float>(failed)};

@@ -57,16 +57,17 @@ TEST_CASE("dist: the autograd leaf hook fires once per leaf, when its gradient i
 namespace {
 
 // Two ranks in one process: this one is rank 0; the other rank's gradient is 1 in every element,
-// added when an all-reduce starts. Records what it was asked, and whether w1's gradient existed
-// when each all-reduce started (it does not while backward is still running).
+// added when an all-reduce starts: as 1, or as 1 / 2 when `scaled` (gradient_as_bucket_view: each
+// rank packs its gradient / N, so the sum is the mean). Records what it was asked, and whether w1's
+// gradient existed when each all-reduce started (it does not while backward is still running).
 class FakeTwoRanks : public dist::Communicator {
  public:
-  explicit FakeTwoRanks(const Tensor& w1) : w1_(w1) {}
+  explicit FakeTwoRanks(const Tensor& w1, bool scaled) : w1_(w1), other_(scaled ? 0.5f : 1.f) {}
   int rank() const override { return 0; }
   int size() const override { return 2; }
   std::string name() const override { return "fake"; }
   Request allreduce_sum_async(float* data, int64_t count) override {
-    for (int64_t i = 0; i < count; ++i) data[i] += 1.f;
+    for (int64_t i = 0; i < count; ++i) data[i] += other_;
     started.push_back({count, w1_.grad().defined()});
     return static_cast<Request>(started.size() - 1);
   }
@@ -84,37 +85,39 @@ class FakeTwoRanks : public dist::Communicator {
 
  private:
   Tensor w1_;
+  float other_;
 };
 
 }  // namespace
 
 TEST_CASE("dist: GradSync averages bucket by bucket, starting them during backward", "[dist]") {
+  for (bool overlap : {true, false})
+    for (bool views : {true, false}) {
+      Chain c;
+      Tensor unused = zeros({2}).requires_grad_();  // backward never reaches it
+      FakeTwoRanks comm(c.w1, views);
+      // bucket_bytes 1: every parameter closes its own bucket, from the last: unused, w2, w1.
+      dist::GradSync sync({c.w1, c.w2, unused}, {1, overlap, views}, &comm);
+      REQUIRE(sync.buckets().size() == 3);
+      sync.backward(c.loss());
+      // Means of this rank's gradient and the other's ones: (g + 1) / 2.
+      CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
+      CHECK(c.w1.grad().to_vector() == std::vector<float>{2.5f, -1.5f, 2.5f, -1.5f, 2.5f, -1.5f});
+      CHECK(unused.grad().to_vector() == std::vector<float>{0.5f, 0.5f});  // (0 + 1) / 2
+      // Started in bucket order: unused (2 floats), w2 (2), w1 (6); all waited for.
+      REQUIRE(comm.started.size() == 3);
+      CHECK(comm.started[0].count == 2);
+      CHECK(comm.started[2].count == 6);
+      CHECK(comm.waited == std::vector<dist::Communicator::Request>{0, 1, 2});
+      // Buckets start in order (the same on every rank), and bucket 0 (`unused`) is only packed
+      // when backward ends: so here even with overlap every bucket starts after backward.
+      CHECK(comm.started[1].w1_done);
+      CHECK(sync.stats().steps == 1);
+      CHECK(sync.stats().bytes == (2 + 2 + 6) * 4);
+    }
   for (bool overlap : {true, false}) {
     Chain c;
-    Tensor unused = zeros({2}).requires_grad_();  // backward never reaches it
-    FakeTwoRanks comm(c.w1);
-    // bucket_bytes 1: every parameter closes its own bucket, from the last: unused, w2, w1.
-    dist::GradSync sync({c.w1, c.w2, unused}, {1, overlap}, &comm);
-    REQUIRE(sync.buckets().size() == 3);
-    sync.backward(c.loss());
-    // Means of this rank's gradient and the other's ones: (g + 1) / 2.
-    CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
-    CHECK(c.w1.grad().to_vector() == std::vector<float>{2.5f, -1.5f, 2.5f, -1.5f, 2.5f, -1.5f});
-    CHECK(unused.grad().to_vector() == std::vector<float>{0.5f, 0.5f});  // (0 + 1) / 2
-    // Started in bucket order: unused (2 floats), w2 (2), w1 (6); all waited for.
-    REQUIRE(comm.started.size() == 3);
-    CHECK(comm.started[0].count == 2);
-    CHECK(comm.started[2].count == 6);
-    CHECK(comm.waited == std::vector<dist::Communicator::Request>{0, 1, 2});
-    // Buckets start in order (the same on every rank), and bucket 0 (`unused`) is only packed
-    // when backward ends: so here even with overlap every bucket starts after backward.
-    CHECK(comm.started[1].w1_done);
-    CHECK(sync.stats().steps == 1);
-    CHECK(sync.stats().bytes == (2 + 2 + 6) * 4);
-  }
-  for (bool overlap : {true, false}) {
-    Chain c;
-    FakeTwoRanks comm(c.w1);
+    FakeTwoRanks comm(c.w1, true);
     dist::GradSync sync({c.w1, c.w2}, {1, overlap}, &comm);
     sync.backward(c.loss());
     REQUIRE(comm.started.size() == 2);
@@ -122,6 +125,51 @@ TEST_CASE("dist: GradSync averages bucket by bucket, starting them during backwa
     CHECK(comm.started[0].w1_done == !overlap);
     CHECK(comm.started[1].w1_done);
     CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
+  }
+}
+
+TEST_CASE("dist: GradSync leaves the gradients as views of its buckets, or copies them out",
+          "[dist]") {
+  for (bool views : {true, false}) {
+    CAPTURE(views);
+    Chain c;
+    Tensor unused = zeros({2}).requires_grad_();  // backward never reaches it
+    FakeTwoRanks comm(c.w1, views);
+    // One bucket of everything: unused (2 floats), w2 (2), w1 (6), in that order.
+    dist::GradSyncOptions options;  // 25 MB buckets, overlap
+    options.gradient_as_bucket_view = views;
+    dist::GradSync sync({c.w1, c.w2, unused}, options, &comm);
+    REQUIRE(sync.buckets().size() == 1);
+    sync.backward(c.loss());
+    const Tensor g1 = c.w1.grad(), g2 = c.w2.grad(), gu = unused.grad();
+    // Views: three slices of one storage, at their offsets in the bucket; else each its own.
+    CHECK((g1.storage() == g2.storage()) == views);
+    CHECK((g2.storage() == gu.storage()) == views);
+    if (views) {
+      CHECK(gu.offset() == 0);
+      CHECK(g2.offset() == 2);
+      CHECK(g1.offset() == 4);
+    }
+    CHECK(g1.shape() == Shape{3, 2});
+    CHECK(g2.shape() == Shape{2, 1});
+    // Writing into one gradient (clipping in place) leaves the others alone.
+    g2.fill_(0.f);
+    CHECK(g1.to_vector() == std::vector<float>{2.5f, -1.5f, 2.5f, -1.5f, 2.5f, -1.5f});
+    CHECK(gu.to_vector() == std::vector<float>{0.5f, 0.5f});
+    // A second pass without zero_grad accumulates into what is there, as a plain backward does:
+    // w2 = [0, 0] + [36, 48], w1 = [2.5, -1.5] + [4, -4]; `unused` keeps its 0.5; each then
+    // averaged with the other rank's 1. That reads the views before the pass overwrites them.
+    sync.backward(c.loss());
+    CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
+    CHECK(c.w1.grad().to_vector() ==
+          std::vector<float>{3.75f, -2.25f, 3.75f, -2.25f, 3.75f, -2.25f});
+    CHECK(unused.grad().to_vector() == std::vector<float>{0.75f, 0.75f});
+    // zero_grad drops the views; the next pass fills the same buckets again.
+    c.w1.zero_grad(), c.w2.zero_grad(), unused.zero_grad();
+    sync.backward(c.loss());
+    CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
+    CHECK(unused.grad().to_vector() == std::vector<float>{0.5f, 0.5f});
+    CHECK((c.w2.grad().storage() == g2.storage()) == views);
   }
 }
 
