@@ -95,6 +95,37 @@ TEST_CASE("pool kernels: 2x2 windows follow max_pool2d's rule at every vector le
   }
 }
 
+TEST_CASE("pool kernels: pool and leaky ReLU in one pass give the bits of the two in turn",
+          "[pool][kernels]") {
+  // max_pool2d_codes_leaky folds the leaky ReLU into the AVX-512 loop and runs leaky_rows on the
+  // rest of each row (the SSE4.1 and scalar windows), so every level and loop is compared, on the
+  // plane's ties, NaNs and infinities shifted by a bias (both signs), for 2x2 and 3x3 windows.
+  const std::vector<float> x = plane();
+  const SimdGuard restore;
+  for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
+    for (const int64_t k : {2, 3}) {
+      INFO("vector level " << static_cast<int>(limit) << ", windows " << k << "x" << k);
+      cpu::set_simd_limit(limit);
+      const int64_t OH = kH / k, OW = kW / k;
+      std::vector<float> y(OH * OW), yf(OH * OW, 42.f);
+      std::vector<uint8_t> codes(OH * OW), cf(OH * OW, 77);
+      cpu::max_pool2d_codes(x.data(), kW, k, OH, OW, 0.5f, y.data(), codes.data());
+      cpu::leaky_rows(y.data(), codes.data(), OH * OW, 0.125f);
+      cpu::max_pool2d_codes_leaky(x.data(), kW, k, OH, OW, 0.5f, 0.125f, yf.data(), cf.data());
+      int wrong = 0, marks = 0;
+      for (int64_t i = 0; i < OH * OW; ++i) {
+        const bool ok = same_bits(yf[i], y[i]) && cf[i] == codes[i];
+        if (!ok)
+          UNSCOPED_INFO("window " << i << ": " << yf[i] << " code " << int(cf[i]) << "; expected "
+                                  << y[i] << " code " << int(codes[i]));
+        wrong += !ok;
+        marks += (codes[i] & cpu::kSlopeBit) != 0;
+      }
+      CHECK(wrong == 0);
+      CHECK((marks > 0 && marks < OH * OW));  // both sides of the leaky ReLU were taken
+    }
+}
+
 TEST_CASE("pool kernels: unpool_row at every vector level", "[pool][kernels]") {
   // Codes cycle through the four places (and 9, which no row of a 2x2 window matches); gradients
   // include -0 (kept as is); the pooled values' signs pick the leaky ReLU's factor (0 and NaN take

@@ -16,8 +16,11 @@ namespace minidl::cpu {
 /// input channels, the forward pass when the layer has at most kTapsMaxFwdC; else gemm. Measured
 /// on 2 threads at once, each on its own bands of a 448-column image (apps/bench/README.md, "Why
 /// conv2d's CPU constants have their values"): the dW loop ran at 1.4-8x gemm's speed with 3 to 16
-/// channels; the forward loop beat gemm with 3 channels and lost or tied with 8 and 16.
-constexpr int64_t kTapsMaxC = 16, kTapsMaxFwdC = 4;
+/// channels; the forward loop beat gemm with 3 channels and lost or tied with 8 and 16 there (Intel
+/// Xeon, Haswell kernels). On the 2-core AMD EPYC (Zen 4) of CI's kind its AVX-512 variant took the
+/// forward of tiny's 16-channel layer from 23.0-23.1 to 20.2-20.4 ms, hence 16 since the ninth
+/// session.
+constexpr int64_t kTapsMaxC = 16, kTapsMaxFwdC = 16;
 
 /// Floats of the partial sums that taps_dW_add keeps for F filters and T taps.
 inline int64_t taps_dW_floats(int64_t F, int64_t T) { return F * T * 8; }

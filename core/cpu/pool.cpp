@@ -59,11 +59,14 @@ MINIDL_AVX512 inline __mmask16 takes(__m512 v, __m512 best) {
 
 // pool_plane_2x2's SSE4.1 loop 16 windows at a time, on one row of windows (input rows r0, r1):
 // the even and odd columns are split with two-source permutes. Returns where it stopped (a
-// multiple of 16), for the narrower loops to finish the row.
+// multiple of 16), for the narrower loops to finish the row. With leaky (Codes only), the
+// winners go through leaky_rows's formula and mark before they are stored.
 template <bool Codes>
 MINIDL_AVX512 int64_t pool_row_2x2_avx512(const float* r0, const float* r1, int64_t W, int64_t OW,
                                           float bias, float* y, int32_t* a, int64_t base,
-                                          uint8_t* c) {
+                                          uint8_t* c, bool leaky = false, float slope = 0.f) {
+  const __m512 sv = _mm512_set1_ps(slope), zero = _mm512_setzero_ps();
+  const __m512i slope_bit = _mm512_set1_epi32(kSlopeBit);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512 bv = _mm512_set1_ps(bias);
@@ -87,6 +90,11 @@ MINIDL_AVX512 int64_t pool_row_2x2_avx512(const float* r0, const float* r1, int6
       const __mmask16 take = takes(cand[k], best);
       best = _mm512_mask_mov_ps(best, take, cand[k]);
       code = _mm512_mask_mov_epi32(code, take, offs[k]);
+    }
+    if (Codes && leaky) {  // as leaky_rows_avx512
+      const __mmask16 positive = _mm512_cmp_ps_mask(best, zero, _CMP_GT_OQ);
+      best = _mm512_mask_mov_ps(_mm512_mul_ps(best, sv), positive, best);
+      code = _mm512_mask_or_epi32(code, static_cast<__mmask16>(~positive), code, slope_bit);
     }
     _mm512_storeu_ps(y + ow, best);
     if constexpr (Codes) {
@@ -149,10 +157,11 @@ MINIDL_AVX512 int64_t unpool_row_2_avx512(const float* g, const uint8_t* codes, 
 // targets it (x86-64-v2 and up), one at a time otherwise and at a row's end.
 // Codes = false: a_p gets the winner's index in the plane. Codes = true (the fused convolution's
 // pool): the candidates are x + bias, rounded as y = x + bias would be, and c_p gets the winner's
-// code in its window, dh * 2 + dw.
+// code in its window, dh * 2 + dw; with leaky, each row then goes through leaky_rows (the
+// AVX-512 loop does so before it stores, the row's rest after it), while it is in L1.
 template <bool Codes>
 void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float bias, float* y_p,
-                    int32_t* a_p, uint8_t* c_p) {
+                    int32_t* a_p, uint8_t* c_p, bool leaky = false, float slope = 0.f) {
   auto at = [&](const float* p) { return Codes ? *p + bias : *p; };
   [[maybe_unused]] const bool avx512 = simd_level() == Simd::AVX512;
   for (int64_t oh = 0; oh < OH; ++oh) {
@@ -161,12 +170,15 @@ void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float b
     float* y = y_p + oh * OW;
     const int64_t base = Codes ? 0 : 2 * oh * W;
     int64_t ow = 0;
+    [[maybe_unused]] int64_t unmarked = 0;  // where the row's leaky ReLU has yet to run
 #ifdef MINIDL_POOL_AVX512
     if (avx512) {
       if constexpr (Codes)
-        ow = pool_row_2x2_avx512<true>(r0, r1, W, OW, bias, y, nullptr, 0, c_p + oh * OW);
+        ow = pool_row_2x2_avx512<true>(r0, r1, W, OW, bias, y, nullptr, 0, c_p + oh * OW, leaky,
+                                       slope);
       else
         ow = pool_row_2x2_avx512<false>(r0, r1, W, OW, bias, y, a_p + oh * OW, base, nullptr);
+      unmarked = ow;
     }
 #endif
 #ifdef __SSE4_1__
@@ -220,6 +232,7 @@ void pool_plane_2x2(const float* x_p, int64_t W, int64_t OH, int64_t OW, float b
       else
         a_p[oh * OW + ow] = static_cast<int32_t>(best_i);
     }
+    if (Codes && leaky) leaky_rows(y + unmarked, c_p + oh * OW + unmarked, OW - unmarked, slope);
   }
 }
 
@@ -248,6 +261,13 @@ void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64
     pool_plane_2x2<true>(x_p, ld, OH, OW, bias, y_p, nullptr, c_p);
   else
     pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
+}
+
+void max_pool2d_codes_leaky(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW,
+                            float bias, float slope, float* y_p, uint8_t* c_p) {
+  if (k == 2) return pool_plane_2x2<true>(x_p, ld, OH, OW, bias, y_p, nullptr, c_p, true, slope);
+  pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
+  leaky_rows(y_p, c_p, OH * OW, slope);
 }
 
 void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope) {

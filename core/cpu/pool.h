@@ -26,6 +26,11 @@ constexpr uint8_t kSlopeBit = 0x80, kPlaceBits = 0x7F;
 void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
                       float* y_p, uint8_t* c_p);
 
+/// max_pool2d_codes, then leaky_rows on its output (the same bits), in one pass over the output:
+/// the fused convolution's pool and leaky ReLU.
+void max_pool2d_codes_leaky(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW,
+                            float bias, float slope, float* y_p, uint8_t* c_p);
+
 /// In place on n pooled values: v > 0 ? v : slope * v (leaky_relu's formula), and kSlopeBit set in
 /// codes (n of them) where the slope was taken.
 void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope);
