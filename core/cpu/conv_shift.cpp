@@ -120,6 +120,30 @@ void band_gy(const ConvParams& g, const Shift& s, const float* gy, const ConvPoo
     widen_gy(g, s, gy + n * g.F * g.P(), oh0, r, out);
 }
 
+// What band_gy and x_rows read for item i (image, band) of dW's channels [c0, c0 + cc): the
+// gradient's rows (or the pool's gradient and codes) and x's rows, for taps_dW_add to prefetch
+// while it works on the item before.
+void band_inputs(const ConvParams& g, const Shift& s, const float* gy, const ConvPool* pool,
+                 const float* x, int64_t i, int64_t c0, int64_t cc, Prefetch& out) {
+  const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
+  for (int64_t f = 0; f < g.F; ++f) {
+    if (!pool) {
+      out.add(gy + n * g.F * g.P() + (f * g.OH + oh0) * g.OW, r * g.OW * 4);
+      continue;
+    }
+    const int64_t k = pool->k, OHp = g.OH / k, OWp = g.OW / k;
+    const int64_t pr0 = oh0 / k, pr1 = std::min(OHp, (oh0 + r - 1) / k + 1);
+    if (pr1 <= pr0) continue;
+    const int64_t at = ((n * g.F + f) * OHp + pr0) * OWp;
+    out.add(gy + at, (pr1 - pr0) * OWp * 4);
+    out.add(pool->codes + at, (pr1 - pr0) * OWp);
+  }
+  const int64_t h0 = std::max<int64_t>(0, oh0 - g.pad),
+                h1 = std::min<int64_t>(g.H, oh0 + r + g.KH - 1 - g.pad);
+  for (int64_t c = c0; c < c0 + cc && h1 > h0; ++c)
+    out.add(x + ((n * g.C + c) * g.H + h0) * g.W, (h1 - h0) * g.W * 4);
+}
+
 // out (c1 - c0, rows, Wp) = rows [row0, row0 + rows) of channels [c0, c1) of image x_n padded.
 void pad_x_rows(const ConvParams& g, const Shift& s, const float* x_n, int64_t c0, int64_t c1,
                 int64_t row0, int64_t rows, float* out) {
@@ -292,6 +316,7 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
     std::fill(acc, acc + acc_floats, 0.f);
     if (sum_db) std::fill(dbq, dbq + F, 0.f);
     if (taps) std::fill(part, sums, 0.f);
+    Prefetch next;  // the next item's inputs
     for (int64_t i = q; i < items; i += s.groups) {
       const int64_t n = i / s.bands, j = i % s.bands, oh0 = s.oh0(j), r = s.rows(g, j);
       band_gy(g, s, gy, pool, n, oh0, r, gyb);
@@ -299,7 +324,9 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
       if (taps) {
         std::vector<const float*> rows = tap_rows(g, s, cc, xr);
         if (sum_db) rows.push_back(ones);
-        taps_dW_add(F, T, s.L(g, r), gyb, s.R * s.Wp, rows.data(), part);
+        next.clear();
+        if (i + s.groups < items) band_inputs(g, s, gy, pool, x, i + s.groups, c0, cc, next);
+        taps_dW_add(F, T, s.L(g, r), gyb, s.R * s.Wp, rows.data(), part, &next);
         continue;
       }
       for (int64_t kh = 0; kh < g.KH; ++kh)

@@ -233,12 +233,41 @@ constexpr std::array<FwdFn, sizeof...(I)> fwd_table(std::integer_sequence<int, I
 
 namespace {
 
+// Walks a Prefetch's ranges, a given number of 64-byte lines per call.
+class LinePrefetcher {
+ public:
+  LinePrefetcher(const Prefetch* next, int64_t calls) : next_(next) {
+    if (!next_) return;
+    int64_t lines = 0;
+    for (const auto& r : next_->ranges) lines += (r.second + 63) / 64;
+    per_call_ = calls > 0 ? (lines + calls - 1) / calls : lines;
+  }
+  void step() {
+    if (!next_) return;
+    for (int64_t k = 0; k < per_call_ && range_ < next_->ranges.size(); ++k) {
+      const auto& [p, bytes] = next_->ranges[range_];
+#if defined(__x86_64__) || defined(__i386__)
+      _mm_prefetch(static_cast<const char*>(p) + offset_, _MM_HINT_T1);
+#endif
+      offset_ += 64;
+      if (offset_ >= bytes) ++range_, offset_ = 0;
+    }
+  }
+
+ private:
+  const Prefetch* next_;
+  int64_t per_call_ = 0, offset_ = 0;
+  size_t range_ = 0;
+};
+
 // The dW loop with blocks of at most FB filters by TB taps, VL columns a step.
 template <Simd S, int FB, int TB, int VL>
 void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* const* xp,
-            float* part) {
+            float* part, const Prefetch* next) {
   static constexpr auto table = dW_table<S, TB>(std::make_integer_sequence<int, FB * TB>{});
   const int64_t Lv = L / VL * VL;
+  LinePrefetcher prefetch(next,
+                          (Lv + kChunk - 1) / kChunk * ((F + FB - 1) / FB) * ((T + TB - 1) / TB));
   for (int64_t p0 = 0; p0 < Lv; p0 += kChunk) {
     const int64_t p1 = std::min(Lv, p0 + kChunk);
     for (int64_t f0 = 0; f0 < F; f0 += FB) {
@@ -247,6 +276,7 @@ void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const
         const int64_t tb = std::min<int64_t>(TB, T - t0);
         table[(fb - 1) * TB + tb - 1](gy + f0 * ldg, ldg, xp + t0, p0, p1, part + (f0 * T + t0) * 8,
                                       T);
+        prefetch.step();
       }
     }
   }
@@ -266,14 +296,14 @@ void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const
 }  // namespace
 
 void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg,
-                 const float* const* xp, float* part) {
+                 const float* const* xp, float* part, const Prefetch* next) {
   switch (simd_level()) {
     case Simd::AVX512:
-      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, xp, part);
+      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, xp, part, next);
     case Simd::AVX2:
-      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part);
+      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part, next);
     case Simd::Base:
-      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part);
+      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part, next);
   }
 }
 

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace minidl::cpu {
 
@@ -22,14 +24,26 @@ namespace minidl::cpu {
 /// session.
 constexpr int64_t kTapsMaxC = 16, kTapsMaxFwdC = 16;
 
+/// Memory a thread will read next (the next band's inputs), asked into L2 a few cache lines at a
+/// time while taps_dW_add computes: the loop reads its band from cache, and the memory would
+/// otherwise sit idle meanwhile. ranges: (start, bytes).
+struct Prefetch {
+  std::vector<std::pair<const void*, int64_t>> ranges;
+  void clear() { ranges.clear(); }
+  void add(const void* p, int64_t bytes) {
+    if (bytes > 0) ranges.emplace_back(p, bytes);
+  }
+};
+
 /// Floats of the partial sums that taps_dW_add keeps for F filters and T taps.
 inline int64_t taps_dW_floats(int64_t F, int64_t T) { return F * T * 8; }
 
 /// part (F, T, 8) += the products of gy's rows and the taps over columns [0, L), kept as 8
 /// partial sums per (filter, tap):
 ///   sum over lanes of part[f, t, :] grows by sum_{p < L} gy[f * ldg + p] * xp[t][p].
+/// With next, its ranges are prefetched along the way.
 void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg,
-                 const float* const* xp, float* part);
+                 const float* const* xp, float* part, const Prefetch* next = nullptr);
 
 /// out[f * T + t] = the sum of part[f, t, :] (lanes added in a fixed order).
 void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out);
