@@ -237,27 +237,33 @@ namespace {
 class LinePrefetcher {
  public:
   LinePrefetcher(const Prefetch* next, int64_t calls) : next_(next) {
-    if (!next_) return;
+    if (!next_ || next_->ranges.empty()) return;
     int64_t lines = 0;
     for (const auto& r : next_->ranges) lines += (r.second + 63) / 64;
     per_call_ = calls > 0 ? (lines + calls - 1) / calls : lines;
+    open(0);
   }
   void step() {
-    if (!next_) return;
-    for (int64_t k = 0; k < per_call_ && range_ < next_->ranges.size(); ++k) {
-      const auto& [p, bytes] = next_->ranges[range_];
+    for (int64_t k = per_call_; k > 0 && at_ < end_; --k) {
 #if defined(__x86_64__) || defined(__i386__)
-      _mm_prefetch(static_cast<const char*>(p) + offset_, _MM_HINT_T1);
+      _mm_prefetch(at_, _MM_HINT_T1);
 #endif
-      offset_ += 64;
-      if (offset_ >= bytes) ++range_, offset_ = 0;
+      at_ += 64;
+      if (at_ >= end_ && range_ + 1 < next_->ranges.size()) open(range_ + 1);
     }
   }
 
  private:
+  void open(size_t r) {
+    range_ = r;
+    at_ = static_cast<const char*>(next_->ranges[r].first);
+    end_ = at_ + next_->ranges[r].second;
+  }
   const Prefetch* next_;
-  int64_t per_call_ = 0, offset_ = 0;
+  int64_t per_call_ = 0;
   size_t range_ = 0;
+  const char* at_ = nullptr;
+  const char* end_ = nullptr;
 };
 
 // The dW loop with blocks of at most FB filters by TB taps, VL columns a step.
