@@ -97,8 +97,10 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   return {order.rbegin(), order.rend()};  // root first
 }
 
-// A leaf's gradient owns its storage: it is never the caller's seed, another leaf's gradient or
-// a view of some other tensor, so writing into one (clipping in place, fill_) changes nothing else.
+// A leaf's gradient as backward leaves it owns its storage: it is never the caller's seed, another
+// leaf's gradient or a view of some other tensor, so writing into one (clipping in place, fill_)
+// changes nothing else. (dist::GradSync may afterwards make it a view of its own bucket, which no
+// other gradient shares.)
 // g is taken over without a copy only when nothing else refers to it or to its storage.
 void accumulate_leaf_grad(const Tensor& leaf, const Tensor& g) {
   Tensor old = leaf.grad();

@@ -131,9 +131,9 @@ struct GradSyncOptions {
   /// GradSync::backward overwrites (PyTorch's gradient_as_bucket_view): no copy of the averaged
   /// gradients back out of the buckets, and no second copy of them kept after the step. Keep one
   /// past the next step with clone(). Writing into one (clipping in place) changes no other.
-  /// Applies where the buckets and the parameters share a device (CPU, or CUDA with a CUDA-aware
-  /// communicator); staged CUDA gradients are always copied back. false: grad() gets its own
-  /// memory, as after a plain backward.
+  /// Applies where the buckets and all parameters share a device (CPU, or CUDA with a CUDA-aware
+  /// communicator); staged CUDA gradients are always copied back. A backward that throws drops
+  /// the gradients that were views. false: grad() gets its own memory, as after a plain backward.
   bool gradient_as_bucket_view = true;
 };
 
@@ -177,6 +177,7 @@ class GradSync {
   void launch_ready();
   void finish();
   void point_grads_at_buckets();
+  void drop_bucket_views();
   void unpack_means();
 
   std::vector<Tensor> params_;

@@ -99,31 +99,44 @@ TEST_CASE("pool kernels: pool and leaky ReLU in one pass give the bits of the tw
           "[pool][kernels]") {
   // max_pool2d_codes_leaky folds the leaky ReLU into the AVX-512 loop and runs leaky_rows on the
   // rest of each row (the SSE4.1 and scalar windows), so every level and loop is compared, on the
-  // plane's ties, NaNs and infinities shifted by a bias (both signs), for 2x2 and 3x3 windows.
-  const std::vector<float> x = plane();
+  // plane's ties, NaNs and infinities shifted by a bias of either sign or -0, with windows of
+  // zeros of both signs planted (a winner of -0 or +0 takes the slope, keeping its sign). 3x3
+  // windows run pool and leaky in turn, as the reference does: that checks the dispatch only.
+  std::vector<float> x = plane();
+  for (int64_t j = 26; j < 30; ++j)  // windows (1, 26..29): -0 and +0 in turn, the first wins
+    for (int64_t d = 0; d < 4; ++d)
+      x[static_cast<size_t>((2 + d / 2) * kW + 2 * j + d % 2)] = (j + d) % 2 ? -0.f : 0.f;
   const SimdGuard restore;
   for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
-    for (const int64_t k : {2, 3}) {
-      INFO("vector level " << static_cast<int>(limit) << ", windows " << k << "x" << k);
-      cpu::set_simd_limit(limit);
-      const int64_t OH = kH / k, OW = kW / k;
-      std::vector<float> y(OH * OW), yf(OH * OW, 42.f);
-      std::vector<uint8_t> codes(OH * OW), cf(OH * OW, 77);
-      cpu::max_pool2d_codes(x.data(), kW, k, OH, OW, 0.5f, y.data(), codes.data());
-      cpu::leaky_rows(y.data(), codes.data(), OH * OW, 0.125f);
-      cpu::max_pool2d_codes_leaky(x.data(), kW, k, OH, OW, 0.5f, 0.125f, yf.data(), cf.data());
-      int wrong = 0, marks = 0;
-      for (int64_t i = 0; i < OH * OW; ++i) {
-        const bool ok = same_bits(yf[i], y[i]) && cf[i] == codes[i];
-        if (!ok)
-          UNSCOPED_INFO("window " << i << ": " << yf[i] << " code " << int(cf[i]) << "; expected "
-                                  << y[i] << " code " << int(codes[i]));
-        wrong += !ok;
-        marks += (codes[i] & cpu::kSlopeBit) != 0;
+    for (const int64_t k : {2, 3})
+      for (const float bias : {0.5f, -1.f, -0.f}) {
+        INFO("vector level " << static_cast<int>(limit) << ", windows " << k << "x" << k
+                             << ", bias " << bias);
+        cpu::set_simd_limit(limit);
+        const int64_t OH = kH / k, OW = kW / k;
+        std::vector<float> y(OH * OW), yf(OH * OW, 42.f);
+        std::vector<uint8_t> codes(OH * OW), cf(OH * OW, 77);
+        cpu::max_pool2d_codes(x.data(), kW, k, OH, OW, bias, y.data(), codes.data());
+        cpu::leaky_rows(y.data(), codes.data(), OH * OW, 0.125f);
+        cpu::max_pool2d_codes_leaky(x.data(), kW, k, OH, OW, bias, 0.125f, yf.data(), cf.data());
+        int wrong = 0, marks = 0;
+        for (int64_t i = 0; i < OH * OW; ++i) {
+          const bool ok = same_bits(yf[i], y[i]) && cf[i] == codes[i];
+          if (!ok)
+            UNSCOPED_INFO("window " << i << ": " << yf[i] << " code " << int(cf[i]) << "; expected "
+                                    << y[i] << " code " << int(codes[i]));
+          wrong += !ok;
+          marks += (codes[i] & cpu::kSlopeBit) != 0;
+        }
+        CHECK(wrong == 0);
+        CHECK((marks > 0 && marks < OH * OW));  // both sides of the leaky ReLU were taken
+        if (k == 2 && bias == 0.f)  // bias -0: the planted zeros won with their signs, marked
+          for (int64_t j = 26; j < 30; ++j) {
+            const size_t i = static_cast<size_t>(kOW + j);
+            CHECK(same_bits(yf[i], j % 2 ? -0.f : 0.f));
+            CHECK((cf[i] & cpu::kSlopeBit) != 0);
+          }
       }
-      CHECK(wrong == 0);
-      CHECK((marks > 0 && marks < OH * OW));  // both sides of the leaky ReLU were taken
-    }
 }
 
 TEST_CASE("pool kernels: unpool_row at every vector level", "[pool][kernels]") {

@@ -1,10 +1,10 @@
 // GradSync (core/dist.h): gradients packed into flat buckets during backward and summed over the
 // ranks by non-blocking all-reduces, each started once its bucket is complete (with overlap; the
-// buckets left at the end of backward take the blocking all-reduce), then averaged back into the
-// parameters' gradients.
+// buckets left at the end of backward take the blocking all-reduce); the means are then the
+// parameters' gradients (views of the buckets, or copies).
 //
 // Overlap: autograd calls set_leaf_grad_hook's hook as soon as a parameter's gradient is final.
-// The hook copies it into its bucket and, when the bucket is complete, starts its all-reduce; the
+// The hook packs it into its bucket and, when the bucket is complete, starts its all-reduce; the
 // rest of backward runs meanwhile. MPI moves data only inside MPI calls (Open MPI has no progress
 // thread by default), so every hook call also tests the all-reduces in flight, which lets them
 // advance between backward's ops.
@@ -13,15 +13,18 @@
 // writes the gradient times 1/N into its slot, so the sum over the ranks is already the mean, and
 // after the sum every parameter's grad() becomes a view of its slot. That drops a pass over all
 // gradients (the old way divided the sums by N into a new tensor, then copied each slice into
-// its gradient: 22-29 ms a step for tiny's 108 MB on this machine) and the second copy of them
-// kept after the step. For N a power of two the result is bit for bit the old one (x / 2^k is
-// exact).
+// its gradient: 22-29 ms a step for tiny's 108 MB on a 2-core AMD EPYC) and the second copy of
+// them kept after the step. For N a power of two the result is bit for bit the old one (x / 2^k
+// is exact). Views need the buckets and every parameter on one device; else the copies are made.
+// A backward that throws leaves no gradient aliasing a bucket (all-reduces may still be writing
+// there until the next backward waits for them).
 //
 // Devices: buckets live in host memory, and CUDA gradients are copied there and back: into pinned
 // (page-locked) buffers, which the GPU reads and writes by DMA at the link's rate. Only when the
 // communicator takes device memory (a CUDA-aware MPI) do the buckets stay on the GPU. The staged
 // path is tested over a fake communicator on a GPU (tests/cuda/test_cuda_dist.cpp); no CUDA-aware
 // MPI has run it yet.
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -189,19 +192,29 @@ void GradSync::backward(const Tensor& loss) {
   st.packed.assign(params_.size(), 0);
   st.next_launch = 0;
   st.in_flight.clear();
-  st.views = options_.gradient_as_bucket_view && dev == params_.front().device();
+  st.views = options_.gradient_as_bucket_view &&
+             std::all_of(params_.begin(), params_.end(),
+                         [&](const Tensor& p) { return p.device() == dev; });
   st.scale = 1.f / static_cast<float>(comm_->size());
-  {
-    // The hook sees this object for the length of backward only; restored on any exit.
-    struct Restore {
-      LeafGradHook previous;
-      ~Restore() { set_leaf_grad_hook(std::move(previous)); }
-    } restore{set_leaf_grad_hook([this](const Tensor& leaf) { on_grad_ready(leaf); })};
-    loss.backward();
+  Clock::time_point t1, t2;
+  try {
+    {
+      // The hook sees this object for the length of backward only; restored on any exit.
+      struct Restore {
+        LeafGradHook previous;
+        ~Restore() { set_leaf_grad_hook(std::move(previous)); }
+      } restore{set_leaf_grad_hook([this](const Tensor& leaf) { on_grad_ready(leaf); })};
+      loss.backward();
+    }
+    t1 = Clock::now();
+    finish();
+    t2 = Clock::now();
+  } catch (...) {
+    // Last pass's views may have been packed (scaled) and handed to an all-reduce: drop them, so
+    // that no gradient shows memory MPI may still write into.
+    if (st.views) drop_bucket_views();
+    throw;
   }
-  const auto t1 = Clock::now();
-  finish();
-  const auto t2 = Clock::now();
   if (st.views)
     point_grads_at_buckets();
   else
@@ -212,6 +225,18 @@ void GradSync::backward(const Tensor& loss) {
   stats_.wait_seconds += std::chrono::duration<double>(t2 - t1).count();
   stats_.unpack_seconds += seconds_since(t2);
   ++stats_.steps;
+}
+
+void GradSync::drop_bucket_views() {
+  for (const Tensor& p : params_) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    for (const State::Buffer& buf : state_->buffers)
+      if (buf.flat.defined() && g.storage() == buf.flat.storage()) {
+        p.set_grad(Tensor());
+        break;
+      }
+  }
 }
 
 void GradSync::point_grads_at_buckets() {

@@ -67,6 +67,7 @@ class FakeTwoRanks : public dist::Communicator {
   int size() const override { return 2; }
   std::string name() const override { return "fake"; }
   Request allreduce_sum_async(float* data, int64_t count) override {
+    if (static_cast<int>(started.size()) == throw_at) throw Error("fake: the link is down");
     for (int64_t i = 0; i < count; ++i) data[i] += other_;
     started.push_back({count, w1_.grad().defined()});
     return static_cast<Request>(started.size() - 1);
@@ -82,6 +83,7 @@ class FakeTwoRanks : public dist::Communicator {
   };
   std::vector<Start> started;
   std::vector<Request> waited;
+  int throw_at = -1;  // the all-reduce (counted from 0) that throws instead
 
  private:
   Tensor w1_;
@@ -171,6 +173,31 @@ TEST_CASE("dist: GradSync leaves the gradients as views of its buckets, or copie
     CHECK(unused.grad().to_vector() == std::vector<float>{0.5f, 0.5f});
     CHECK((c.w2.grad().storage() == g2.storage()) == views);
   }
+}
+
+TEST_CASE("dist: a GradSync backward that throws leaves no gradient viewing a bucket", "[dist]") {
+  Chain c;
+  Tensor unused = zeros({2}).requires_grad_();
+  FakeTwoRanks comm(c.w1, true);
+  dist::GradSync sync({c.w1, c.w2, unused}, {1, true}, &comm);  // a bucket each, views
+  sync.backward(c.loss());
+  const Tensor g1 = c.w1.grad(), g2 = c.w2.grad(), gu = unused.grad();
+  // Without zero_grad, the second pass packs `unused`'s view (its last mean) in place when
+  // backward ends, then its all-reduce throws.
+  comm.throw_at = 3;
+  CHECK_THROWS_WITH(sync.backward(c.loss()), Catch::Contains("the link is down"));
+  // `unused` showed its bucket: dropped. w1 and w2 hold this pass's gradients (own memory).
+  CHECK_FALSE(unused.grad().defined());
+  REQUIRE(c.w1.grad().defined());
+  CHECK(c.w1.grad().storage() != g1.storage());
+  CHECK(c.w2.grad().storage() != g2.storage());
+  // The next pass works again and gives the means of this one's gradients.
+  comm.throw_at = -1;
+  c.w1.zero_grad(), c.w2.zero_grad();
+  sync.backward(c.loss());
+  CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
+  CHECK(unused.grad().to_vector() == std::vector<float>{0.5f, 0.5f});
+  CHECK(unused.grad().storage() == gu.storage());
 }
 
 TEST_CASE("dist: without a launcher the world is one process", "[dist]") {
