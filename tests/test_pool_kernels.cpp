@@ -97,7 +97,7 @@ TEST_CASE("pool kernels: 2x2 windows follow max_pool2d's rule at every vector le
 
 TEST_CASE("pool kernels: pool and leaky ReLU in one pass give the bits of the two in turn",
           "[pool][kernels]") {
-  // max_pool2d_codes_leaky folds the leaky ReLU into the AVX-512 loop and runs leaky_rows on the
+  // max_pool2d_codes with a leaky ReLU folds it into the AVX-512 loop and runs leaky_rows on the
   // rest of each row (the SSE4.1 and scalar windows), so every level and loop is compared, on the
   // plane's ties, NaNs and infinities shifted by a bias of either sign or -0, with windows of
   // zeros of both signs planted (a winner of -0 or +0 takes the slope, keeping its sign). 3x3
@@ -118,7 +118,7 @@ TEST_CASE("pool kernels: pool and leaky ReLU in one pass give the bits of the tw
         std::vector<uint8_t> codes(OH * OW), cf(OH * OW, 77);
         cpu::max_pool2d_codes(x.data(), kW, k, OH, OW, bias, y.data(), codes.data());
         cpu::leaky_rows(y.data(), codes.data(), OH * OW, 0.125f);
-        cpu::max_pool2d_codes_leaky(x.data(), kW, k, OH, OW, bias, 0.125f, yf.data(), cf.data());
+        cpu::max_pool2d_codes(x.data(), kW, k, OH, OW, bias, yf.data(), cf.data(), {true, 0.125f});
         int wrong = 0, marks = 0;
         for (int64_t i = 0; i < OH * OW; ++i) {
           const bool ok = same_bits(yf[i], y[i]) && cf[i] == codes[i];

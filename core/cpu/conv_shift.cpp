@@ -217,12 +217,8 @@ void pool_band(const ConvParams& g, const Shift& s, const ConvPool& pool, const 
   const int64_t rows = std::min(r / k, OHp - oh0 / k);
   for (int64_t f = 0; f < g.F; ++f) {
     const int64_t at = ((n * g.F + f) * OHp + oh0 / k) * OWp;
-    if (pool.act.on)
-      max_pool2d_codes_leaky(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f,
-                             pool.act.slope, yp + at, pool.codes + at);
-    else
-      max_pool2d_codes(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f, yp + at,
-                       pool.codes + at);
+    max_pool2d_codes(yb + f * s.R * s.Wp, s.Wp, k, rows, OWp, b ? b[f] : 0.f, yp + at,
+                     pool.codes + at, pool.act);
   }
 }
 

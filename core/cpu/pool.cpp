@@ -256,18 +256,11 @@ void pool_plane_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64
 }  // namespace
 
 void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
-                      float* y_p, uint8_t* c_p) {
+                      float* y_p, uint8_t* c_p, PoolLeaky act) {
   if (k == 2)
-    pool_plane_2x2<true>(x_p, ld, OH, OW, bias, y_p, nullptr, c_p);
-  else
-    pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
-}
-
-void max_pool2d_codes_leaky(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW,
-                            float bias, float slope, float* y_p, uint8_t* c_p) {
-  if (k == 2) return pool_plane_2x2<true>(x_p, ld, OH, OW, bias, y_p, nullptr, c_p, true, slope);
+    return pool_plane_2x2<true>(x_p, ld, OH, OW, bias, y_p, nullptr, c_p, act.on, act.slope);
   pool_plane_codes(x_p, ld, k, OH, OW, bias, y_p, c_p);
-  leaky_rows(y_p, c_p, OH * OW, slope);
+  if (act.on) leaky_rows(y_p, c_p, OH * OW, act.slope);
 }
 
 void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope) {

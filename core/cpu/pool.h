@@ -22,14 +22,11 @@ constexpr uint8_t kSlopeBit = 0x80, kPlaceBits = 0x7F;
 /// y_p (OH, OW) = the max over each k x k window at stride k, without padding, of the plane
 /// x_p + bias (OH * k rows of ld floats, OW * k <= ld; each value rounded as y = x + bias would
 /// be), by max_pool2d's rule (ties to the first in row-major order, a NaN wins); c_p = the
-/// winner's place in its window, dh * k + dw. Requires k <= kMaxCodedPool.
+/// winner's place in its window, dh * k + dw. Requires k <= kMaxCodedPool. With act.on, the
+/// output then goes through leaky_rows (the same bits), in the same pass where it can: the fused
+/// convolution's pool and leaky ReLU.
 void max_pool2d_codes(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW, float bias,
-                      float* y_p, uint8_t* c_p);
-
-/// max_pool2d_codes, then leaky_rows on its output (the same bits), in one pass over the output:
-/// the fused convolution's pool and leaky ReLU.
-void max_pool2d_codes_leaky(const float* x_p, int64_t ld, int64_t k, int64_t OH, int64_t OW,
-                            float bias, float slope, float* y_p, uint8_t* c_p);
+                      float* y_p, uint8_t* c_p, PoolLeaky act = {});
 
 /// In place on n pooled values: v > 0 ? v : slope * v (leaky_relu's formula), and kSlopeBit set in
 /// codes (n of them) where the slope was taken.
