@@ -195,4 +195,31 @@ TEST_CASE("pool kernels: unpool_row at every vector level", "[pool][kernels]") {
         }
         CHECK(mismatches == 0);
       }
+  // unpool_row_pair writes both rows of the windows in one pass: the same values, bit for bit
+  for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
+    for (const bool leaky : {false, true}) {
+      INFO("unpool_row_pair at vector level " << static_cast<int>(limit) << ", leaky " << leaky);
+      cpu::set_simd_limit(limit);
+      std::vector<float> rows[2] = {std::vector<float>(width, 42.f),
+                                    std::vector<float>(width, 42.f)};
+      cpu::unpool_row_pair(g.data(), marked.data(), kOW, rows[0].data(), rows[1].data(), width,
+                           leaky, 0.25f);
+      int mismatches = 0, winners = 0;
+      for (int64_t dh = 0; dh < 2; ++dh)
+        for (int64_t w = 0; w < width; ++w) {
+          const int64_t j = w / 2;
+          float want = 0.f;
+          if (w < 2 * kOW && codes[j] == dh * 2 + w % 2) {
+            want = !leaky || y[j] > 0 ? g[j] : g[j] * 0.25f;
+            ++winners;
+          }
+          if (!same_bits(rows[dh][w], want)) {
+            ++mismatches;
+            UNSCOPED_INFO("row " << dh << ", out[" << w << "] = " << rows[dh][w] << ", expected "
+                                 << want);
+          }
+        }
+      CHECK(mismatches == 0);
+      CHECK(winners > kOW / 2);  // the windows whose code is a place (9 is none)
+    }
 }

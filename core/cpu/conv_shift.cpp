@@ -53,6 +53,10 @@ Shift make_shift(const ConvParams& g, Pass pass, int64_t pool_k = 1) {
   s.padded = g.pad > 0;
   s.R = std::clamp<int64_t>(kBandFloats / ((g.F + g.C) * s.Wp), 1, g.OH);
   if (s.R < g.OH) s.R = std::min(g.OH, std::max(pool_k, s.R / pool_k * pool_k));
+  // dW's bands hold an even number of rows (one more than the budget, if need be), so that a 2 x 2
+  // pool's gradient unpools both rows of its windows in one pass (widen_pooled). The band's rows
+  // do not depend on the pool, so conv2d's dW and the fused pair's sum the same columns alike.
+  if (pass == Pass::dW && s.R % 2 == 1 && s.R < g.OH) s.R = std::min(g.OH, s.R + 1);
   s.bands = ceil_div(g.OH, s.R);
   s.groups = s.blocks = 1;
   if (pass == Pass::dW) {
@@ -106,6 +110,12 @@ void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, con
         continue;
       }
       const int64_t at = ((n * g.F + f) * OHp + pr) * OWp;
+      if (k == 2 && h % 2 == 0 && i + 1 < r) {  // both rows of the windows, in one pass
+        unpool_row_pair(gp + at, pool.codes + at, OWp, dst, dst + s.Wp, s.Wp, pool.act.on,
+                        pool.act.slope);
+        ++i;
+        continue;
+      }
       unpool_row(gp + at, pool.codes + at, OWp, k, h - pr * k, dst, s.Wp, pool.act.on,
                  pool.act.slope);
     }
@@ -322,7 +332,7 @@ void conv_shift_dW(const ConvParams& g, const float* x, const float* gy, float* 
         if (sum_db) rows.push_back(ones);
         next.clear();
         if (i + s.groups < items) band_inputs(g, s, gy, pool, x, i + s.groups, c0, cc, next);
-        taps_dW_add(F, T, s.L(g, r), gyb, s.R * s.Wp, rows.data(), part, &next);
+        taps_dW_add(F, T, s.L(g, r), gyb, s.R * s.Wp, rows.data(), part, &next, sum_db);
         continue;
       }
       for (int64_t kh = 0; kh < g.KH; ++kh)

@@ -45,7 +45,7 @@ constexpr int64_t kChunk = 512;
 using DWFn = void (*)(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
                       float* part_b, int64_t T);
 
-template <int FB, int TB>
+template <int FB, int TB, bool Ones>
 void dW_base(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
              float* part_b, int64_t T) {
   float a[FB][TB][8];
@@ -54,13 +54,15 @@ void dW_base(const float* g, int64_t ldg, const float* const* xp, int64_t p0, in
   for (int64_t p = p0; p < p1; p += 8)
     for (int f = 0; f < FB; ++f)
       for (int t = 0; t < TB; ++t)
-        for (int l = 0; l < 8; ++l) a[f][t][l] += g[f * ldg + p + l] * xp[t][p + l];
+        for (int l = 0; l < 8; ++l)
+          a[f][t][l] +=
+              Ones && t == TB - 1 ? g[f * ldg + p + l] : g[f * ldg + p + l] * xp[t][p + l];
   for (int f = 0; f < FB; ++f)
     for (int t = 0; t < TB; ++t) std::copy_n(a[f][t], 8, part_b + (f * T + t) * 8);
 }
 
 #ifdef MINIDL_TAPS_AVX2
-template <int FB, int TB>
+template <int FB, int TB, bool Ones>
 [[gnu::target("avx2,fma")]] void dW_avx2(const float* g, int64_t ldg, const float* const* xp,
                                          int64_t p0, int64_t p1, float* part_b, int64_t T) {
   __m256 a[FB][TB];
@@ -69,10 +71,12 @@ template <int FB, int TB>
   for (int64_t p = p0; p < p1; p += 8) {
     __m256 gv[FB];
     for (int f = 0; f < FB; ++f) gv[f] = _mm256_loadu_ps(g + f * ldg + p);
-    for (int t = 0; t < TB; ++t) {
+    for (int t = 0; t < TB - (Ones ? 1 : 0); ++t) {
       const __m256 xv = _mm256_loadu_ps(xp[t] + p);
       for (int f = 0; f < FB; ++f) a[f][t] = _mm256_fmadd_ps(gv[f], xv, a[f][t]);
     }
+    if constexpr (Ones)
+      for (int f = 0; f < FB; ++f) a[f][TB - 1] = _mm256_add_ps(a[f][TB - 1], gv[f]);
   }
   for (int f = 0; f < FB; ++f)
     for (int t = 0; t < TB; ++t) _mm256_storeu_ps(part_b + (f * T + t) * 8, a[f][t]);
@@ -80,7 +84,7 @@ template <int FB, int TB>
 
 // Columns [p0, p1) with p1 - p0 a multiple of 16; part keeps 8 lanes, so the 16 are folded on
 // the way in (upper half zero) and out (upper half added to the lower).
-template <int FB, int TB>
+template <int FB, int TB, bool Ones>
 [[gnu::target("avx512f,avx512dq,avx512bw,avx512vl,fma")]] void dW_avx512(const float* g,
                                                                          int64_t ldg,
                                                                          const float* const* xp,
@@ -93,10 +97,12 @@ template <int FB, int TB>
   for (int64_t p = p0; p < p1; p += 16) {
     __m512 gv[FB];
     for (int f = 0; f < FB; ++f) gv[f] = _mm512_loadu_ps(g + f * ldg + p);
-    for (int t = 0; t < TB; ++t) {
+    for (int t = 0; t < TB - (Ones ? 1 : 0); ++t) {
       const __m512 xv = _mm512_loadu_ps(xp[t] + p);
       for (int f = 0; f < FB; ++f) a[f][t] = _mm512_fmadd_ps(gv[f], xv, a[f][t]);
     }
+    if constexpr (Ones)
+      for (int f = 0; f < FB; ++f) a[f][TB - 1] = _mm512_add_ps(a[f][TB - 1], gv[f]);
   }
   for (int f = 0; f < FB; ++f)
     for (int t = 0; t < TB; ++t)
@@ -139,20 +145,21 @@ template <int FB, int TB>
 }
 #endif
 
-template <Simd S, int FB, int TB>
+template <Simd S, int FB, int TB, bool Ones>
 void dW_block(const float* g, int64_t ldg, const float* const* xp, int64_t p0, int64_t p1,
               float* part_b, int64_t T) {
 #ifdef MINIDL_TAPS_AVX2
-  if constexpr (S == Simd::AVX512) return dW_avx512<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
-  if constexpr (S == Simd::AVX2) return dW_avx2<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
+  if constexpr (S == Simd::AVX512) return dW_avx512<FB, TB, Ones>(g, ldg, xp, p0, p1, part_b, T);
+  if constexpr (S == Simd::AVX2) return dW_avx2<FB, TB, Ones>(g, ldg, xp, p0, p1, part_b, T);
 #endif
-  dW_base<FB, TB>(g, ldg, xp, p0, p1, part_b, T);
+  dW_base<FB, TB, Ones>(g, ldg, xp, p0, p1, part_b, T);
 }
 
-// table[(fb - 1) * TBmax + tb - 1] is the block of fb filters by tb taps.
-template <Simd S, int TBmax, int... I>
+// table[(fb - 1) * TBmax + tb - 1] is the block of fb filters by tb taps; with Ones, its last tap
+// is a row of ones.
+template <Simd S, int TBmax, bool Ones, int... I>
 constexpr std::array<DWFn, sizeof...(I)> dW_table(std::integer_sequence<int, I...>) {
-  return {dW_block<S, I / TBmax + 1, I % TBmax + 1>...};
+  return {dW_block<S, I / TBmax + 1, I % TBmax + 1, Ones>...};
 }
 
 // ---- forward -----------------------------------------------------------------------------------
@@ -266,11 +273,15 @@ class LinePrefetcher {
   const char* end_ = nullptr;
 };
 
-// The dW loop with blocks of at most FB filters by TB taps, VL columns a step.
+// The dW loop with blocks of at most FB filters by TB taps, VL columns a step. With ones, the last
+// tap is a row of ones, which its block adds instead of multiplying (the same bits: g * 1 + a is
+// g + a), leaving the multiply-add units to the other taps.
 template <Simd S, int FB, int TB, int VL>
 void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const float* const* xp,
-            float* part, const Prefetch* next) {
-  static constexpr auto table = dW_table<S, TB>(std::make_integer_sequence<int, FB * TB>{});
+            float* part, const Prefetch* next, bool ones) {
+  using Blocks = std::make_integer_sequence<int, FB * TB>;
+  static constexpr auto table = dW_table<S, TB, false>(Blocks{});
+  static constexpr auto ones_table = dW_table<S, TB, true>(Blocks{});
   const int64_t Lv = L / VL * VL;
   LinePrefetcher prefetch(next,
                           (Lv + kChunk - 1) / kChunk * ((F + FB - 1) / FB) * ((T + TB - 1) / TB));
@@ -280,8 +291,9 @@ void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const
       const int64_t fb = std::min<int64_t>(FB, F - f0);
       for (int64_t t0 = 0; t0 < T; t0 += TB) {
         const int64_t tb = std::min<int64_t>(TB, T - t0);
-        table[(fb - 1) * TB + tb - 1](gy + f0 * ldg, ldg, xp + t0, p0, p1, part + (f0 * T + t0) * 8,
-                                      T);
+        const auto& blocks = ones && t0 + tb == T ? ones_table : table;
+        blocks[(fb - 1) * TB + tb - 1](gy + f0 * ldg, ldg, xp + t0, p0, p1,
+                                       part + (f0 * T + t0) * 8, T);
         prefetch.step();
       }
     }
@@ -302,14 +314,14 @@ void dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg, const
 }  // namespace
 
 void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg,
-                 const float* const* xp, float* part, const Prefetch* next) {
+                 const float* const* xp, float* part, const Prefetch* next, bool ones) {
   switch (simd_level()) {
     case Simd::AVX512:
-      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, xp, part, next);
+      return dW_add<Simd::AVX512, kFB512, kTB512, 16>(F, T, L, gy, ldg, xp, part, next, ones);
     case Simd::AVX2:
-      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part, next);
+      return dW_add<Simd::AVX2, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part, next, ones);
     case Simd::Base:
-      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part, next);
+      return dW_add<Simd::Base, kFB, kTB, 8>(F, T, L, gy, ldg, xp, part, next, ones);
   }
 }
 

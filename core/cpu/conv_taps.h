@@ -41,9 +41,11 @@ inline int64_t taps_dW_floats(int64_t F, int64_t T) { return F * T * 8; }
 /// part (F, T, 8) += the products of gy's rows and the taps over columns [0, L), kept as 8
 /// partial sums per (filter, tap):
 ///   sum over lanes of part[f, t, :] grows by sum_{p < L} gy[f * ldg + p] * xp[t][p].
-/// With next, its ranges are prefetched along the way.
+/// With next, its ranges are prefetched along the way. ones: xp[T - 1] is a row of ones (whose
+/// sums are db), added rather than multiplied, with the same result.
 void taps_dW_add(int64_t F, int64_t T, int64_t L, const float* gy, int64_t ldg,
-                 const float* const* xp, float* part, const Prefetch* next = nullptr);
+                 const float* const* xp, float* part, const Prefetch* next = nullptr,
+                 bool ones = false);
 
 /// out[f * T + t] = the sum of part[f, t, :] (lanes added in a fixed order).
 void taps_dW_finish(int64_t F, int64_t T, const float* part, float* out);

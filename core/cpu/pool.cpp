@@ -148,6 +148,37 @@ MINIDL_AVX512 int64_t unpool_row_2_avx512(const float* g, const uint8_t* codes, 
   }
   return pc;
 }
+
+// unpool_row_pair's AVX-512 loop, 16 windows (32 outputs in each row) at a time: each gradient
+// copied into both lanes of its window, zero but where the window's code places the winner (a
+// byte compare of the codes, each doubled, with the places of the row). One pass writes both
+// rows: the codes and gradients are read once.
+MINIDL_AVX512 int64_t unpool_pair_avx512(const float* g, const uint8_t* codes, int64_t OW,
+                                         float* out0, float* out1, bool leaky, float slope) {
+  const __m128i row0 = _mm_set1_epi16(0x0100), row1 = _mm_set1_epi16(0x0302);  // places 0 1, 2 3
+  const __m128i place_bits = _mm_set1_epi8(static_cast<char>(kPlaceBits));
+  const __m128i slope_bit = _mm_set1_epi8(static_cast<char>(kSlopeBit));
+  const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+  const __m512 sv = _mm512_set1_ps(slope);
+  int64_t pc = 0;
+  for (; pc + 16 <= OW; pc += 16) {
+    const __m128i code = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + pc));
+    const __m128i c = _mm_and_si128(code, place_bits);
+    __m512 gv = _mm512_loadu_ps(g + pc);
+    if (leaky) gv = _mm512_mask_mul_ps(gv, _mm_test_epi8_mask(code, slope_bit), gv, sv);
+    const __m128i c_lo = _mm_unpacklo_epi8(c, c), c_hi = _mm_unpackhi_epi8(c, c);
+    _mm512_storeu_ps(out0 + 2 * pc,
+                     _mm512_maskz_permutexvar_ps(_mm_cmpeq_epi8_mask(c_lo, row0), lo, gv));
+    _mm512_storeu_ps(out0 + 2 * pc + 16,
+                     _mm512_maskz_permutexvar_ps(_mm_cmpeq_epi8_mask(c_hi, row0), hi, gv));
+    _mm512_storeu_ps(out1 + 2 * pc,
+                     _mm512_maskz_permutexvar_ps(_mm_cmpeq_epi8_mask(c_lo, row1), lo, gv));
+    _mm512_storeu_ps(out1 + 2 * pc + 16,
+                     _mm512_maskz_permutexvar_ps(_mm_cmpeq_epi8_mask(c_hi, row1), hi, gv));
+  }
+  return pc;
+}
 #undef MINIDL_AVX512
 #endif
 
@@ -320,6 +351,28 @@ void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int
     }
   }
   std::fill(out + OW * k, out + width, 0.f);
+}
+
+void unpool_row_pair(const float* g, const uint8_t* codes, int64_t OW, float* out0, float* out1,
+                     int64_t width, bool leaky, float slope) {
+  int64_t pc = 0;
+#ifdef MINIDL_POOL_AVX512
+  if (simd_level() == Simd::AVX512) pc = unpool_pair_avx512(g, codes, OW, out0, out1, leaky, slope);
+#endif
+  if (pc == 0) {  // no AVX-512: row by row
+    unpool_row(g, codes, OW, 2, 0, out0, width, leaky, slope);
+    return unpool_row(g, codes, OW, 2, 1, out1, width, leaky, slope);
+  }
+  for (; pc < OW; ++pc) {  // the last windows, as unpool_row computes them
+    const float gj = leaky && (codes[pc] & kSlopeBit) ? g[pc] * slope : g[pc];
+    const int place = codes[pc] & kPlaceBits;
+    out0[2 * pc] = place == 0 ? gj : 0.f;
+    out0[2 * pc + 1] = place == 1 ? gj : 0.f;
+    out1[2 * pc] = place == 2 ? gj : 0.f;
+    out1[2 * pc + 1] = place == 3 ? gj : 0.f;
+  }
+  std::fill(out0 + 2 * OW, out0 + width, 0.f);
+  std::fill(out1 + 2 * OW, out1 + width, 0.f);
 }
 
 // y[n, c, oh, ow] = max over h in [oh*stride - pad, +kernel), w in [ow*stride - pad, +kernel),
