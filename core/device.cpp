@@ -11,6 +11,7 @@
 #include "core/cpu/blas_kernels.h"
 #include "core/cpu/parallel.h"
 #include "core/error.h"
+#include "cuda/loader.h"
 #if MINIDL_HAS_CUDA
 #include "cuda/runtime.h"
 #endif
@@ -53,6 +54,26 @@ bool is_pinned_memory(const void* host_ptr) {
   return false;
 #endif
 }
+
+namespace detail {
+
+bool cublas_loaded() {
+#if MINIDL_HAS_CUDA
+  return cuda::cublas_loaded();
+#else
+  return false;
+#endif
+}
+
+std::string load_cublas() {
+#if MINIDL_HAS_CUDA
+  return cuda::load_cublas();
+#else
+  throw Error("minidl was built without CUDA: there is no cuBLAS to load");
+#endif
+}
+
+}  // namespace detail
 
 namespace {
 int default_threads() {

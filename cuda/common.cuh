@@ -20,13 +20,14 @@
                                                   __LINE__, ": ", cudaGetErrorString(err_)));     \
   } while (0)
 
-#define CUBLAS_CHECK(call)                                                                       \
-  do {                                                                                           \
-    cublasStatus_t st_ = (call);                                                                 \
-    if (st_ != CUBLAS_STATUS_SUCCESS)                                                            \
-      throw ::minidl::Error(::minidl::detail::cat("cuBLAS error in ", #call, " at ", __FILE__,   \
-                                                  ":", __LINE__, ": ", cublasGetStatusName(st_), \
-                                                  " (", cublasGetStatusString(st_), ")"));       \
+#define CUBLAS_CHECK(call)                                                                        \
+  do {                                                                                            \
+    cublasStatus_t st_ = (call);                                                                  \
+    if (st_ != CUBLAS_STATUS_SUCCESS)                                                             \
+      throw ::minidl::Error(                                                                      \
+          ::minidl::detail::cat("cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", \
+                                ::minidl::cuda::cublas_api().status_name(st_), " (",              \
+                                ::minidl::cuda::cublas_api().status_string(st_), ")"));           \
   } while (0)
 
 /// Put right after every kernel launch: a bad launch (configuration, missing image for this GPU)
@@ -47,6 +48,21 @@ namespace minidl::cuda {
 cudaStream_t stream();
 /// The cuBLAS handle, bound to stream(). Made on first use (thread-safe).
 cublasHandle_t cublas();
+
+/// cuBLAS's functions that minidl calls. The library is loaded (dlopen) on the first call of
+/// cublas_api(), not with the program: linking libcublas costs every process that loads minidl
+/// about 150 MB of resident memory at start (CUDA 13: its 360,000 relocations and data), GPU or
+/// not. Throws minidl::Error naming the library and the loader's reason when it cannot be loaded.
+struct Cublas {
+  decltype(&cublasCreate) create;
+  decltype(&cublasSetStream) set_stream;
+  decltype(&cublasSetPointerMode) set_pointer_mode;
+  decltype(&cublasSetMathMode) set_math_mode;
+  decltype(&cublasSgemm) sgemm;
+  decltype(&cublasGetStatusName) status_name;
+  decltype(&cublasGetStatusString) status_string;
+};
+const Cublas& cublas_api();
 
 // ---- launch geometry ----------------------------------------------------------------------------
 constexpr int kThreads = 256;                     // threads per block of the elementwise kernels

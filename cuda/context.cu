@@ -1,8 +1,82 @@
 // The CUDA context of minidl: one stream and one cuBLAS handle, made on first use (function-local
 // statics, so the first use from several threads is safe) and kept for the life of the process.
+#include <dlfcn.h>
+
+#include <string>
+
 #include "cuda/common.cuh"
 
 namespace minidl::cuda {
+
+namespace {
+
+// The cuBLAS library by its soname (the toolkit's major version, from the build), then by the
+// path it had in the toolkit minidl was built with (for a system whose loader does not search
+// there). Set by CMakeLists.txt.
+const char* const kCublasFiles[] = {MINIDL_CUBLAS_SONAME, MINIDL_CUBLAS_PATH};
+
+#define MINIDL_NAME2(f) #f
+#define MINIDL_NAME(f) MINIDL_NAME2(f)  // the symbol after cublas_v2.h's renames (cublasCreate_v2)
+
+// Looks up one function of cuBLAS; a missing one throws, naming it and the file.
+template <class Fn>
+void resolve(void* lib, const char* file, const char* name, Fn& fn) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  if (fn == nullptr)
+    throw Error(detail::cat("cuBLAS: ", file, " has no ", name, " (", dlerror(), ")"));
+}
+
+struct Loaded {
+  Cublas api;
+  std::string file;
+};
+
+const Loaded& loaded() {
+  static const Loaded l = [] {
+    Loaded out{};
+    void* lib = nullptr;
+    std::string why;
+    for (const char* file : kCublasFiles) {
+      lib = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+      if (lib != nullptr) {
+        out.file = file;
+        break;
+      }
+      const char* e = dlerror();
+      why += detail::cat(why.empty() ? "" : "; ", e ? e : file);
+    }
+    if (lib == nullptr)
+      throw Error(detail::cat("cuBLAS could not be loaded (", why,
+                              "): minidl's CUDA backend needs the CUDA Toolkit's cuBLAS library ",
+                              MINIDL_CUBLAS_SONAME, " on the loader's path (LD_LIBRARY_PATH)"));
+    const char* f = out.file.c_str();
+    Cublas& a = out.api;
+    resolve(lib, f, MINIDL_NAME(cublasCreate), a.create);
+    resolve(lib, f, MINIDL_NAME(cublasSetStream), a.set_stream);
+    resolve(lib, f, MINIDL_NAME(cublasSetPointerMode), a.set_pointer_mode);
+    resolve(lib, f, MINIDL_NAME(cublasSetMathMode), a.set_math_mode);
+    resolve(lib, f, MINIDL_NAME(cublasSgemm), a.sgemm);
+    resolve(lib, f, MINIDL_NAME(cublasGetStatusName), a.status_name);
+    resolve(lib, f, MINIDL_NAME(cublasGetStatusString), a.status_string);
+    return out;  // the library stays loaded for the life of the process
+  }();
+  return l;
+}
+
+}  // namespace
+
+const Cublas& cublas_api() { return loaded().api; }
+
+std::string load_cublas() { return loaded().file; }
+
+bool cublas_loaded() {
+  for (const char* file : kCublasFiles)
+    if (void* lib = dlopen(file, RTLD_LAZY | RTLD_NOLOAD)) {  // only finds it, loads nothing
+      dlclose(lib);
+      return true;
+    }
+  return false;
+}
 
 cudaStream_t stream() {
   // Non-blocking: never implicitly ordered with the legacy default stream, which minidl does not
@@ -19,11 +93,12 @@ cudaStream_t stream() {
 cublasHandle_t cublas() {
   static const cublasHandle_t h = [] {
     cublasHandle_t handle = nullptr;
-    CUBLAS_CHECK(cublasCreate(&handle));
-    CUBLAS_CHECK(cublasSetStream(handle, stream()));
+    const Cublas& api = cublas_api();
+    CUBLAS_CHECK(api.create(&handle));
+    CUBLAS_CHECK(api.set_stream(handle, stream()));
     // alpha and beta are host floats; FP32 math only (no TF32), like the CPU's sgemm.
-    CUBLAS_CHECK(cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
-    CUBLAS_CHECK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
+    CUBLAS_CHECK(api.set_pointer_mode(handle, CUBLAS_POINTER_MODE_HOST));
+    CUBLAS_CHECK(api.set_math_mode(handle, CUBLAS_DEFAULT_MATH));
     return handle;
   }();
   return h;

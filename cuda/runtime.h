@@ -37,4 +37,10 @@ void memcpy(void* dst, const void* src, std::size_t nbytes, CopyKind kind);
 /// Waits for all work queued so far.
 void synchronize();
 
+/// cuBLAS is loaded on first use (cuda/context.cu), not with the program. load_cublas() loads it
+/// now if it is not yet, and returns the file it came from (throws minidl::Error naming the
+/// library when it cannot); cublas_loaded() says whether it is in this process, loading nothing.
+std::string load_cublas();
+bool cublas_loaded();
+
 }  // namespace minidl::cuda

@@ -1,5 +1,6 @@
 // CUDA runtime tests: device query, host <-> device round trips. On a machine without a GPU each
 // test prints MINIDL_SKIP and ctest reports it as skipped (never as passed).
+#include "cuda/loader.h"
 #include "support/gpu.h"
 #include "support/helpers.h"
 
@@ -17,6 +18,26 @@ TEST_CASE("cuda: build and device queries agree", "[cuda]") {
     CHECK(cuda_available() == (cuda_device_count() > 0));
     CHECK_FALSE(cuda_device_info().empty());
   }
+}
+
+TEST_CASE("cuda: cuBLAS is loaded on first use, not with the program", "[cuda]") {
+  // Linked, CUDA 13's cuBLAS cost every program about 150 MB of resident memory at start. Needs
+  // no GPU: the library loads (and its functions are found) on any machine with the toolkit.
+  if (!built_with_cuda()) {
+    CHECK_FALSE(detail::cublas_loaded());
+    CHECK_THROWS_WITH(detail::load_cublas(), Catch::Contains("without CUDA"));
+    WARN("MINIDL_SKIP: minidl was built without CUDA");
+    return;
+  }
+  CHECK_FALSE(detail::cublas_loaded());  // this test runs in a process of its own
+  Tensor a = R({8, 5}, 1, false), b = R({5, 3}, 2, false);
+  CHECK(matmul(a, b).shape() == Shape{8, 3});  // CPU work does not load it
+  CHECK_FALSE(detail::cublas_loaded());
+  const std::string file = detail::load_cublas();  // every function it calls is found, or throws
+  INFO("loaded from " << file);
+  CHECK(file.find("libcublas") != std::string::npos);
+  CHECK(detail::cublas_loaded());
+  CHECK(detail::load_cublas() == file);  // once
 }
 
 TEST_CASE("cuda: tensors on a machine without a GPU give a clear error", "[cuda]") {
