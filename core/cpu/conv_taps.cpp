@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -246,7 +247,10 @@ class LinePrefetcher {
   LinePrefetcher(const Prefetch* next, int64_t calls) : next_(next) {
     if (!next_ || next_->ranges.empty()) return;
     int64_t lines = 0;
-    for (const auto& r : next_->ranges) lines += (r.second + 63) / 64;
+    for (const auto& r : next_->ranges) {
+      const auto a = reinterpret_cast<std::uintptr_t>(r.first);
+      lines += static_cast<int64_t>((a + r.second + 63) / 64 - a / 64);  // the lines it touches
+    }
     per_call_ = calls > 0 ? (lines + calls - 1) / calls : lines;
     open(0);
   }
@@ -261,10 +265,11 @@ class LinePrefetcher {
   }
 
  private:
-  void open(size_t r) {
+  void open(size_t r) {  // from the start of the range's first line, so its last line is reached
     range_ = r;
-    at_ = static_cast<const char*>(next_->ranges[r].first);
-    end_ = at_ + next_->ranges[r].second;
+    const char* first = static_cast<const char*>(next_->ranges[r].first);
+    at_ = first - reinterpret_cast<std::uintptr_t>(first) % 64;
+    end_ = first + next_->ranges[r].second;
   }
   const Prefetch* next_;
   int64_t per_call_ = 0;
