@@ -21,9 +21,11 @@ const char* const kCublasFiles[] = {MINIDL_CUBLAS_SONAME, MINIDL_CUBLAS_PATH};
 // Looks up one function of cuBLAS; a missing one throws, naming it and the file.
 template <class Fn>
 void resolve(void* lib, const char* file, const char* name, Fn& fn) {
+  dlerror();  // clears an older error
   fn = reinterpret_cast<Fn>(dlsym(lib, name));
-  if (fn == nullptr)
-    throw Error(detail::cat("cuBLAS: ", file, " has no ", name, " (", dlerror(), ")"));
+  if (fn != nullptr) return;
+  const char* e = dlerror();
+  throw Error(detail::cat("cuBLAS: ", file, " has no ", name, " (", e ? e : "a null symbol", ")"));
 }
 
 struct Loaded {
@@ -51,13 +53,18 @@ const Loaded& loaded() {
                               MINIDL_CUBLAS_SONAME, " on the loader's path (LD_LIBRARY_PATH)"));
     const char* f = out.file.c_str();
     Cublas& a = out.api;
-    resolve(lib, f, MINIDL_NAME(cublasCreate), a.create);
-    resolve(lib, f, MINIDL_NAME(cublasSetStream), a.set_stream);
-    resolve(lib, f, MINIDL_NAME(cublasSetPointerMode), a.set_pointer_mode);
-    resolve(lib, f, MINIDL_NAME(cublasSetMathMode), a.set_math_mode);
-    resolve(lib, f, MINIDL_NAME(cublasSgemm), a.sgemm);
-    resolve(lib, f, MINIDL_NAME(cublasGetStatusName), a.status_name);
-    resolve(lib, f, MINIDL_NAME(cublasGetStatusString), a.status_string);
+    try {
+      resolve(lib, f, MINIDL_NAME(cublasCreate), a.create);
+      resolve(lib, f, MINIDL_NAME(cublasSetStream), a.set_stream);
+      resolve(lib, f, MINIDL_NAME(cublasSetPointerMode), a.set_pointer_mode);
+      resolve(lib, f, MINIDL_NAME(cublasSetMathMode), a.set_math_mode);
+      resolve(lib, f, MINIDL_NAME(cublasSgemm), a.sgemm);
+      resolve(lib, f, MINIDL_NAME(cublasGetStatusName), a.status_name);
+      resolve(lib, f, MINIDL_NAME(cublasGetStatusString), a.status_string);
+    } catch (...) {
+      dlclose(lib);  // the next call tries again from the start
+      throw;
+    }
     return out;  // the library stays loaded for the life of the process
   }();
   return l;

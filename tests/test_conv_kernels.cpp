@@ -7,6 +7,7 @@
 // that call conv2d_forward/backward set the fast kernels whatever MINIDL_CONV says, except the
 // last, which checks that the reference mode runs the reference.
 #include <cmath>
+#include <cstring>
 
 #include "core/cpu/conv_plan.h"
 #include "core/cpu/conv_reference.h"
@@ -241,6 +242,39 @@ TEST_CASE("conv kernels: the tap loops match the reference in each vector varian
       }
   }
   CHECK(ran >= 10);
+}
+
+TEST_CASE("conv kernels: the tap loops add db's row of ones with the bits of multiplying by it",
+          "[conv][kernels]") {
+  // taps_dW_add(..., ones = true) adds the gradient where the last tap is a row of ones (g * 1 + a
+  // and g + a round alike); the result must equal the multiply-adds' bit for bit, at every
+  // vector level, for the ones row alone in a block or last in a full one, with column tails and
+  // more than one chunk of columns.
+  struct SimdGuard {
+    ~SimdGuard() { cpu::set_simd_limit(cpu::Simd::AVX512); }
+  } simd;
+  uint64_t seed = 900;
+  int compared = 0;
+  for (const cpu::Simd limit : {cpu::Simd::Base, cpu::Simd::AVX2, cpu::Simd::AVX512})
+    for (const int64_t F : {1, 3, 5})
+      for (const int64_t T : {2, 4, 6, 7, 13})
+        for (const int64_t L : {5, 16, 37, 600}) {
+          INFO("vector level " << static_cast<int>(limit) << ", F " << F << ", T " << T << ", L "
+                               << L);
+          cpu::set_simd_limit(limit);
+          const auto gy = random_vec(F * L, ++seed), x = random_vec((T - 1) * L, ++seed);
+          const std::vector<float> ones(static_cast<size_t>(L), 1.f);
+          std::vector<const float*> rows;
+          for (int64_t t = 0; t + 1 < T; ++t) rows.push_back(x.data() + t * L);
+          rows.push_back(ones.data());
+          std::vector<float> multiplied(static_cast<size_t>(cpu::taps_dW_floats(F, T)), 0.f);
+          std::vector<float> added = multiplied;
+          cpu::taps_dW_add(F, T, L, gy.data(), L, rows.data(), multiplied.data(), nullptr, false);
+          cpu::taps_dW_add(F, T, L, gy.data(), L, rows.data(), added.data(), nullptr, true);
+          CHECK(std::memcmp(multiplied.data(), added.data(), added.size() * sizeof(float)) == 0);
+          ++compared;
+        }
+  CHECK(compared == 3 * 3 * 5 * 4);
 }
 
 TEST_CASE("conv kernels: the shifted-view kernels match the reference on 150 random shapes",

@@ -95,9 +95,10 @@ void widen_gy(const ConvParams& g, const Shift& s, const float* gy_n, int64_t oh
 }
 
 // The same from a pool's gradient gp (N, F, OH / k, OW / k) and codes (conv_shift.h): zeros but
-// at the winners in rows [oh0, oh0 + r), which get their window's gradient, row by row
-// (unpool_row). (max_pool2d_backward adds it to a zero, which turns a -0 into +0; stored as is, a
-// -0 then multiplies and adds as that +0 would, since every sum it joins starts at +0.)
+// at the winners in rows [oh0, oh0 + r), which get their window's gradient (unpool_row, or for
+// 2 x 2 windows unpool_row_pair, both rows of a window in one pass). (max_pool2d_backward adds it
+// to a zero, which turns a -0 into +0; stored as is, a -0 then multiplies and adds as that +0
+// would, since every sum it joins starts at +0.)
 void widen_pooled(const ConvParams& g, const Shift& s, const ConvPool& pool, const float* gp,
                   int64_t n, int64_t oh0, int64_t r, float* out) {
   const int64_t k = pool.k, OHp = g.OH / k, OWp = g.OW / k;

@@ -257,7 +257,7 @@ class LinePrefetcher {
   void step() {
     for (int64_t k = per_call_; k > 0 && at_ < end_; --k) {
 #if defined(__x86_64__) || defined(__i386__)
-      _mm_prefetch(at_, _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(at_), _MM_HINT_T1);
 #endif
       at_ += 64;
       if (at_ >= end_ && range_ + 1 < next_->ranges.size()) open(range_ + 1);
@@ -267,15 +267,14 @@ class LinePrefetcher {
  private:
   void open(size_t r) {  // from the start of the range's first line, so its last line is reached
     range_ = r;
-    const char* first = static_cast<const char*>(next_->ranges[r].first);
-    at_ = first - reinterpret_cast<std::uintptr_t>(first) % 64;
-    end_ = first + next_->ranges[r].second;
+    const auto first = reinterpret_cast<std::uintptr_t>(next_->ranges[r].first);
+    at_ = first / 64 * 64;
+    end_ = first + static_cast<std::uintptr_t>(next_->ranges[r].second);
   }
   const Prefetch* next_;
   int64_t per_call_ = 0;
   size_t range_ = 0;
-  const char* at_ = nullptr;
-  const char* end_ = nullptr;
+  std::uintptr_t at_ = 0, end_ = 0;  // addresses as integers: at_ may lie before the range
 };
 
 // The dW loop with blocks of at most FB filters by TB taps, VL columns a step. With ones, the last

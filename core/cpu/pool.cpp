@@ -359,7 +359,7 @@ void unpool_row_pair(const float* g, const uint8_t* codes, int64_t OW, float* ou
 #ifdef MINIDL_POOL_AVX512
   if (simd_level() == Simd::AVX512) pc = unpool_pair_avx512(g, codes, OW, out0, out1, leaky, slope);
 #endif
-  if (pc == 0) {  // no AVX-512: row by row
+  if (pc == 0) {  // no AVX-512, or fewer than 16 windows: row by row
     unpool_row(g, codes, OW, 2, 0, out0, width, leaky, slope);
     return unpool_row(g, codes, OW, 2, 1, out1, width, leaky, slope);
   }

@@ -41,7 +41,8 @@ void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope);
 void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
                 int64_t width, bool leaky = false, float slope = 0.f);
 /// Both rows of a 2 x 2 pool's input gradient at once: unpool_row with k = 2 and dh = 0 into out0,
-/// dh = 1 into out1, the same values, reading g and codes once (with AVX-512 where the CPU has it).
+/// dh = 1 into out1 (which must not overlap), the same values, reading g and codes once (with
+/// AVX-512 where the CPU has it).
 void unpool_row_pair(const float* g, const uint8_t* codes, int64_t OW, float* out0, float* out1,
                      int64_t width, bool leaky = false, float slope = 0.f);
 
