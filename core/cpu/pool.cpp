@@ -306,14 +306,28 @@ void leaky_rows(float* v, uint8_t* codes, int64_t n, float slope) {
   }
 }
 
+namespace {
+
+// Windows [from, to) of row dh of a k x k pool's input gradient, one window at a time (what the
+// vector loops of unpool_row and unpool_row_pair leave): out[j * k + dw] = window j's gradient,
+// g[j] or through the leaky ReLU's (g * 1 is g, bit for bit), where its code places the winner at
+// (dh, dw), else 0.
+void unpool_windows(const float* g, const uint8_t* codes, int64_t from, int64_t to, int64_t k,
+                    int64_t dh, float* out, bool leaky, float slope) {
+  for (int64_t j = from; j < to; ++j) {
+    const float gj = leaky && (codes[j] & kSlopeBit) ? g[j] * slope : g[j];
+    const int64_t place = codes[j] & kPlaceBits;
+    for (int64_t dw = 0; dw < k; ++dw) out[j * k + dw] = place == dh * k + dw ? gj : 0.f;
+  }
+}
+
+}  // namespace
+
 void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int64_t dh, float* out,
                 int64_t width, bool leaky, float slope) {
-  // The gradient of window j: g[j], or through the leaky ReLU's (g * 1 is g, bit for bit).
-  auto grad = [&](int64_t j) { return leaky && (codes[j] & kSlopeBit) ? g[j] * slope : g[j]; };
-  auto place = [&](int64_t j) { return codes[j] & kPlaceBits; };
   int64_t pc = 0;
   if (k == 2) {
-    const int32_t c0 = static_cast<int32_t>(2 * dh);
+    [[maybe_unused]] const int32_t c0 = static_cast<int32_t>(2 * dh);
 #ifdef MINIDL_POOL_AVX512
     if (simd_level() == Simd::AVX512) pc = unpool_row_2_avx512(g, codes, OW, c0, out, leaky, slope);
 #endif
@@ -339,17 +353,8 @@ void unpool_row(const float* g, const uint8_t* codes, int64_t OW, int64_t k, int
       _mm_storeu_ps(out + 2 * pc + 4, _mm_unpackhi_ps(a, b));
     }
 #endif
-    for (; pc < OW; ++pc) {
-      const float gj = grad(pc);
-      out[2 * pc] = place(pc) == c0 ? gj : 0.f;
-      out[2 * pc + 1] = place(pc) == c0 + 1 ? gj : 0.f;
-    }
-  } else {
-    for (; pc < OW; ++pc) {
-      const float gj = grad(pc);
-      for (int64_t dw = 0; dw < k; ++dw) out[pc * k + dw] = place(pc) == dh * k + dw ? gj : 0.f;
-    }
   }
+  unpool_windows(g, codes, pc, OW, k, dh, out, leaky, slope);
   std::fill(out + OW * k, out + width, 0.f);
 }
 
@@ -363,14 +368,8 @@ void unpool_row_pair(const float* g, const uint8_t* codes, int64_t OW, float* ou
     unpool_row(g, codes, OW, 2, 0, out0, width, leaky, slope);
     return unpool_row(g, codes, OW, 2, 1, out1, width, leaky, slope);
   }
-  for (; pc < OW; ++pc) {  // the last windows, as unpool_row computes them
-    const float gj = leaky && (codes[pc] & kSlopeBit) ? g[pc] * slope : g[pc];
-    const int place = codes[pc] & kPlaceBits;
-    out0[2 * pc] = place == 0 ? gj : 0.f;
-    out0[2 * pc + 1] = place == 1 ? gj : 0.f;
-    out1[2 * pc] = place == 2 ? gj : 0.f;
-    out1[2 * pc + 1] = place == 3 ? gj : 0.f;
-  }
+  unpool_windows(g, codes, pc, OW, 2, 0, out0, leaky, slope);  // the last windows
+  unpool_windows(g, codes, pc, OW, 2, 1, out1, leaky, slope);
   std::fill(out0 + 2 * OW, out0 + width, 0.f);
   std::fill(out1 + 2 * OW, out1 + width, 0.f);
 }
