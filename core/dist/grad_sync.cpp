@@ -128,9 +128,11 @@ void GradSync::pack(size_t i) {
   --buf.left;
 }
 
+// The last bucket is left to finish()'s blocking all-reduce: it is complete only once every
+// parameter is packed, when backward has nothing left to hide it behind.
 void GradSync::launch_ready() {
   State& st = *state_;
-  while (st.next_launch < st.buffers.size() && st.buffers[st.next_launch].left == 0) {
+  while (st.next_launch + 1 < st.buffers.size() && st.buffers[st.next_launch].left == 0) {
     State::Buffer& buf = st.buffers[st.next_launch];
     if (buf.flat.device() != Device::CPU) cuda_synchronize();  // the copies into it are done
     buf.request = comm_->allreduce_sum_async(buf.flat.data(), buf.flat.numel());

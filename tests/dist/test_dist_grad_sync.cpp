@@ -72,6 +72,10 @@ class FakeTwoRanks : public dist::Communicator {
     started.push_back({count, w1_.grad().defined()});
     return static_cast<Request>(started.size() - 1);
   }
+  void allreduce_sum(float* data, int64_t count) override {
+    ++blocking;
+    wait(allreduce_sum_async(data, count));
+  }
   bool test(Request) override { return true; }
   void wait(Request r) override { waited.push_back(r); }
   void broadcast(void*, int64_t, int) override {}
@@ -83,6 +87,7 @@ class FakeTwoRanks : public dist::Communicator {
   };
   std::vector<Start> started;
   std::vector<Request> waited;
+  int blocking = 0;   // all-reduces asked for by the blocking call
   int throw_at = -1;  // the all-reduce (counted from 0) that throws instead
 
  private:
@@ -126,6 +131,8 @@ TEST_CASE("dist: GradSync averages bucket by bucket, starting them during backwa
     // With overlap, w2's all-reduce starts before backward has computed w1's gradient.
     CHECK(comm.started[0].w1_done == !overlap);
     CHECK(comm.started[1].w1_done);
+    // The last bucket (w1's) takes the blocking call even with overlap: nothing is left to hide it.
+    CHECK(comm.blocking == (overlap ? 1 : 2));
     CHECK(c.w2.grad().to_vector() == std::vector<float>{18.5f, 24.5f});
   }
 }
