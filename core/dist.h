@@ -141,6 +141,9 @@ struct GradSyncOptions {
 struct GradSyncStats {
   int64_t steps = 0;
   double backward_seconds = 0;  // inside loss.backward() (packing and started all-reduces too)
+  double pack_seconds = 0;      // gradients written into the buckets (times 1/N): inside
+                                // backward, and after it for parameters backward did not reach
+  double progress_seconds = 0;  // inside backward: all-reduces started and advanced by the hooks
   double wait_seconds = 0;      // after backward, until every bucket is summed: the communication
                                 // that backward did not hide
   double unpack_seconds = 0;    // averaged sums written back into the gradients (near 0 with

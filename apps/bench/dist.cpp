@@ -62,7 +62,8 @@ Example global_batch(const BenchNetwork& net, int64_t batch) {
 }
 
 struct Result {
-  double step_s = 0, backward_s = 0, wait_s = 0, unpack_s = 0, allreduce_s = 0, checksum = 0;
+  double step_s = 0, backward_s = 0, pack_s = 0, progress_s = 0, wait_s = 0, unpack_s = 0,
+         allreduce_s = 0, checksum = 0;
   int64_t grad_bytes = 0;
   size_t buckets = 0;
 };
@@ -98,6 +99,8 @@ Result run(const std::string& name, int64_t global, const Options& o) {
   res.step_s = since(t0) / o.steps;
   const dist::GradSyncStats& st = sync.stats();
   res.backward_s = st.backward_seconds / o.steps;
+  res.pack_s = st.pack_seconds / o.steps;
+  res.progress_s = st.progress_seconds / o.steps;
   res.wait_s = st.wait_seconds / o.steps;
   res.unpack_s = st.unpack_seconds / o.steps;
   res.buckets = sync.buckets().size();
@@ -178,14 +181,16 @@ int main(int argc, char** argv) {
       std::snprintf(
           line, sizeof line,
           "%-6s %d proc x %d thr  batch %lld (%lld/proc)%s  %.1f img/s  step %.1f ms  backward "
-          "%.1f ms  all-reduce %.1f ms alone (%.0f%% of a step), %.1f ms wait after backward "
+          "%.1f ms (pack %.1f, progress %.1f)  all-reduce %.1f ms alone (%.0f%% of a step), %.1f "
+          "ms wait after backward "
           "(%.0f%%), %.1f ms unpack (%s), overlap %s, %zu buckets of %.3g MB  checksum %.10g\n",
           name.c_str(), w.size, num_threads(), static_cast<long long>(global),
           static_cast<long long>(global / w.size / o.split),
           o.split > 1 ? "  one of independent processes" : "", ips, 1e3 * r.step_s,
-          1e3 * r.backward_s, 1e3 * r.allreduce_s, 100 * r.allreduce_s / r.step_s, 1e3 * r.wait_s,
-          100 * r.wait_s / r.step_s, 1e3 * r.unpack_s, o.views ? "views" : "copies",
-          o.overlap ? "on" : "off", r.buckets, o.bucket_mb, r.checksum);
+          1e3 * r.backward_s, 1e3 * r.pack_s, 1e3 * r.progress_s, 1e3 * r.allreduce_s,
+          100 * r.allreduce_s / r.step_s, 1e3 * r.wait_s, 100 * r.wait_s / r.step_s,
+          1e3 * r.unpack_s, o.views ? "views" : "copies", o.overlap ? "on" : "off", r.buckets,
+          o.bucket_mb, r.checksum);
       std::fputs(line, stdout);
       std::fflush(stdout);
       if (!o.json.empty()) {
@@ -195,7 +200,8 @@ int main(int argc, char** argv) {
             << ", \"split\": " << o.split << ", \"overlap\": " << (o.overlap ? "true" : "false")
             << ", \"bucket_views\": " << (o.views ? "true" : "false")
             << ", \"images_per_s\": " << ips << ", \"step_ms\": " << 1e3 * r.step_s
-            << ", \"backward_ms\": " << 1e3 * r.backward_s
+            << ", \"backward_ms\": " << 1e3 * r.backward_s << ", \"pack_ms\": " << 1e3 * r.pack_s
+            << ", \"progress_ms\": " << 1e3 * r.progress_s
             << ", \"allreduce_alone_ms\": " << 1e3 * r.allreduce_s
             << ", \"wait_after_backward_ms\": " << 1e3 * r.wait_s
             << ", \"unpack_ms\": " << 1e3 * r.unpack_s << ", \"grad_bytes\": " << r.grad_bytes

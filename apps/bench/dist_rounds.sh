@@ -1,5 +1,5 @@
 #!/bin/sh
-# Data-parallel speed in alternating rounds (docs/distributed.md, "Measuring"): on a machine whose
+# Data-parallel speed in alternating rounds (docs/distributed_measuring.md): on a machine whose
 # speed drifts, dist_bench.sh's one pass per configuration lets the drift land on one side only.
 # Here every round runs, back to back, for one network:
 #   1 x 1            one process, 1 thread, the whole global batch

@@ -108,6 +108,7 @@ GradSync::GradSync(const ParamList& params, GradSyncOptions options, Communicato
 }
 
 void GradSync::pack(size_t i) {
+  const auto t0 = Clock::now();
   State& st = *state_;
   const Bucket& bucket = buckets_[st.bucket_of[i]];
   State::Buffer& buf = st.buffers[st.bucket_of[i]];
@@ -126,6 +127,7 @@ void GradSync::pack(size_t i) {
   }
   st.packed[i] = 1;
   --buf.left;
+  stats_.pack_seconds += seconds_since(t0);
 }
 
 // The last bucket is left to finish()'s blocking all-reduce: it is complete only once every
@@ -145,9 +147,11 @@ void GradSync::on_grad_ready(const Tensor& leaf) {
   auto it = st.index.find(leaf.impl());
   if (it == st.index.end() || st.packed[it->second]) return;  // not ours (an input), or done
   pack(it->second);
+  const auto t0 = Clock::now();
   if (options_.overlap) launch_ready();
   // Progress for the all-reduces in flight, and forget those that completed.
   std::erase_if(st.in_flight, [&](size_t b) { return comm_->test(st.buffers[b].request); });
+  stats_.progress_seconds += seconds_since(t0);
 }
 
 void GradSync::finish() {

@@ -37,7 +37,7 @@ void check_mpi(int rc, const char* call) {
 // buffers of a piece stay in cache while it is sent, summed and sent back): 1 MB, and for p ranks
 // at least p x 256 KB, so that each rank's share of a piece stays 256 KB or more. Measured with
 // Open MPI 4.1 over shared memory on 2 ranks, tiny's buckets (108 MB) took 52-62 ms in three
-// calls and 26-38 ms in pieces of 1-4 MB, blocking or not (docs/distributed.md, "Measuring").
+// calls and 26-38 ms in pieces of 1-4 MB, blocking or not (docs/distributed_measuring.md).
 // MINIDL_ALLREDUCE_PIECE_BYTES sets another size (0: whole buckets); it must be the same on every
 // rank, which MpiCommunicator checks.
 constexpr int64_t kPieceBytes = int64_t{1} << 20, kShareBytes = int64_t{256} << 10;
@@ -228,7 +228,7 @@ std::unique_ptr<Communicator> mpi_start(World* world) {
   if (!initialized) {  // a program may have started MPI itself
     // Open MPI 4.1's non-blocking all-reduce (its libnbc component) chooses, for two ranks and
     // large buckets, an algorithm that ran at half the speed of the blocking call; reduce-scatter
-    // then all-gather (Rabenseifner's) ran as fast as it (docs/distributed.md, "Measuring").
+    // then all-gather (Rabenseifner's) ran as fast as it (docs/distributed_measuring.md).
     // Unless the user set it, ask for that one. Other MPIs ignore the variable.
     ::setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "3", 0);
     int provided = 0;

@@ -121,6 +121,9 @@ TEST_CASE("dist: GradSync averages bucket by bucket, starting them during backwa
       CHECK(comm.started[1].w1_done);
       CHECK(sync.stats().steps == 1);
       CHECK(sync.stats().bytes == (2 + 2 + 6) * 4);
+      CHECK(sync.stats().pack_seconds > 0);  // three parameters were packed
+      sync.reset_stats();
+      CHECK(sync.stats().pack_seconds == 0);
     }
   for (bool overlap : {true, false}) {
     Chain c;
