@@ -26,8 +26,8 @@
     if (st_ != CUBLAS_STATUS_SUCCESS)                                                             \
       throw ::minidl::Error(                                                                      \
           ::minidl::detail::cat("cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", \
-                                ::minidl::cuda::cublas_api().status_name(st_), " (",              \
-                                ::minidl::cuda::cublas_api().status_string(st_), ")"));           \
+                                ::minidl::cuda::cublas_api().cublasGetStatusName(st_), " (",      \
+                                ::minidl::cuda::cublas_api().cublasGetStatusString(st_), ")"));   \
   } while (0)
 
 /// Put right after every kernel launch: a bad launch (configuration, missing image for this GPU)
@@ -53,14 +53,16 @@ cublasHandle_t cublas();
 /// cublas_api(), not with the program: linking libcublas costs every process that loads minidl
 /// about 150 MB of resident memory at start (CUDA 13: its 360,000 relocations and data), GPU or
 /// not. Throws minidl::Error naming the library and the loader's reason when it cannot be loaded.
+/// Each member bears its function's name (cublas_v2.h's macros map both to the _v2 symbols), so
+/// CUBLAS_CHECK's message names the cuBLAS call that failed.
 struct Cublas {
-  decltype(&cublasCreate) create;
-  decltype(&cublasSetStream) set_stream;
-  decltype(&cublasSetPointerMode) set_pointer_mode;
-  decltype(&cublasSetMathMode) set_math_mode;
-  decltype(&cublasSgemm) sgemm;
-  decltype(&cublasGetStatusName) status_name;
-  decltype(&cublasGetStatusString) status_string;
+  decltype(&::cublasCreate) cublasCreate;
+  decltype(&::cublasSetStream) cublasSetStream;
+  decltype(&::cublasSetPointerMode) cublasSetPointerMode;
+  decltype(&::cublasSetMathMode) cublasSetMathMode;
+  decltype(&::cublasSgemm) cublasSgemm;
+  decltype(&::cublasGetStatusName) cublasGetStatusName;
+  decltype(&::cublasGetStatusString) cublasGetStatusString;
 };
 const Cublas& cublas_api();
 

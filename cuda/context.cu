@@ -54,13 +54,13 @@ const Loaded& loaded() {
     const char* f = out.file.c_str();
     Cublas& a = out.api;
     try {
-      resolve(lib, f, MINIDL_NAME(cublasCreate), a.create);
-      resolve(lib, f, MINIDL_NAME(cublasSetStream), a.set_stream);
-      resolve(lib, f, MINIDL_NAME(cublasSetPointerMode), a.set_pointer_mode);
-      resolve(lib, f, MINIDL_NAME(cublasSetMathMode), a.set_math_mode);
-      resolve(lib, f, MINIDL_NAME(cublasSgemm), a.sgemm);
-      resolve(lib, f, MINIDL_NAME(cublasGetStatusName), a.status_name);
-      resolve(lib, f, MINIDL_NAME(cublasGetStatusString), a.status_string);
+      resolve(lib, f, MINIDL_NAME(cublasCreate), a.cublasCreate);
+      resolve(lib, f, MINIDL_NAME(cublasSetStream), a.cublasSetStream);
+      resolve(lib, f, MINIDL_NAME(cublasSetPointerMode), a.cublasSetPointerMode);
+      resolve(lib, f, MINIDL_NAME(cublasSetMathMode), a.cublasSetMathMode);
+      resolve(lib, f, MINIDL_NAME(cublasSgemm), a.cublasSgemm);
+      resolve(lib, f, MINIDL_NAME(cublasGetStatusName), a.cublasGetStatusName);
+      resolve(lib, f, MINIDL_NAME(cublasGetStatusString), a.cublasGetStatusString);
     } catch (...) {
       dlclose(lib);  // the next call tries again from the start
       throw;
@@ -101,11 +101,11 @@ cublasHandle_t cublas() {
   static const cublasHandle_t h = [] {
     cublasHandle_t handle = nullptr;
     const Cublas& api = cublas_api();
-    CUBLAS_CHECK(api.create(&handle));
-    CUBLAS_CHECK(api.set_stream(handle, stream()));
+    CUBLAS_CHECK(api.cublasCreate(&handle));
+    CUBLAS_CHECK(api.cublasSetStream(handle, stream()));
     // alpha and beta are host floats; FP32 math only (no TF32), like the CPU's sgemm.
-    CUBLAS_CHECK(api.set_pointer_mode(handle, CUBLAS_POINTER_MODE_HOST));
-    CUBLAS_CHECK(api.set_math_mode(handle, CUBLAS_DEFAULT_MATH));
+    CUBLAS_CHECK(api.cublasSetPointerMode(handle, CUBLAS_POINTER_MODE_HOST));
+    CUBLAS_CHECK(api.cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
     return handle;
   }();
   return h;

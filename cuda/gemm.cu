@@ -31,7 +31,7 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     CUDA_CHECK_LAUNCH();
     return;
   }
-  CUBLAS_CHECK(cublas_api().sgemm(
+  CUBLAS_CHECK(cublas_api().cublasSgemm(
       cublas(), transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N,
       static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, B,
       static_cast<int>(ldb), A, static_cast<int>(lda), &beta, C, static_cast<int>(ldc)));
