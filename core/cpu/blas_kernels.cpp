@@ -3,7 +3,7 @@
 // 2-core Intel Xeon VM of model 207 (AVX-512) ran sgemm at 1024^3 on one thread at 14-30 GFLOP/s
 // with them, 72-79 with its Haswell kernels and 125-147 with its SkylakeX kernels, and the tiny
 // network's training step at batch 8 took 1.7-2.1 s with them, 0.57-0.66 s with SkylakeX's
-// (apps/bench/README.md). So before minidl's first product,
+// (apps/bench/MEASURED.md). So before minidl's first product,
 // when the family OpenBLAS chose lacks instructions the CPU has, minidl makes OpenBLAS choose
 // again through the same entry points it uses at load time, with the family a later OpenBLAS picks
 // for such CPUs. OPENBLAS_CORETYPE, when set, is the user's choice and always wins.

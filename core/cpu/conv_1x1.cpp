@@ -5,7 +5,7 @@
 // template argument, so that the sum is unrolled and the loop over p vectorised. The loop itself
 // is the rest of the time, so it has an AVX2 variant, chosen at run time (core/cpu/simd.h):
 // measured on humble's first layer at batch 8, 2 threads, it is markedly faster than the SSE
-// loop (the figures are in apps/bench/README.md).
+// loop (the figures are in apps/bench/README.md, "kShallowK").
 #include "core/cpu/conv_1x1.h"
 
 #include <algorithm>
