@@ -3,6 +3,7 @@
 // the update rules.
 #include "core/optim.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/autograd.h"
@@ -123,6 +124,17 @@ void Optimizer::load_state(const std::vector<NamedTensor>& entries) {
     MINIDL_CHECK(known, name_, ": load_state: unknown entry '", name, "'");
     MINIDL_CHECK(t.shape() == p.shape(), name_, ": load_state: '", name, "' has shape ",
                  shape_str(t.shape()), " but parameter ", i, " has shape ", shape_str(p.shape()));
+    // A state that no update could have produced (a corrupt file) would turn the parameters into
+    // NaN at the first step, and training would then save them.
+    const std::vector<float> v = t.to_vector();
+    const bool nonneg = buffer_nonnegative(what);
+    const auto bad = std::find_if(
+        v.begin(), v.end(), [&](float x) { return !std::isfinite(x) || (nonneg && x < 0.f); });
+    MINIDL_CHECK(
+        bad == v.end(), name_, ": load_state: '", name, "' holds ", *bad, " at flat index ",
+        bad - v.begin(),
+        nonneg ? "; it must be finite and >= 0 (a mean of squares)" : "; it must be finite",
+        ": the state is corrupt");
     Tensor copy = Tensor::empty(p.shape(), p.device());
     copy.copy_(t);
     loaded[i].buffers[what] = copy;

@@ -68,6 +68,8 @@ class Optimizer {
   virtual void update(const Tensor& w, const Tensor& g, ParamState& st) = 0;
   /// Throws "<name>: <what> must be <rule>, got <value>" unless ok.
   void check_arg(bool ok, const char* what, const char* rule, float value) const;
+  /// Whether state buffer `what` can never hold a negative value (load_state checks it).
+  virtual bool buffer_nonnegative(const std::string& /*what*/) const { return false; }
 
   std::string name_;
   std::vector<Tensor> params_;
@@ -110,6 +112,7 @@ class Adam : public Optimizer {
 
  protected:
   void update(const Tensor& w, const Tensor& g, ParamState& st) override;
+  bool buffer_nonnegative(const std::string& what) const override { return what == "exp_avg_sq"; }
   Adam(std::string name, const ParamList& params, float lr, float beta1, float beta2, float eps,
        float weight_decay, bool decoupled);
 

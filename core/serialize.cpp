@@ -85,6 +85,22 @@ struct Entry {
   uint64_t begin = 0, end = 0;
 };
 
+// Text quoted in an error message, cut to `most` characters; a header value: at most 60 of its
+// JSON text. (The parser has already refused values nested deeper than kMaxDepth, so dump()
+// cannot run out of stack on one.)
+std::string cut(std::string text, size_t most = 60) {
+  if (text.size() > most) text = text.substr(0, most - 3) + "...";
+  return text;
+}
+std::string brief(const json& j) {
+  return cut(j.dump(-1, ' ', true, json::error_handler_t::replace));
+}
+
+// The deepest nesting a header may have: a safetensors header is 3 levels deep (the header
+// object, a tensor's object, its shape array). nlohmann's dump() recurses, so a value nested
+// 100,000 deep in a 400 KB file overflowed the stack when an error message quoted it.
+constexpr int kMaxDepth = 64;
+
 // A JSON number that is a non-negative integer, or nothing.
 bool as_u64(const json& j, uint64_t& out) {
   if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<int64_t>() >= 0)) return false;
@@ -96,35 +112,40 @@ bool as_u64(const json& j, uint64_t& out) {
 Entry parse_entry(const std::string& where, const std::string& name, const json& j) {
   const std::string at = where + ": tensor '" + name + "': ";
   MINIDL_CHECK(j.is_object(), at, "expected an object with dtype, shape and data_offsets, got ",
-               j.dump());
+               brief(j));
   for (const char* key : {"dtype", "shape", "data_offsets"})
     MINIDL_CHECK(j.contains(key), at, "missing \"", key, "\"");
   Entry e;
   e.name = name;
-  MINIDL_CHECK(j["dtype"].is_string(), at, "dtype must be a string, got ", j["dtype"].dump());
+  MINIDL_CHECK(j["dtype"].is_string(), at, "dtype must be a string, got ", brief(j["dtype"]));
   e.dtype = j["dtype"].get<std::string>();
   const DtypeInfo* dt = e.info = find_dtype(e.dtype);
   MINIDL_CHECK(dt, at, "unknown dtype '", e.dtype,
                "' (minidl reads F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
   const json& shape = j["shape"];
-  MINIDL_CHECK(shape.is_array(), at, "shape must be an array, got ", shape.dump());
-  uint64_t numel = 1;
-  const uint64_t limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / 8;
+  MINIDL_CHECK(shape.is_array(), at, "shape must be an array, got ", brief(shape));
+  // The product of the sizes other than 0 stays within 2^60 (as Tensor's), so every size fits an
+  // int64_t, and a 0 among them cannot hide a size of 2^64 - 1.
+  uint64_t nonzero = 1;
+  bool empty = false;
+  const uint64_t limit = uint64_t{1} << 60;
   for (const json& d : shape) {
     uint64_t v = 0;
-    MINIDL_CHECK(as_u64(d, v), at, "shape must hold non-negative integers, got ", shape.dump());
-    MINIDL_CHECK(v == 0 || numel <= limit / v, at, "shape ", shape.dump(),
-                 " has too many elements");
-    numel *= v;
+    MINIDL_CHECK(as_u64(d, v), at, "shape must hold non-negative integers, got ", brief(shape));
+    MINIDL_CHECK(v == 0 || nonzero <= limit / v, at, "shape ", brief(shape),
+                 " has too many elements (more than 2^60)");
+    empty |= v == 0;
+    if (v != 0) nonzero *= v;
     e.shape.push_back(static_cast<int64_t>(v));
   }
+  const uint64_t numel = empty ? 0 : nonzero;
   const json& off = j["data_offsets"];
   MINIDL_CHECK(off.is_array() && off.size() == 2 && as_u64(off[0], e.begin) &&
                    as_u64(off[1], e.end) && e.begin <= e.end,
-               at, "data_offsets must be [begin, end] with 0 <= begin <= end, got ", off.dump());
+               at, "data_offsets must be [begin, end] with 0 <= begin <= end, got ", brief(off));
   const uint64_t bytes = numel * static_cast<uint64_t>(dt->size);
   MINIDL_CHECK(e.end - e.begin == bytes, at, "shape ", shape_str(e.shape), " of ", e.dtype,
-               " needs ", bytes, " bytes but data_offsets ", off.dump(), " hold ", e.end - e.begin);
+               " needs ", bytes, " bytes but data_offsets ", brief(off), " hold ", e.end - e.begin);
   return e;
 }
 
@@ -238,6 +259,8 @@ TensorFile load_tensors(const fs::path& path) {
   std::string duplicate;
   std::set<std::string> keys;
   json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    MINIDL_CHECK(depth <= kMaxDepth, where, ": the JSON header nests deeper than ", kMaxDepth,
+                 " levels (a safetensors header has 3): not a safetensors file");
     if (event == json::parse_event_t::key && depth == 1 &&
         !keys.insert(parsed.get<std::string>()).second && duplicate.empty())
       duplicate = parsed.get<std::string>();
@@ -247,10 +270,10 @@ TensorFile load_tensors(const fs::path& path) {
   try {
     header = json::parse(text, note_keys);
   } catch (const json::parse_error& e) {
-    throw Error(
-        detail::cat(where, ": bad JSON header at byte ", e.byte, " of ", N, ": ", e.what()));
+    throw Error(detail::cat(where, ": bad JSON header at byte ", e.byte, " of ", N, ": ",
+                            cut(e.what(), 200)));
   } catch (const json::exception& e) {  // e.g. a number too large for a double (out_of_range)
-    throw Error(detail::cat(where, ": bad JSON header: ", e.what()));
+    throw Error(detail::cat(where, ": bad JSON header: ", cut(e.what(), 200)));
   }
   MINIDL_CHECK(header.is_object(), where, ": the JSON header must be an object, got ",
                header.type_name());
@@ -263,7 +286,7 @@ TensorFile load_tensors(const fs::path& path) {
       MINIDL_CHECK(value.is_object(), where, ": __metadata__ must be an object of strings");
       for (const auto& [k, v] : value.items()) {
         MINIDL_CHECK(v.is_string(), where, ": __metadata__ value of '", k,
-                     "' must be a string, got ", v.dump());
+                     "' must be a string, got ", brief(v));
         out.metadata[k] = v.get<std::string>();
       }
       continue;
@@ -274,7 +297,13 @@ TensorFile load_tensors(const fs::path& path) {
 
   std::vector<unsigned char> buf;
   for (const Entry& e : entries) {
-    Tensor t = Tensor::empty(e.shape);
+    Tensor t;
+    try {
+      t = Tensor::empty(e.shape);
+    } catch (const Error& err) {  // out of memory, most likely
+      throw Error(detail::cat(where, ": tensor '", e.name, "' of shape ", shape_str(e.shape), ": ",
+                              err.what()));
+    }
     const uint64_t bytes = e.end - e.begin;
     if (bytes > 0) {
       buf.resize(bytes);

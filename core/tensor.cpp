@@ -1,6 +1,7 @@
 // Tensor handle: metadata accessors, host transfers, printing, and the member shortcuts.
 #include "core/tensor.h"
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -150,6 +151,13 @@ std::vector<float> Tensor::to_vector() const {
 }
 
 Tensor Tensor::contiguous() const { return minidl::contiguous(*this); }
+
+int64_t first_non_finite(const Tensor& t) {
+  const std::vector<float> v = t.to_vector();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) return static_cast<int64_t>(i);
+  return -1;
+}
 
 Tensor Tensor::clone() const {
   detail::check_defined("clone", *this);

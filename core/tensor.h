@@ -134,4 +134,8 @@ class Tensor {
 /// A tensor with a name: model parameters ("0.weight") and optimizer state entries.
 using NamedTensor = std::pair<std::string, Tensor>;
 
+/// The flat (row-major) index of t's first NaN or infinite element, or -1 when all are finite.
+/// Copies a CUDA tensor to the host to look.
+int64_t first_non_finite(const Tensor& t);
+
 }  // namespace minidl

@@ -49,7 +49,18 @@ std::vector<Tensor> match_parameters(const std::string& where,
   }
   for (const auto& [name, i] : in_file)
     if (!model_names.count(name)) unexpected.push_back(prefix + name);
-  if (missing.empty() && unexpected.empty() && shapes.empty() && dtypes.empty()) return values;
+  if (missing.empty() && unexpected.empty() && shapes.empty() && dtypes.empty()) {
+    // A NaN or infinite weight makes every output garbage (a model saved after training diverged,
+    // or a damaged file): refuse it here rather than detect nothing later.
+    for (size_t k = 0; k < params.size(); ++k) {
+      const int64_t bad = first_non_finite(values[k]);
+      MINIDL_CHECK(bad < 0, where, ": ", prefix, params[k].first, " holds a non-finite value (",
+                   values[k].reshape({-1}).to_vector()[static_cast<size_t>(bad)],
+                   ") at flat index ", bad, ": the file is damaged, or was saved after training ",
+                   "diverged");
+    }
+    return values;
+  }
 
   std::string msg = where + ": the file does not match the model:";
   auto list = [&msg](const char* what, const std::vector<std::string>& items, const char* sep) {

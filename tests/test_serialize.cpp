@@ -3,6 +3,7 @@
 // of damaged or mismatched file rejected with a message naming it, and the atomic write (no temp
 // file left, old file kept).
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,12 @@ std::shared_ptr<Sequential> small_model(uint64_t seed) {
   m->emplace<Flatten>();
   m->emplace<Dense>(2 * 4 * 4, 3, true, Init::Auto, gen);
   return m;
+}
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
 }
 
 bool same_values(const Tensor& a, const Tensor& b) {
@@ -206,6 +213,63 @@ TEST_CASE("serialize: load_model lists every mismatch in one message and changes
              Contains("dtype mismatch (1): weight is F16 in the file, the model needs F32"));
 }
 
+TEST_CASE("serialize: non-finite weights and impossible optimizer state are refused",
+          "[serialize]") {
+  TempDir dir;
+  auto model = small_model(1);
+  Adam adam(model->parameters(), 0.01f);
+  {
+    adam.zero_grad();
+    mean(square((*model)(R({2, 1, 4, 4}, 5, false)))).backward();
+    adam.step();  // Adam's state exists
+  }
+  const std::vector<float> before = model->parameters()[1].second.to_vector();
+  // A file like the model's, with one value of 3.bias (3 values) replaced.
+  auto with = [&](const std::string& file, const std::string& prefix, const std::string& name,
+                  int64_t index, float value, bool optimizer) {
+    std::vector<NamedTensor> tensors;
+    for (const auto& [n, t] : model->parameters()) tensors.emplace_back(prefix + n, t.clone());
+    Metadata meta;
+    if (optimizer) {
+      for (const auto& [n, t] : adam.state()) tensors.emplace_back("optim." + n, t.clone());
+      meta = {{"format", "minidl-checkpoint"}, {"version", "1"}, {"step", "1"}};
+    }
+    for (auto& [n, t] : tensors)
+      if (n == name) {
+        std::vector<float> v = t.to_vector();
+        v[static_cast<size_t>(index)] = value;
+        t = from_vector(v, t.shape());
+      }
+    save_tensors(dir / file, tensors, meta);
+    return dir / file;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  CHECK_THAT(error_of([&] { load_model(with("m.st", "", "3.bias", 2, nan, false), *model); }),
+             Contains("load_model") && Contains("m.st") &&
+                 Contains("3.bias holds a non-finite value (nan) at flat index 2"));
+  CHECK_THAT(error_of([&] {
+               load_checkpoint(with("c.st", "model.", "model.0.weight", 5, -inf, true), *model,
+                               adam);
+             }),
+             Contains("model.0.weight holds a non-finite value (-inf) at flat index 5"));
+  CHECK_THAT(error_of([&] {
+               load_checkpoint(with("s.st", "model.", "optim.param.1.exp_avg_sq", 1, -1.f, true),
+                               *model, adam);
+             }),
+             Contains("load_checkpoint") && Contains("'param.1.exp_avg_sq' holds -1 at flat "
+                                                     "index 1; it must be finite and >= 0"));
+  CHECK_THAT(error_of([&] {
+               load_checkpoint(with("a.st", "model.", "optim.param.0.exp_avg", 3, nan, true),
+                               *model, adam);
+             }),
+             Contains("'param.0.exp_avg' holds nan at flat index 3; it must be finite"));
+  CHECK(model->parameters()[1].second.to_vector() == before);  // nothing loaded
+  // The same file with finite values loads.
+  CHECK(load_checkpoint(with("ok.st", "model.", "optim.param.1.exp_avg_sq", 1, 0.5f, true), *model,
+                        adam) == 1);
+}
+
 TEST_CASE("serialize: a checkpoint round trip resumes Adam exactly", "[serialize]") {
   TempDir dir;
   Tensor x = R({4, 1, 4, 4}, 5, false), target = R({4, 3}, 6, false);
@@ -296,7 +360,7 @@ TEST_CASE("serialize: damaged files are rejected with a message naming the probl
   struct Case {
     const char* what;
     std::string bytes;
-    const char* expected;
+    std::string expected;
   };
   std::string valid = st_bytes("{" + ok_entry + "}", eight);
   std::string big_size = st_bytes("{}", "");
@@ -337,6 +401,34 @@ TEST_CASE("serialize: damaged files are rejected with a message naming the probl
        "name 'w' appears twice"},
       {"metadata not strings", st_bytes(R"({"__metadata__":{"step":3}})", ""),
        "__metadata__ value of 'step' must be a string"},
+      // Found by review: quoting a value nested 200,000 deep overflowed the stack (dump()
+      // recurses), and sizes of 2^63 and more after a 0 came back negative.
+      {"nested 200,000 deep",
+       st_bytes(R"({"t":)" + std::string(200000, '[') + std::string(200000, ']') + "}", ""),
+       "nests deeper than 64 levels"},
+      {"metadata nested 200,000 deep",
+       st_bytes(
+           R"({"__metadata__":{"k":)" + std::string(200000, '[') + std::string(200000, ']') + "}}",
+           ""),
+       "nests deeper than 64 levels"},
+      {"a size of 2^64 - 1 after a 0",
+       st_bytes(R"({"w":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})",
+                ""),
+       "has too many elements (more than 2^60)"},
+      {"sizes of 2^62 after a 0",
+       st_bytes(R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],)"
+                R"("data_offsets":[0,0]}})",
+                ""),
+       "has too many elements (more than 2^60)"},
+      {"a long value is quoted in part",
+       st_bytes(R"({"w":{"dtype":[)" + repeat("1,", 1000) +
+                    R"(1],"shape":[],)"
+                    R"("data_offsets":[0,4]}})",
+                "abcd"),
+       "dtype must be a string, got [" + repeat("1,", 28) + "..."},
+      {"a long number is quoted in part",
+       st_bytes(R"({"w":{"dtype":"F32","shape":[)" + std::string(2000, '9') + "]}}", ""),
+       "number overflow parsing '999"},
   };
   REQUIRE(error_of([&] {
             write_bytes(dir / "valid.st", valid);
@@ -346,8 +438,9 @@ TEST_CASE("serialize: damaged files are rejected with a message naming the probl
     INFO(c.what);
     const fs::path p = dir / "bad.safetensors";
     write_bytes(p, c.bytes);
-    CHECK_THAT(error_of([&] { load_tensors(p); }),
-               Contains("load_tensors: '" + p.string() + "'") && Contains(c.expected));
+    const std::string msg = error_of([&] { load_tensors(p); });
+    CHECK_THAT(msg, Contains("load_tensors: '" + p.string() + "'") && Contains(c.expected));
+    CHECK(msg.size() < 400);  // no value quoted whole
   }
   CHECK_THAT(error_of([&] { load_tensors(dir / "absent.st"); }),
              Contains("absent.st") && Contains("cannot open: No such file or directory"));

@@ -35,10 +35,12 @@ LossTerms LossTerms::operator/(double n) const {
 std::string non_finite_terms(double total, const LossTerms& terms) {
   static const char* const names[5] = {"xy", "wh", "obj", "noobj", "cls"};
   const std::array<double, 5> t = terms.values();
+  // "nan" whatever its sign bit (x86 makes -nan of invalid operations), "inf" or "-inf".
+  const auto show = [](double v) { return std::isnan(v) ? std::string("nan") : str(v); };
   std::string s;
   for (int k = 0; k < 5; ++k)
-    if (!std::isfinite(t[k])) s += str(s.empty() ? "" : ", ", names[k], " = ", t[k]);
-  if (!std::isfinite(total)) s += str(s.empty() ? "" : ", ", "total = ", total);
+    if (!std::isfinite(t[k])) s += str(s.empty() ? "" : ", ", names[k], " = ", show(t[k]));
+  if (!std::isfinite(total)) s += str(s.empty() ? "" : ", ", "total = ", show(total));
   return s;
 }
 

@@ -101,8 +101,12 @@ TEST_CASE("yolo_v1 app: the first non-finite loss stops training naming the term
   CHECK(non_finite_terms(15, fine).empty());
   const double bad[5] = {1, NAN, 3, INFINITY, 5};
   CHECK(non_finite_terms(NAN, bad) == "wh = nan, noobj = inf, total = nan");
+  const double neg[5] = {-NAN, 2, -INFINITY, 4, 5};
+  CHECK(non_finite_terms(-NAN, neg) == "xy = nan, obj = -inf, total = nan");
 
-  // A checkpoint whose weights hold a NaN: the resumed run stops at its first batch.
+  // A checkpoint whose first convolution's weights are all 1e38 (finite, so the checkpoint loads;
+  // a NaN weight is refused by load_checkpoint itself): the activations overflow, and the resumed
+  // run stops at its first batch.
   minidl::set_num_threads(2);
   TempDir dir("nan");
   TrainOptions t = humble_options(words_dataset(dir, 10), dir / "run");
@@ -113,8 +117,8 @@ TEST_CASE("yolo_v1 app: the first non-finite loss stops training naming the term
   minidl::TensorFile f = minidl::load_tensors(last);
   bool found = false;
   for (minidl::NamedTensor& nt : f.tensors)
-    if (nt.first == "model.0.weight") nt.second.data()[0] = NAN, found = true;
-  REQUIRE(found);  // the first convolution's first weight is now NaN
+    if (nt.first == "model.0.weight") nt.second.fill_(1e38f), found = true;
+  REQUIRE(found);
   minidl::save_tensors(last, f.tensors, f.metadata);
   t.epochs = 2, t.resume = true;
   CHECK_THROWS_WITH(train(t, out), Contains("non-finite loss at epoch 2, batch 1/2 (step 3)") &&
