@@ -1,6 +1,7 @@
 // darknet networks built from .cfg files (darknet.h; reading the text: darknet_cfg.cpp, the
-// weights: darknet_weights.cpp) for the layers YOLOv1 uses. The arithmetic is darknet's, which is
-// not PyTorch's in a few places (each noted where it is used):
+// weights: darknet_weights.cpp, darknet's maxpool and detection softmax: darknet_layers.cpp) for
+// the layers YOLOv1 uses. The arithmetic is darknet's, which is not PyTorch's in a few places (each
+// noted where it is used):
 //   [convolutional] pad=1 means padding = size / 2 (pad wins over an explicit padding=);
 //   [maxpool] padding defaults to size - 1, the output is (w + padding - size) / stride + 1 and
 //     the windows start at -padding / 2, so an odd padding adds its extra pixel on the right and
@@ -19,11 +20,14 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <new>
 #include <sstream>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+
+#include "apps/yolo_v1/darknet_layers.h"
 
 namespace yolo {
 
@@ -31,81 +35,9 @@ using minidl::Shape;
 using minidl::str;
 using minidl::Tensor;
 
-// ---- modules darknet needs beyond minidl's layers ---------------------------------------------
+// ---- reading a section's keys -----------------------------------------------------------------
 
 namespace {
-
-// darknet's [maxpool]: output (w + padding - size) / stride + 1, window o starting at
-// o * stride - padding / 2, pixels outside the input never win. minidl's max_pool2d pads
-// symmetrically, so it runs with padding / 2 on each side; when that leaves the last window out
-// (an odd padding that darknet spends on the right and bottom), one extra column and row of the
-// lowest float go there first. That is at most one: the extra is at most padding mod 2.
-class DarknetMaxPool : public minidl::Module {
- public:
-  DarknetMaxPool(int64_t size, int64_t stride, int64_t padding)
-      : size_(size), stride_(stride), padding_(padding) {}
-
-  Tensor forward(const Tensor& x) override {
-    MINIDL_CHECK(x.defined(), "input is undefined");
-    output_shape(x.shape());
-    const int64_t p = padding_ / 2;
-    Tensor y = x;
-    for (int64_t axis : {2, 3}) {
-      const int64_t n = y.shape()[axis], out = (n + padding_ - size_) / stride_ + 1;
-      const int64_t extra = std::max<int64_t>(0, (out - 1) * stride_ + size_ - 2 * p - n);
-      if (extra > 0) {
-        Shape s = y.shape();
-        s[axis] = extra;
-        y = minidl::concat({y, minidl::full(s, std::numeric_limits<float>::lowest(), y.device())},
-                           axis);
-      }
-    }
-    return minidl::max_pool2d(y, size_, stride_, p);
-  }
-
-  std::string name() const override {
-    return str("MaxPool2D(k", size_, ", s", stride_, ", darknet padding ", padding_, ")");
-  }
-
-  Shape output_shape(const Shape& s) override {
-    MINIDL_CHECK(s.size() == 4 && s[2] + padding_ >= size_ && s[3] + padding_ >= size_,
-                 "expects input (N, C, H, W) with H, W + ", padding_, " >= ", size_, ", got ",
-                 minidl::shape_str(s));
-    return {s[0], s[1], (s[2] + padding_ - size_) / stride_ + 1,
-            (s[3] + padding_ - size_) / stride_ + 1};
-  }
-
- private:
-  int64_t size_, stride_, padding_;
-};
-
-// [detection] with softmax=1: darknet takes the softmax of each cell's class scores, the first
-// cells * classes outputs, and passes the rest through.
-class DetectionSoftmax : public minidl::Module {
- public:
-  DetectionSoftmax(int64_t cells, int64_t classes) : cells_(cells), classes_(classes) {}
-
-  Tensor forward(const Tensor& x) override {
-    MINIDL_CHECK(x.defined(), "input is undefined");
-    output_shape(x.shape());
-    const int64_t n = x.shape()[0], k = cells_ * classes_;
-    Tensor probs = minidl::softmax(x.slice(1, 0, k).reshape({n, cells_, classes_}), -1);
-    return minidl::concat({probs.reshape({n, k}), x.slice(1, k, x.shape()[1])}, 1);
-  }
-
-  std::string name() const override { return str("DetectionSoftmax(", cells_, "x", classes_, ")"); }
-
-  Shape output_shape(const Shape& s) override {
-    MINIDL_CHECK(s.size() == 2 && s[1] >= cells_ * classes_,
-                 "expects input (N, >= ", cells_ * classes_, "), got ", minidl::shape_str(s));
-    return s;
-  }
-
- private:
-  int64_t cells_, classes_;
-};
-
-// ---- reading a section's keys -----------------------------------------------------------------
 
 // The options of one section, checked against the keys its type accepts; values parsed strictly
 // (the whole value must be the number) with errors that name file:line.
@@ -117,7 +49,8 @@ class Keys {
       if (std::find(known.begin(), known.end(), o.key) != known.end()) continue;
       std::string list;
       for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-      fail(o.line, str("unknown key '", o.key, "' in [", s.type, "] (minidl reads: ", list, ")"));
+      fail(o.line, str("unknown key '", darknet_clip(o.key), "' in [", s.type,
+                       "] (minidl reads: ", list, ")"));
     }
   }
 
@@ -136,9 +69,11 @@ class Keys {
     const DarknetOption* o = find(key);
     if (!o) return fallback;
     int64_t v = 0;
-    if (!parse_int(o->value, v)) fail(o->line, str(key, "=", o->value, " is not a whole number"));
+    if (!parse_int(o->value, v))
+      fail(o->line, str(key, "=", darknet_clip(o->value), " is not a whole number"));
     if (v < lo || v > hi)
-      fail(o->line, str(key, "=", o->value, " is out of range: must be in [", lo, ", ", hi, "]"));
+      fail(o->line, str(key, "=", darknet_clip(o->value), " is out of range: must be in [", lo,
+                        ", ", hi, "]"));
     return v;
   }
 
@@ -151,10 +86,11 @@ class Keys {
     const DarknetOption* o = find(key);
     if (!o) return fallback;
     float v = 0;
-    if (!parse_float(o->value, v)) fail(o->line, str(key, "=", o->value, " is not a number"));
+    if (!parse_float(o->value, v))
+      fail(o->line, str(key, "=", darknet_clip(o->value), " is not a number"));
     if (!(v >= lo && (hi_open ? v < hi : v <= hi)))
-      fail(o->line, str(key, "=", o->value, " is out of range: must be in [", lo, ", ", hi,
-                        hi_open ? ")" : "]"));
+      fail(o->line, str(key, "=", darknet_clip(o->value), " is out of range: must be in [", lo,
+                        ", ", hi, hi_open ? ")" : "]"));
     return v;
   }
 
@@ -165,7 +101,8 @@ class Keys {
     if (std::find(allowed.begin(), allowed.end(), o->value) != allowed.end()) return o->value;
     std::string list;
     for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    fail(o->line, str(key, "=", o->value, " is not supported (minidl reads: ", list, ")"));
+    fail(o->line,
+         str(key, "=", darknet_clip(o->value), " is not supported (minidl reads: ", list, ")"));
   }
 
   /// A comma-separated list of numbers ("200,400,600").
@@ -188,7 +125,9 @@ class Keys {
       } else {
         ok = parse_float(item, v);
       }
-      if (!ok) fail(o->line, str(key, "=", o->value, ": '", item, "' is not a number"));
+      if (!ok)
+        fail(o->line,
+             str(key, "=", darknet_clip(o->value), ": '", darknet_clip(item), "' is not a number"));
       out.push_back(v);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
@@ -226,6 +165,7 @@ class Keys {
 constexpr int64_t kMaxSide = 1 << 16;    // width, height, channels, filters, outputs
 constexpr int64_t kMaxKernel = 1 << 10;  // size, stride, padding
 constexpr int64_t kMaxTensor = std::numeric_limits<int32_t>::max();  // floats in one tensor
+constexpr int64_t kMaxTotal = int64_t{1} << 31;  // floats in all the weights (8 GiB; yolov1: 270M)
 
 const std::vector<std::string> kActivations = {"leaky", "linear", "relu", "logistic"};
 
@@ -275,7 +215,7 @@ DarknetNetwork net_section(const DarknetConfig& cfg) {
   MINIDL_CHECK(!cfg.sections.empty(), file, ": no sections (a .cfg starts with [net])");
   const DarknetSection& first = cfg.sections[0];
   MINIDL_CHECK(first.type == "net" || first.type == "network", file, ":", first.line,
-               ": the first section must be [net], got [", first.type, "]");
+               ": the first section must be [net], got [", darknet_clip(first.type), "]");
 
   DarknetNetwork net;
   net.file = file;
@@ -344,11 +284,20 @@ DarknetHead read_darknet_head(const DarknetConfig& cfg) {
   return h;
 }
 
-DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator& gen) {
+namespace {
+
+// Walks the layers of `cfg` as darknet builds them: checks every section, works out each layer's
+// shapes and the floats its weights take in a .weights file (into `floats`), and caps them per
+// tensor and in total, all without allocating. With `gen`, also builds the modules (a failure
+// there, out of memory included, names the .cfg's file:line and the layer).
+DarknetNetwork walk(const DarknetConfig& cfg, minidl::Generator* gen,
+                    std::vector<int64_t>& floats) {
   const std::string& file = cfg.file;
   DarknetNetwork net = net_section(cfg);
+  floats.clear();
+  int64_t total = 0;
 
-  net.model = std::make_shared<minidl::Sequential>();
+  if (gen) net.model = std::make_shared<minidl::Sequential>();
   Shape cur = {net.channels, net.height, net.width};  // per image: (C, H, W), or (n)
   for (size_t i = 1; i < cfg.sections.size(); ++i) {
     const DarknetSection& s = cfg.sections[i];
@@ -359,9 +308,28 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
     auto need_image = [&] {
       if (cur.size() != 3) fail("needs an image input, but the layer before gives a vector");
     };
-    auto check_size = [&](int64_t floats, const char* what) {
-      if (floats > kMaxTensor)
-        fail(str(what, " would hold ", floats, " floats (at most 2^31 - 1)"));
+    auto check_size = [&](int64_t n, const char* what) {
+      if (n > kMaxTensor) fail(str(what, " would hold ", n, " floats (at most 2^31 - 1)"));
+    };
+    // The layer's weights (w floats; all sizes are capped, so no product overflows): counted
+    // against the network's total before anything is allocated.
+    auto weights = [&](int64_t w) {
+      total += w;
+      if (total > kMaxTotal)
+        fail(str("the network's weights would reach ", total, " floats with this layer's ", w,
+                 " (minidl builds at most 2^31 floats, 8 GiB, in all)"));
+      floats.push_back(w);
+    };
+    // Builds the layer's modules (only with gen), naming the layer when that fails.
+    auto build = [&](auto&& make) {
+      if (!gen) return;
+      try {
+        make();
+      } catch (const std::bad_alloc&) {
+        fail("building the layer: out of memory");
+      } catch (const minidl::Error& e) {
+        fail(str("building the layer: ", e.what()));
+      }
     };
     if (net.detection) fail("[detection] must be the last section");
     DarknetLayer l;
@@ -387,13 +355,16 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
       check_size(n * C * size * size, "the weights");
       cur = {n, (H + 2 * padding - size) / stride + 1, (W + 2 * padding - size) / stride + 1};
       check_size(cur[0] * cur[1] * cur[2], "the output");
-      auto seq = std::make_shared<minidl::Sequential>();
-      // With batch norm, darknet's convolution has no bias: batch norm's beta takes its place.
-      const minidl::Init init = bn ? minidl::Init::Glorot : init_before(l.activation);
-      l.conv = seq->emplace<minidl::Conv2D>(C, n, size, stride, padding, !bn, init, gen);
-      if (bn) l.bn = seq->emplace<minidl::BatchNorm2d>(n, minidl::BatchNormOptions::darknet());
-      if (auto act = activation_module(l.activation)) seq->add(act);
-      l.module = seq;
+      weights((bn ? 4 * n : n) + n * C * size * size);
+      build([&] {
+        auto seq = std::make_shared<minidl::Sequential>();
+        // With batch norm, darknet's convolution has no bias: batch norm's beta takes its place.
+        const minidl::Init init = bn ? minidl::Init::Glorot : init_before(l.activation);
+        l.conv = seq->emplace<minidl::Conv2D>(C, n, size, stride, padding, !bn, init, *gen);
+        if (bn) l.bn = seq->emplace<minidl::BatchNorm2d>(n, minidl::BatchNormOptions::darknet());
+        if (auto act = activation_module(l.activation)) seq->add(act);
+        l.module = seq;
+      });
     } else if (t == "maxpool" || t == "max") {
       Keys k(cfg, s, {"size", "stride", "padding"});
       need_image();
@@ -408,7 +379,8 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
         fail(str("the ", size, "x", size, " window does not fit the ", H, "x", W,
                  " input with padding ", padding));
       cur = {cur[0], (H + padding - size) / stride + 1, (W + padding - size) / stride + 1};
-      l.module = std::make_shared<DarknetMaxPool>(size, stride, padding);
+      weights(0);
+      build([&] { l.module = make_darknet_maxpool(size, stride, padding); });
     } else if (t == "local") {
       Keys k(cfg, s, {"filters", "size", "stride", "pad", "activation"});
       need_image();
@@ -432,17 +404,21 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
       const int64_t OH = (H + 2 * padding - size) / stride + 1;
       const int64_t OW = (W + 2 * padding - size) / stride + 1;
       check_size(OH * OW * n * C * size * size, "the weights");
-      auto seq = std::make_shared<minidl::Sequential>();
-      l.local = seq->emplace<minidl::LocallyConnected2d>(C, n, H, W, size, stride, padding, true,
-                                                         init_before(l.activation), gen);
-      if (auto act = activation_module(l.activation)) seq->add(act);
-      l.module = seq;
+      weights(n * OH * OW + OH * OW * n * C * size * size);
+      build([&] {
+        auto seq = std::make_shared<minidl::Sequential>();
+        l.local = seq->emplace<minidl::LocallyConnected2d>(C, n, H, W, size, stride, padding, true,
+                                                           init_before(l.activation), *gen);
+        if (auto act = activation_module(l.activation)) seq->add(act);
+        l.module = seq;
+      });
       cur = {n, OH, OW};
     } else if (t == "dropout") {
       Keys k(cfg, s, {"probability"});
       l.type = DarknetLayerType::Dropout;
       const float p = k.real("probability", 0.5f, 0.f, 1.f, true);
-      l.module = std::make_shared<minidl::Dropout>(p, gen);
+      weights(0);
+      build([&] { l.module = std::make_shared<minidl::Dropout>(p, *gen); });
     } else if (t == "connected" || t == "conn") {
       Keys k(cfg, s, {"output", "activation"});
       l.type = DarknetLayerType::Connected;
@@ -450,26 +426,35 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
       l.activation = k.text("activation", "logistic", kActivations);
       const int64_t in = minidl::shape_numel(cur);
       check_size(in * out, "the weights");
-      auto seq = std::make_shared<minidl::Sequential>();
-      if (cur.size() != 1) seq->emplace<minidl::Flatten>();  // (C, H, W) in darknet's order
-      l.dense = seq->emplace<minidl::Dense>(in, out, true, init_before(l.activation), gen);
-      if (auto act = activation_module(l.activation)) seq->add(act);
-      l.module = seq;
+      weights(out + in * out);
+      build([&] {
+        auto seq = std::make_shared<minidl::Sequential>();
+        if (cur.size() != 1) seq->emplace<minidl::Flatten>();  // (C, H, W) in darknet's order
+        l.dense = seq->emplace<minidl::Dense>(in, out, true, init_before(l.activation), *gen);
+        if (auto act = activation_module(l.activation)) seq->add(act);
+        l.module = seq;
+      });
       cur = {out};
     } else if (t == "detection") {
       l.type = DarknetLayerType::Detection;
       const DarknetDetection d = detection_section(cfg, s);
+      // Each field is at most 2^16, so side*side and (1 + coords)*num + classes fit, but their
+      // product may not: checked, as is any product of the cfg's numbers.
       const int64_t cells = int64_t{d.side} * d.side;
-      const int64_t expect = cells * ((1 + int64_t{d.coords}) * d.num + d.classes);
+      const int64_t per_cell = (1 + int64_t{d.coords}) * d.num + d.classes;
+      int64_t expect = 0;
+      const bool overflow = __builtin_mul_overflow(cells, per_cell, &expect);
       const int64_t got = minidl::shape_numel(cur);
-      if (expect != got)
+      if (overflow || expect != got)
         fail(str("side*side*((1 + coords)*num + classes) = ", d.side, "*", d.side, "*((1 + ",
-                 d.coords, ")*", d.num, " + ", d.classes, ") = ", expect,
+                 d.coords, ")*", d.num, " + ", d.classes, ") = ",
+                 overflow ? str(cells, "*", per_cell, " (more than 2^63 - 1)") : str(expect),
                  " inputs expected, the layer before gives ", got));
-      if (d.softmax) l.module = std::make_shared<DetectionSoftmax>(cells, d.classes);
+      weights(0);
+      if (d.softmax) build([&] { l.module = make_detection_softmax(cells, d.classes); });
       net.detection = d;
     } else {
-      throw minidl::Error(str(file, ":", s.line, ": unknown section [", t,
+      throw minidl::Error(str(file, ":", s.line, ": unknown section [", darknet_clip(t),
                               "] (minidl reads [net], [convolutional], [maxpool], [local], "
                               "[dropout], [connected] and [detection])"));
     }
@@ -478,6 +463,23 @@ DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator
     net.layers.push_back(std::move(l));
   }
   return net;
+}
+
+}  // namespace
+
+std::vector<DarknetLayerSize> darknet_weight_sizes(const DarknetConfig& cfg) {
+  std::vector<int64_t> floats;
+  const DarknetNetwork net = walk(cfg, nullptr, floats);
+  std::vector<DarknetLayerSize> sizes;
+  for (size_t k = 0; k < net.layers.size(); ++k)
+    sizes.push_back({net.layers[k].type, net.layers[k].line, floats[k]});
+  return sizes;
+}
+
+DarknetNetwork build_darknet_network(const DarknetConfig& cfg, minidl::Generator& gen) {
+  std::vector<int64_t> floats;
+  walk(cfg, nullptr, floats);  // every check, the total size included, before allocating
+  return walk(cfg, &gen, floats);
 }
 
 DarknetNetwork load_darknet_network(const std::filesystem::path& cfg, minidl::Generator& gen) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace yolo {
@@ -47,6 +48,10 @@ struct DarknetConfig {
 DarknetConfig parse_darknet_cfg(const std::filesystem::path& path);
 /// The same on text in memory; `file` is used in messages only.
 DarknetConfig parse_darknet_cfg_text(const std::string& text, const std::string& file);
+
+/// Text from a .cfg as error messages quote it: at most 80 characters, bytes outside printable
+/// ASCII as \xNN (a backslash as \\), and "..." when cut.
+std::string darknet_clip(std::string_view s);
 
 // ---- the network ------------------------------------------------------------------------------
 
@@ -123,9 +128,22 @@ struct DarknetNetwork {
 ///     object_scale, noobject_scale, class_scale, coord_scale.
 /// Defaults and sizes are darknet's (see darknet.cpp). Throws minidl::Error "file:line: reason"
 /// for an unknown section or key, a value that is not a number of the right kind or is out of
-/// range, and a layer that does not fit its input.
+/// range, a layer that does not fit its input, a tensor of more than 2^31 - 1 floats, and weights
+/// of more than 2^31 floats (8 GiB) in all ("file:line: layer K [type]: the network's weights
+/// would reach N floats ..."), all checked before anything is allocated; a layer that cannot be
+/// built (out of memory) is "file:line: layer K [type]: building the layer: reason".
 DarknetNetwork build_darknet_network(const DarknetConfig& cfg,
                                      minidl::Generator& gen = minidl::default_generator());
+
+/// The weights of one layer as a .weights file holds them.
+struct DarknetLayerSize {
+  DarknetLayerType type = DarknetLayerType::Convolutional;
+  int line = 0;        // the section's line in the .cfg
+  int64_t floats = 0;  // 0 for a layer without weights
+};
+/// Each layer's weights (in order, [detection] included), worked out from the .cfg alone:
+/// nothing is allocated. Checks what build_darknet_network checks, with its errors.
+std::vector<DarknetLayerSize> darknet_weight_sizes(const DarknetConfig& cfg);
 
 /// What a .cfg says about the network's input and output, read without building the network
 /// (yolov1.cfg's layers hold 270M weights): [net]'s width, height and channels, and the
@@ -154,10 +172,20 @@ struct DarknetWeightsHeader {
 /// rolling_mean[n], rolling_variance[n], then weights[n*c*size*size]; connected = biases[out],
 /// weights[out*in] (stored transposed, in*out, when major or minor > 1000); local =
 /// biases[n*OH*OW], weights[OH*OW*n*c*size*size]. Little-endian float32 throughout.
-/// Throws minidl::Error when the file is too short or too long for the network:
-/// "file: layer K (type): expected N bytes, file has M" (N = the bytes up to the end of layer K);
-/// `net` is unchanged on any error. Returns the header.
+/// Throws minidl::Error when the file is too short for its header ("file: header: expected at
+/// least 16 bytes, file has M", or "expected 20 bytes" once the version asks for a 64-bit
+/// `seen`), or too short or too long for the network: "file: layer K (type): expected N bytes,
+/// file has M" (N = the bytes up to the end of layer K); and when a value is NaN or infinite:
+/// "file: layer K (type): tensor i has a non-finite value (nan) at float offset N (byte B)"
+/// (tensor i of the layer in file order, N within it). `net` is unchanged on any error.
+/// Returns the header.
 DarknetWeightsHeader load_darknet_weights(const std::filesystem::path& path, DarknetNetwork& net);
+
+/// Checks, before a network is built, that the .weights file at `path` has the size the layers
+/// `sizes` (darknet_weight_sizes) ask for: reads its header only, and throws the errors of
+/// load_darknet_weights for a header or a file too short or too long. Returns the header.
+DarknetWeightsHeader check_darknet_weights(const std::filesystem::path& path,
+                                           const std::vector<DarknetLayerSize>& sizes);
 
 /// Writes `net`'s tensors as a darknet .weights file (header major 0, minor 2, revision 0, then
 /// `seen` as int64), in the order load_darknet_weights reads, so a file written here reads back

@@ -137,13 +137,18 @@ DarknetModel make_darknet_model(const ModelConfig& cfg, minidl::Generator& gen) 
   return m;
 }
 
+DarknetWeightsHeader check_darknet_weights(const ModelConfig& cfg, const fs::path& weights) {
+  return check_darknet_weights(
+      weights, darknet_weight_sizes(parse_darknet_cfg_text(cfg.darknet_cfg, cfg.darknet_file)));
+}
+
 ModelConfig darknet_train_config(const fs::path& cfg, int C, int S, int B, int input,
                                  const std::string& class_loss) {
   ModelConfig c = darknet_model_config(cfg);
   const std::string file = cfg.string();
   MINIDL_CHECK(c.C == C, file, ": [detection] classes=", c.C, " but the dataset has ", C,
                " classes: set classes=", C, " and the last [connected] layer's output=", c.S, "*",
-               c.S, "*(5*", c.B, " + ", C, ") = ", c.S * c.S * (5 * c.B + C));
+               c.S, "*(5*", c.B, " + ", C, ") = ", int64_t{c.S} * c.S * (5 * int64_t{c.B} + C));
   MINIDL_CHECK(S == 0 || S == c.S, "--S ", S, " differs from ", file, "'s side=", c.S,
                " (leave --S out: the .cfg sets it)");
   MINIDL_CHECK(B == 0 || B == c.B, "--B ", B, " differs from ", file, "'s num=", c.B,
@@ -159,6 +164,7 @@ LoadedModel load_darknet_detector(const fs::path& cfg, const fs::path& weights,
                                   const fs::path& names, minidl::Device device) {
   LoadedModel lm;
   lm.cfg = darknet_model_config(cfg);
+  check_darknet_weights(lm.cfg, weights);  // before the network takes its memory
   DarknetModel dm = make_darknet_model(lm.cfg);
   load_darknet_weights(weights, dm.net);
   lm.model = dm.model;

@@ -66,6 +66,11 @@ struct DarknetModel {
 DarknetModel make_darknet_model(const ModelConfig& cfg,
                                 minidl::Generator& gen = minidl::default_generator());
 
+/// check_darknet_weights (darknet.h) of the .weights file `weights` against the layers of cfg's
+/// .cfg text (arch "darknet"): its size is checked before the network is built, so a file that
+/// does not fit costs no memory. Returns the header.
+DarknetWeightsHeader check_darknet_weights(const ModelConfig& cfg, const fs::path& weights);
+
 /// The config for `train --darknet-cfg`: darknet_model_config of the file, checked against the
 /// dataset's C classes and the --S, --B, --input and --class-loss given (0: not given). Throws
 /// minidl::Error saying what to change when they differ.

@@ -188,6 +188,9 @@ void Run::configure() {
                "--darknet-weights needs --darknet-cfg (the network the weights belong to)");
   if (!o_.resume && !o_.darknet_cfg.empty()) {
     cfg_ = darknet_train_config(o_.darknet_cfg, C, o_.S, o_.B, o_.input, o_.class_loss);
+    // The .weights file's size against the .cfg's layers now, before the data are read and
+    // the network takes its memory.
+    if (!o_.darknet_weights.empty()) check_darknet_weights(cfg_, o_.darknet_weights);
     const YoloV1Options d = cfg_.loss();  // the [detection] section's scales
     st_.lambda_coord = d.lambda_coord, st_.lambda_noobj = d.lambda_noobj;
     st_.lambda_class = d.lambda_class;

@@ -1,12 +1,14 @@
 // Tests of darknet .cfg and .weights files (apps/yolo_v1/darknet.h), without downloads: the cfg
 // syntax as darknet reads it, errors that name file:line, a small network whose weights go
 // through save_darknet_weights and whose output is worked out by hand (darknet's maxpool padding
-// and batch norm included), the older header forms, a write->read round trip bit for bit, files
-// of the wrong size. darknet's own networks are tested in test_darknet_networks.cpp.
+// and batch norm included), the older header forms, a write->read round trip bit for bit (and the
+// layers' sizes worked out from the .cfg alone), files of the wrong size or with NaN or infinite
+// values. darknet's own networks are tested in test_darknet_networks.cpp.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -278,14 +280,18 @@ TEST_CASE("darknet: older .weights headers: seen as int32, connected weights tra
     CHECK(got[0] == Approx(small_expected()[0]).epsilon(1e-6));
     CHECK(got[1] == Approx(small_expected()[1]).epsilon(1e-6));
   }
+  // major > 1000: connected weights stored (in, out), and seen an int32. 300000000 makes darknet's
+  // major * 10 + minor overflow int32 (computed here in 64 bits; UBSan would stop the old code).
+  const int32_t major = GENERATE(1001, 300000000);
   SECTION("major > 1000: connected weights stored (in, out), and seen an int32") {
+    INFO("major " << major);
     // kSmallDenseW transposed: row r of the file is input r's weight to outputs 0 and 1.
     const std::vector<float> transposed = {1, 0.5f, 0, -1, 0, 0.25f, 0, 1};
     floats.insert(floats.end(), transposed.begin(), transposed.end());
-    yolo_test::write_text(dir / "t.weights", bytes_of({1001, 0, 0, 5}, floats));
+    yolo_test::write_text(dir / "t.weights", bytes_of({major, 0, 0, 5}, floats));
     DarknetNetwork net = build(kSmall);
     const DarknetWeightsHeader h = load_darknet_weights(dir / "t.weights", net);
-    CHECK(h.major == 1001);
+    CHECK(h.major == major);
     CHECK(h.seen == 5);
     CHECK(net.layers[2].dense->weight().to_vector() == kSmallDenseW);
   }
@@ -332,6 +338,17 @@ side=2
 softmax=1
 )";
   DarknetNetwork a = build(cfg, 11);
+  // Each layer's weights as worked out from the .cfg alone (nothing built): conv 4*4 + 4*3*9;
+  // conv 5 + 5*4; local 2*25 + 25*2*5*9; connected 28 + 28*50. Their sum is the built tensors'.
+  const auto sizes = darknet_weight_sizes(parse_darknet_cfg_text(cfg, "t.cfg"));
+  std::vector<int64_t> floats;
+  for (size_t k = 0; k < sizes.size() && k < a.layers.size(); ++k) {
+    CHECK(sizes[k].type == a.layers[k].type);
+    CHECK(sizes[k].line == a.layers[k].line);
+    floats.push_back(sizes[k].floats);
+  }
+  CHECK(floats == std::vector<int64_t>{124, 25, 0, 2300, 0, 1428, 0});
+  CHECK(124 + 25 + 2300 + 1428 == a.weight_floats());
   // 9x9 -> conv 9x9 -> conv 9x9 -> maxpool (9 + 1 - 2) / 2 + 1 = 5 -> local 5x5 -> connected.
   CHECK(a.layers[2].output == Shape{5, 5, 5});
   CHECK(a.layers[3].output == Shape{2, 5, 5});
@@ -368,7 +385,7 @@ softmax=1
   CHECK(ya[8] != ya[9]);  // the rest passes through the logistic unchanged
 }
 
-TEST_CASE("darknet: a .weights file too short or too long names the layer and the byte counts",
+TEST_CASE("darknet: a .weights file too short or too long, or with NaN or Inf, names the layer",
           "[darknet]") {
   yolo_test::TempDir dir("darknet_sizes");
   DarknetNetwork net = build(kSmall);
@@ -393,7 +410,29 @@ TEST_CASE("darknet: a .weights file too short or too long names the layer and th
   CHECK(error(bytes + "abcd") ==
         ": layer 2 (connected): expected 112 bytes, file has 116 (4 bytes after the last layer "
         "with weights)");
+  // major, minor and revision take 12 bytes, `seen` 4 or 8 more: 16 bytes at least.
   CHECK(error(bytes.substr(0, 10)) == ": header: expected at least 16 bytes, file has 10");
+  CHECK(error(bytes.substr(0, 12)) == ": header: expected at least 16 bytes, file has 12");
+  CHECK(error(bytes.substr(0, 15)) == ": header: expected at least 16 bytes, file has 15");
+  CHECK(error(bytes.substr(0, 16)) == ": header: expected 20 bytes, file has 16");
   CHECK(error(bytes.substr(0, 18)) == ": header: expected 20 bytes, file has 18");
+  // A NaN or an infinity: the layer, its tensor (in file order) and the offset.
+  auto with = [&](size_t byte, float value) {
+    std::string b = bytes;
+    std::memcpy(b.data() + byte, &value, 4);
+    return b;
+  };
+  const float inf = std::numeric_limits<float>::infinity();
+  // The connected layer's weights (its tensor 1, after 2 biases) at byte 20 + 13*4 + 2*4 + 3*4.
+  CHECK(error(with(92, std::numeric_limits<float>::quiet_NaN())) ==
+        ": layer 2 (connected): tensor 1 has a non-finite value (nan) at float offset 3 (byte 92)");
+  // Batch norm's beta (darknet's "biases"), the convolution's tensor 0.
+  CHECK(error(with(20, inf)) ==
+        ": layer 0 (convolutional): tensor 0 has a non-finite value (inf) at float offset 0 "
+        "(byte 20)");
+  // The kernel (tensor 4, after beta, gamma, mean and variance): its ninth value.
+  CHECK(error(with(20 + 4 * 4 + 8 * 4, -inf)) ==
+        ": layer 0 (convolutional): tensor 4 has a non-finite value (-inf) at float offset 8 "
+        "(byte 68)");
   CHECK(state_of(*other.model) == before);  // nothing changed
 }

@@ -279,6 +279,28 @@ TEST_CASE("darknet detect: bad networks, weights and options are errors that say
   CHECK_THROWS_WITH(cli.parse({"detect", "photo.png"}), Contains("--model is required"));
 }
 
+TEST_CASE("darknet detect: the .weights size is checked before the network is built", "[darknet]") {
+  TempDir dir("dn_detect_first");
+  write_text(dir / "t.cfg", kNet);
+  const std::string header(20, '\0');  // version 0.0.0, seen 0 as an int32: no weights after
+  write_text(dir / "h.weights", header.substr(0, 16));
+  const std::string want =
+      (dir / "h.weights").string() + ": layer 0 (convolutional): expected 32 bytes, file has 16";
+  // Building draws the weights from the default generator: it must not have been used.
+  minidl::manual_seed(11);
+  CHECK(minidl::test::error_of([&] {
+          load_darknet_detector(dir / "t.cfg", dir / "h.weights", {}, minidl::Device::CPU);
+        }) == want);
+  const uint64_t next = minidl::default_generator().next_u64();
+  minidl::manual_seed(11);
+  CHECK(next == minidl::default_generator().next_u64());
+  // check_darknet_weights on the .cfg's sizes alone: the same error; a file that fits passes.
+  const auto sizes = darknet_weight_sizes(parse_darknet_cfg(dir / "t.cfg"));
+  CHECK(minidl::test::error_of([&] { check_darknet_weights(dir / "h.weights", sizes); }) == want);
+  write_weights(dir / "t.cfg", dir / "t.weights");
+  CHECK(check_darknet_weights(dir / "t.weights", sizes).minor == 2);
+}
+
 TEST_CASE("darknet detect: voc.names and yolov1-tiny.cfg's config", "[darknet]") {
   // The built-in VOC names (used for 20-class darknet networks) are cfg/voc.names, line by line.
   CHECK(read_names(kCfgDir / "voc.names") == voc_names());

@@ -173,3 +173,21 @@ TEST_CASE("darknet train: a .cfg that does not fit the dataset or the options is
   CHECK(err(w) == "--darknet-weights needs --darknet-cfg (the network the weights belong to)");
   CHECK_FALSE(fs::exists(dir / "run" / "last.safetensors"));
 }
+
+TEST_CASE("darknet train: --darknet-weights is checked before the data are read", "[darknet]") {
+  TempDir dir("dn_train_weights");
+  const std::string data = (dir / "data").string(), cfg = (dir / "small.cfg").string();
+  run({"generate", "--count", "4", "--size", "32", "--seed", "3", "--out", data});
+  write_text(cfg, net_cfg());
+  const std::string header = {0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  write_text(dir / "h.weights", header);  // version 0.2.0, seen 0 as an int64, no weights
+  TrainOptions o;
+  o.data = data, o.out = dir / "run", o.darknet_cfg = cfg, o.epochs = 1, o.quiet = true;
+  o.darknet_weights = dir / "h.weights";
+  std::ostringstream log;
+  // The batch-normalised convolution: 4 * 4 + 4 * 3 * 3 * 3 floats after the 20 bytes.
+  CHECK(minidl::test::error_of([&] { train(o, log); }) ==
+        (dir / "h.weights").string() +
+            ": layer 0 (convolutional): expected 516 bytes, file has 20");
+  CHECK_THAT(log.str(), !Contains("data:"));  // the dataset was not read, nothing was built
+}
