@@ -52,12 +52,22 @@ Tensor Tensor::view_of(std::shared_ptr<Storage> storage, const Shape& shape, con
                        int64_t offset) {
   MINIDL_CHECK(storage && shape.size() == strides.size() && offset >= 0,
                "view_of: bad view (shape ", shape_str(shape), ", strides ", shape_str(strides),
-               ")");
+               ", offset ", offset, ")");
+  detail::checked_numel("view_of", shape);  // sizes >= 0, at most 2^60 elements
+  // The last element's index, offset + sum (size - 1) * stride, overflow-checked: every element
+  // lies in [offset, last] because strides are >= 0 (a negative one would read before offset).
   int64_t last = offset;
   bool empty = false;
   for (size_t k = 0; k < shape.size(); ++k) {
+    MINIDL_CHECK(strides[k] >= 0, "view_of: strides must be >= 0, got strides ", shape_str(strides),
+                 " for shape ", shape_str(shape));
     empty |= shape[k] == 0;
-    last += (shape[k] - 1) * strides[k];
+    int64_t step = 0;
+    const bool overflow =
+        shape[k] > 0 && (__builtin_mul_overflow(shape[k] - 1, strides[k], &step) ||
+                         __builtin_add_overflow(last, step, &last));
+    MINIDL_CHECK(!overflow, "view_of: view of shape ", shape_str(shape), " with strides ",
+                 shape_str(strides), " and offset ", offset, " overflows int64");
   }
   MINIDL_CHECK(empty || last < static_cast<int64_t>(storage->nbytes() / sizeof(float)),
                "view_of: view of shape ", shape_str(shape), " with strides ", shape_str(strides),
@@ -194,12 +204,26 @@ Tensor Tensor::pin_memory() const {
 
 bool Tensor::is_pinned() const { return checked().storage->pinned(); }
 
+namespace {
+// Writes the contiguous `src` (dst's shape, on dst's device) into dst's elements in order.
+void write_into(const Tensor& dst, const Tensor& src) {
+  if (dst.is_contiguous()) {
+    copy_bytes(dst.data(), dst.device(), src.data(), dst.device(), dst.numel() * sizeof(float));
+  } else {
+    Layout l = detail::layout_of(dst);
+    MINIDL_DISPATCH(dst.device(), scatter_strided, src.data(), dst.data(), l);
+  }
+}
+}  // namespace
+
+// Writing one value is well defined even where elements share a location (an expand()'s view),
+// so fill_ writes directly instead of going through copy_, which rejects such views.
 const Tensor& Tensor::fill_(float value) const {
   checked();
   if (is_contiguous()) {
     MINIDL_DISPATCH(device(), fill, data(), numel(), value);
   } else {
-    copy_(full(shape(), value, device()));
+    write_into(*this, full(shape(), value, device()));
   }
   return *this;
 }
@@ -208,16 +232,17 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   detail::check_defined("copy_", src, "source");
   MINIDL_CHECK(src.shape() == shape(), "copy_: source of shape ", shape_str(src.shape()),
                " into a tensor of shape ", shape_str(shape()));
+  // Several elements at one location (stride 0 along an axis of size > 1, as expand() gives)
+  // would keep whichever write came last: rejected, as PyTorch does.
+  for (int64_t k = 0; k < dim(); ++k)
+    MINIDL_CHECK(strides()[k] != 0 || shape()[k] <= 1, "copy_: more than one element of the ",
+                 "destination (shape ", shape_str(shape()), ", strides ", shape_str(strides()),
+                 ") refers to a single memory location (stride 0 along axis ", k, ")");
   Tensor s = src.detach().to(device());
   // A source that shares storage with this tensor (x[1:] = x[:-1]) is read completely before
   // anything is written: the strided scatter below would otherwise read elements it already wrote.
   s = s.storage() == storage() ? s.clone() : minidl::contiguous(s);
-  if (is_contiguous()) {
-    copy_bytes(data(), device(), s.data(), device(), numel() * sizeof(float));
-  } else {
-    Layout l = detail::layout_of(*this);
-    MINIDL_DISPATCH(device(), scatter_strided, s.data(), data(), l);
-  }
+  write_into(*this, s);
   return *this;
 }
 

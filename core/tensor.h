@@ -47,7 +47,8 @@ class Tensor {
   /// in page-locked memory, which needs a CUDA build and a GPU (see pin_memory()).
   static Tensor empty(const Shape& shape, Device device = Device::CPU,
                       HostMemory host = HostMemory::Pageable);
-  /// A view of existing storage (no copy). Requires every element to lie inside the storage.
+  /// A view of existing storage (no copy). Requires sizes >= 0, strides >= 0, offset >= 0 and
+  /// every element to lie inside the storage (minidl::Error otherwise).
   static Tensor view_of(std::shared_ptr<Storage> storage, const Shape& shape, const Shape& strides,
                         int64_t offset);
 
@@ -105,7 +106,9 @@ class Tensor {
   /// steps). Like every member, it acts on the shared data: const refers to the handle.
   const Tensor& fill_(float value) const;
   /// Copies src's values into this tensor in place (same shape; no autograd). src may overlap
-  /// this tensor (x[1:] = x[:-1]): it is read completely before anything is written.
+  /// this tensor (x[1:] = x[:-1]): it is read completely before anything is written. This tensor
+  /// must not have several elements at one memory location (a stride 0 along an axis of size > 1,
+  /// as an expand() gives): minidl::Error, as in PyTorch. fill_ accepts such views.
   const Tensor& copy_(const Tensor& src) const;
   /// "Tensor(2, 3) cpu" and, for small tensors, the values.
   std::string str() const;

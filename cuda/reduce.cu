@@ -1,6 +1,6 @@
 // CUDA twins of core/cpu/reduce.cpp over the rows of a contiguous (M, K) matrix: a warp per row, or
 // long rows split over blocks and combined in a second pass. Sums in double, in an order fixed by
-// (M, K) (deterministic); max / min follow the CPU on NaN (a leading NaN wins, others are skipped).
+// (M, K) (deterministic); max / min follow the CPU on NaN (a NaN anywhere in a row wins).
 #include <cmath>
 
 #include "cuda/kernels.h"
@@ -20,13 +20,12 @@ struct RowAcc {
     if (op == ReduceOp::Sum)
       sum += v;
     else
-      ext = op == ReduceOp::Max ? fmaxf(ext, v) : fminf(ext, v);
+      ext = extremum_of(ext, v, op == ReduceOp::Max);
   }
 };
 
-__device__ inline float finish(ReduceOp op, const float* row, const RowAcc& a) {
-  if (op == ReduceOp::Sum) return static_cast<float>(a.sum);
-  return isnan(row[0]) ? row[0] : a.ext;
+__device__ inline float finish(ReduceOp op, const RowAcc& a) {
+  return op == ReduceOp::Sum ? static_cast<float>(a.sum) : a.ext;
 }
 
 // One warp per row (rows in a grid-stride loop). K == 0 only for Sum (gives 0).
@@ -42,7 +41,7 @@ __global__ void reduce_rows_warp(ReduceOp op, int64_t M, int64_t K, const float*
       a.sum = warp_sum(a.sum);
     else
       a.ext = warp_extremum(a.ext, op == ReduceOp::Max);
-    if (lane == 0) y[m] = finish(op, row, a);
+    if (lane == 0) y[m] = finish(op, a);
   }
 }
 
@@ -63,7 +62,7 @@ __global__ void reduce_rows_split(ReduceOp op, int64_t K, int64_t chunk, const f
 
 // Pass 2: one warp per row combines its G partial results.
 __global__ void reduce_rows_combine(ReduceOp op, int64_t M, int64_t G, const double* part,
-                                    const float* x, int64_t K, float* y) {
+                                    float* y) {
   const int lane = threadIdx.x % 32;
   const int64_t m = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (m >= M) return;  // a whole warp leaves together
@@ -80,11 +79,20 @@ __global__ void reduce_rows_combine(ReduceOp op, int64_t M, int64_t G, const dou
     a.sum = warp_sum(a.sum);
   else
     a.ext = warp_extremum(a.ext, op == ReduceOp::Max);
-  if (lane == 0) y[m] = finish(op, x + m * K, a);
+  if (lane == 0) y[m] = finish(op, a);
 }
 
-// argmax: one warp per row; each lane keeps its (value, index) winner, NaNs skipped, ties to the
-// lower index; a row starting with NaN gives 0 (the CPU's `>` never replaces a NaN).
+// Whether (v, k) beats (best, best_k) for argmax: a NaN beats any number, a larger number a smaller
+// one, and among equals (or NaNs) the lower index wins, so the result is the CPU's: the first NaN,
+// else the first largest.
+__device__ inline bool argmax_beats(float v, int64_t k, float best, int64_t best_k) {
+  const bool v_nan = v != v, best_nan = best != best;
+  if (v_nan != best_nan) return v_nan;
+  return v > best || ((v == best || v_nan) && k < best_k);
+}
+
+// argmax: one warp per row; each lane keeps its (value, index) winner by argmax_beats, then the
+// lanes' winners are combined by the same rule.
 __global__ void argmax_rows_warp(int64_t M, int64_t K, const float* x, float* y) {
   const int lane = threadIdx.x % 32;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
@@ -94,15 +102,15 @@ __global__ void argmax_rows_warp(int64_t M, int64_t K, const float* x, float* y)
     int64_t best_k = K;  // none yet: any element, even -inf, beats it
     for (int64_t k = lane; k < K; k += 32) {
       const float v = row[k];
-      if (v > best || (v == best && k < best_k)) best = v, best_k = k;
+      if (argmax_beats(v, k, best, best_k)) best = v, best_k = k;
     }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) {
       const float v = __shfl_down_sync(kFullMask, best, o);
       const int64_t k = __shfl_down_sync(kFullMask, best_k, o);
-      if (v > best || (v == best && k < best_k)) best = v, best_k = k;
+      if (argmax_beats(v, k, best, best_k)) best = v, best_k = k;
     }
-    if (lane == 0) y[m] = static_cast<float>(isnan(row[0]) ? 0 : best_k);
+    if (lane == 0) y[m] = static_cast<float>(best_k);
   }
 }
 
@@ -128,8 +136,7 @@ void reduce_rows(ReduceOp op, int64_t M, int64_t K, const float* x, float* y) {
     reduce_rows_split<<<dim3(static_cast<unsigned>(G), static_cast<unsigned>(M)), kThreads, 0,
                         stream()>>>(op, K, chunk, x, part.as<double>());
     CUDA_CHECK_LAUNCH();
-    reduce_rows_combine<<<row_blocks(M), kThreads, 0, stream()>>>(op, M, G, part.as<double>(), x, K,
-                                                                  y);
+    reduce_rows_combine<<<row_blocks(M), kThreads, 0, stream()>>>(op, M, G, part.as<double>(), y);
     CUDA_CHECK_LAUNCH();
     return;
   }

@@ -16,12 +16,19 @@ __device__ inline T warp_sum(T v) {
   return __shfl_sync(kFullMask, v, 0);
 }
 
-/// Max (Min when !is_max) over a warp's lanes with fmaxf / fminf (NaN loses); all lanes agree.
+/// max(v, u) (min when !is_max) by the CPU's rule (core/cpu/reduce.cpp): u takes over when it is
+/// larger (smaller) or a NaN while v is not, so a NaN anywhere makes the result NaN (fmaxf / fminf
+/// would drop it), as PyTorch's max / min.
+__device__ inline float extremum_of(float v, float u, bool is_max) {
+  return ((is_max ? u > v : u < v) || (u != u && v == v)) ? u : v;
+}
+
+/// Max (Min when !is_max) over a warp's lanes by extremum_of (NaN wins); all lanes agree.
 __device__ inline float warp_extremum(float v, bool is_max) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
     const float u = __shfl_down_sync(kFullMask, v, o);
-    v = is_max ? fmaxf(v, u) : fminf(v, u);
+    v = extremum_of(v, u, is_max);
   }
   return __shfl_sync(kFullMask, v, 0);
 }

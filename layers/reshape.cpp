@@ -27,8 +27,10 @@ Shape Reshape::output_shape(const Shape& s) {
   for (int64_t d : shape_) known *= d == -1 ? 1 : d;
   Shape out{s[0]};
   for (int64_t d : shape_) out.push_back(d == -1 ? per_sample / known : d);
-  MINIDL_CHECK(shape_numel(out) == s[0] * per_sample, "input ", shape_str(s), " has ", per_sample,
-               " elements per sample, which cannot take the shape ", shape_str(shape_));
+  // Per sample, so that an empty batch (s[0] == 0) is checked too.
+  MINIDL_CHECK(shape_numel(Shape(out.begin() + 1, out.end())) == per_sample, "input ", shape_str(s),
+               " has ", per_sample, " elements per sample, which cannot take the shape ",
+               shape_str(shape_));
   return out;
 }
 

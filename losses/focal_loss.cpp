@@ -19,11 +19,15 @@ void check_focal_args(const char* loss, const Tensor& x, float gamma, float alph
 }
 
 // alpha_t (1 - p_t)^gamma ce, elementwise. 1 - p_t = p (1 - t) + t (1 - p) (>= 0 for t in [0, 1]).
+// 1 - p_t is exactly 0 once the sigmoid saturates (p rounds to 1 for t = 1, to 0 for t = 0), where
+// d x^gamma = gamma x^(gamma-1) is inf for gamma < 1 and inf * 0 = NaN in the chain rule: there
+// the factor is the constant 0 (its value anyway) and pow sees 1, so no gradient (not NaN) flows.
 Tensor focal_terms(const Tensor& p, const Tensor& t, const Tensor& ce, float gamma, float alpha) {
   Tensor loss = ce;
   if (gamma != 0.f) {
     Tensor one_minus_pt = p * (1.f - t) + t * (1.f - p);
-    loss = pow(one_minus_pt, gamma) * loss;
+    Tensor zero = eq(one_minus_pt, 0.f);
+    loss = where(zero, 0.f, pow(where(zero, 1.f, one_minus_pt), gamma)) * loss;
   }
   if (alpha >= 0.f) loss = (alpha * t + (1.f - alpha) * (1.f - t)) * loss;
   return loss;

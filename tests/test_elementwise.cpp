@@ -139,6 +139,47 @@ TEST_CASE("elementwise: hand-computed gradients at kinks and domain edges", "[el
   CHECK_CLOSE(pb.grad(), {0, 5.5451774f}, {2});
 }
 
+TEST_CASE("elementwise: minimum and maximum give NaN when either side is NaN", "[elementwise]") {
+  // torch.maximum / minimum: NaN if either operand is NaN, whichever side (maximum(NaN, 1) was
+  // 1 and maximum(1, NaN) NaN). The gradient goes to the side the result came from: a where a
+  // is NaN, b where only b is; ties share it; elsewhere the larger (smaller) side.
+  const float nan = NAN;
+  const std::vector<float> av = {nan, 1, nan, 2, 3}, bv = {1, nan, nan, 3, 3};
+  Tensor a = T(av, {5}, true), b = T(bv, {5}, true);
+  Tensor hi = maximum(a, b);
+  CHECK_CLOSE_NAN(hi, {nan, nan, nan, 3, 3}, {5});
+  sum(hi).backward();
+  CHECK_CLOSE(a.grad(), {1, 0, 1, 0, 0.5f}, {5});
+  CHECK_CLOSE(b.grad(), {0, 1, 0, 1, 0.5f}, {5});
+  Tensor c = T(av, {5}, true), d = T(bv, {5}, true);
+  Tensor lo = minimum(c, d);
+  CHECK_CLOSE_NAN(lo, {nan, nan, nan, 2, 3}, {5});
+  sum(lo).backward();
+  CHECK_CLOSE(c.grad(), {1, 0, 1, 1, 0.5f}, {5});
+  CHECK_CLOSE(d.grad(), {0, 1, 0, 0, 0.5f}, {5});
+  // broadcast: a NaN scalar on either side makes every element NaN
+  CHECK_CLOSE_NAN(maximum(T({0, 5}, {2}), T({nan}, {})), {nan, nan}, {2});
+  CHECK_CLOSE_NAN(minimum(T({nan}, {}), T({0, 5}, {2})), {nan, nan}, {2});
+}
+
+TEST_CASE("elementwise: pow's gradient in a is 0 where the exponent is 0, even at a = 0",
+          "[elementwise]") {
+  // d a^b / da = b a^(b-1): at a = 0, b = 0 that is 0 * 0^-1 = 0 * inf = NaN, but a^0 = 1 is flat
+  // in a, so 0 (PyTorch's pow_backward_self, and minidl's pow(a, 0.f)). a = [0, 0, 2, 3],
+  // b = [0, 2, 0, 2]: y = [1, 0, 1, 9]; da = [0, 2 * 0 = 0, 0, 2 * 3 = 6];
+  // db = y ln a where a > 0 = [0, 0, ln 2 = 0.6931472, 9 ln 3 = 9.8875106]
+  Tensor a = T({0, 0, 2, 3}, {4}, true), b = T({0, 2, 0, 2}, {4}, true);
+  Tensor y = pow(a, b);
+  CHECK_CLOSE(y, {1, 0, 1, 9}, {4});
+  sum(y).backward();
+  CHECK_CLOSE(a.grad(), {0, 0, 0, 6}, {4});
+  CHECK_CLOSE(b.grad(), {0, 0, 0.6931472f, 9.8875106f}, {4});
+  // the scalar-exponent form agrees at a = 0 (and elsewhere: x^0 is flat)
+  Tensor s = T({0, 2}, {2}, true);
+  sum(pow(s, 0.f)).backward();
+  CHECK_CLOSE(s.grad(), {0, 0}, {2});
+}
+
 // ---- where and comparisons ----------------------------------------------------------------------
 
 TEST_CASE("elementwise: where in all three forms", "[elementwise]") {

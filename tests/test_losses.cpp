@@ -365,6 +365,22 @@ TEST_CASE("losses: focal_loss_with_logits matches the probability form and is st
   CHECK(all_finite(zz.grad()));
 }
 
+TEST_CASE("losses: focal_loss_with_logits with 0 < gamma < 1 has finite gradients at saturation",
+          "[losses]") {
+  // z = [17, -110], t = [1, 0]: sigmoid rounds to 1 and to 0, so 1 - p_t is exactly 0 and the
+  // derivative of (1 - p_t)^0.5 there is 0.5 * 0^-0.5 = inf (it was inf * 0 = NaN). The exact
+  // gradient is -alpha q^gamma (gamma p CE + q) with q = 1 - p_t (d/dz of alpha q^gamma CE, as
+  // dq/dz = -p q and dCE/dz = -q for t = 1): at z = 17, q = CE = sigmoid(-17) = 4.14e-8, about
+  // -3e-12; at z = -110 about e^-165: 0 within 1e-6. Third element z = 0, t = 1: p = q = 0.5,
+  // CE = ln 2: loss 0.25 * 0.5^0.5 * ln 2 = 0.1225322679, gradient
+  // -0.25 * 0.5^0.5 * (0.5 * 0.5 * ln 2 + 0.5) = -0.1190214146. Saturated terms cost 0.
+  Tensor z = T({17, -110, 0}, {3}, true), t = T({1, 0, 1}, {3});
+  Tensor loss = focal_loss_with_logits(z, t, 0.5f, 0.25f, Reduction::Sum);
+  CHECK_CLOSE(loss, {0.1225322679f}, {});
+  loss.backward();
+  CHECK_CLOSE(z.grad(), {0, 0, -0.1190214146f}, {3}, 1e-6);
+}
+
 TEST_CASE("losses: focal gradients", "[losses]") {
   Tensor t = T({1, 0, 0, 1, 0, 1}, {2, 3});
   run_gradcheck_table({
@@ -384,6 +400,13 @@ TEST_CASE("losses: focal gradients", "[losses]") {
        {{2, 3}},
        [t](const std::vector<Tensor>& v) {
          return focal_loss_with_logits(v[0], t, 2.f, 0.25f, Reduction::Sum);
+       },
+       -3.f,
+       3.f},
+      {"focal_loss_with_logits gamma 0.5 (sum)",
+       {{2, 3}},
+       [t](const std::vector<Tensor>& v) {
+         return focal_loss_with_logits(v[0], t, 0.5f, 0.25f, Reduction::Sum);
        },
        -3.f,
        3.f},

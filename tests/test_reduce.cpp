@@ -76,6 +76,33 @@ TEST_CASE("reduce: max gradient is split between ties", "[reduce]") {
   CHECK_CLOSE(z.grad(), {1.f / 3, 1.f / 3, 1.f / 3, 0, 3, 0}, {2, 3});
 }
 
+TEST_CASE("reduce: a NaN anywhere makes max / min NaN, wins argmax and takes the gradient",
+          "[reduce]") {
+  // PyTorch's rules: max / amax / min propagate a NaN wherever it sits; argmax gives the first
+  // NaN's index (NaN counts as the maximum); backward (evenly_distribute_backward) shares the
+  // gradient among the NaN elements of a NaN result. Rows: NaN in the middle, NaN last, NaN
+  // first, two NaNs, none (a tie of 4s).
+  const float nan = NAN;
+  const std::vector<float> v = {1, nan, 2, 3, 0, nan, nan, 1, 2, nan, 5, nan, 1, 4, 4};
+  Tensor x = T(v, {5, 3}, true);
+  CHECK_CLOSE_NAN(max(x, {1}), {nan, nan, nan, nan, 4}, {5});
+  CHECK_CLOSE_NAN(min(x, {1}), {nan, nan, nan, nan, 1}, {5});
+  CHECK_CLOSE(argmax(x, 1), {1, 2, 0, 0, 1}, {5});
+  CHECK(std::isnan(max(T({1, nan, 2}, {3})).item()));  // was 2: only a leading NaN counted
+  CHECK(std::isnan(min(T({1, nan, 0}, {3})).item()));
+  CHECK_CLOSE(argmax(T({1, nan, 2}, {3}), 0), {1}, {});
+  // seed [1, 2, 3, 4, 5]: each NaN row's seed goes to its NaN (row 3 halves 4 between two);
+  // the last row splits 5 between its tied 4s
+  max(x, {1}).backward(T({1, 2, 3, 4, 5}, {5}));
+  CHECK_CLOSE(x.grad(), {0, 1, 0, 0, 0, 2, 3, 0, 0, 2, 0, 2, 0, 2.5f, 2.5f}, {5, 3});
+  Tensor y = T(v, {5, 3}, true);
+  sum(min(y, {1})).backward();  // the same rows for min; the last row's 1 is its minimum
+  CHECK_CLOSE(y.grad(), {0, 1, 0, 0, 0, 1, 1, 0, 0, 0.5f, 0, 0.5f, 1, 0, 0}, {5, 3});
+  Tensor z = T(v, {5, 3}, true);
+  max(z).backward();  // over everything: five NaNs share 1
+  CHECK_CLOSE(z.grad(), {0, .2f, 0, 0, 0, .2f, .2f, 0, 0, .2f, 0, .2f, 0, 0, 0}, {5, 3});
+}
+
 TEST_CASE("reduce: hand-computed gradients of sum and mean", "[reduce]") {
   // sum along axis 0 with seed [1, 2, 3]: every row gets the seed
   Tensor x = T({1, 2, 3, 4, 5, 6}, {2, 3}, true);

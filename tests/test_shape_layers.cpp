@@ -28,6 +28,12 @@ TEST_CASE("layers: Reshape and Flatten keep the batch axis and the values", "[la
   CHECK(r.name() == "Reshape(4, -1)");
   CHECK(Reshape({7, 7, 30}).output_shape({2, 1470}) == Shape{2, 7, 7, 30});
   CHECK_THROWS_WITH(Reshape({5})(x), Catch::Contains("Reshape(5)") && Catch::Contains("12"));
+  // an empty batch has 6 elements per sample too, which (5) cannot hold: the check compared
+  // totals, 0 == 0 * 6, and gave (0, 5); likewise (4, -1) of 6 (6 / 4 = 1 would give (0, 4, 1))
+  CHECK_THROWS_WITH(Reshape({5})(zeros({0, 6})),
+                    Catch::Contains("Reshape(5)") && Catch::Contains("(0, 6)"));
+  CHECK_THROWS_WITH(Reshape({4, -1})(zeros({0, 6})), Catch::Contains("Reshape(4, -1)"));
+  CHECK(Reshape({3, -1})(zeros({0, 6})).shape() == Shape{0, 3, 2});
   CHECK_THROWS_WITH(Reshape({0, 2}), Catch::Contains("Reshape(0, 2)"));
   CHECK_THROWS_WITH(Reshape({-1, -1}), Catch::Contains("at most one"));
 

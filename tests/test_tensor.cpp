@@ -50,6 +50,28 @@ TEST_CASE("tensor: bad shapes are errors", "[tensor]") {
   CHECK_THROWS_WITH(Tensor::view_of(st, {2, 2}, {2, 1}, 1), Contains("past the end"));
 }
 
+TEST_CASE("tensor: view_of rejects negative sizes and strides and overflowing extents",
+          "[tensor]") {
+  auto st = std::make_shared<Storage>(4 * sizeof(float), Device::CPU);
+  // stride -1 from offset 0 would read indices 0, -1, -2, -3: before the buffer
+  CHECK_THROWS_WITH(Tensor::view_of(st, {4}, {-1}, 0), Contains("view_of") && Contains("(-1)"));
+  CHECK_THROWS_WITH(Tensor::view_of(st, {2, 2}, {-1, 1}, 3), Contains("strides must be >= 0"));
+  // a size of -3 was taken as a huge element count (std::length_error)
+  CHECK_THROWS_WITH(Tensor::view_of(st, {-3}, {1}, 0), Contains("view_of") && Contains("(-3)"));
+  // (4 - 1) * (2^62 + 2^60) = 2^63 + 2^61 + ... overflows int64 (it wrapped to a small "last")
+  const int64_t huge = (int64_t{1} << 62) + (int64_t{1} << 60);
+  CHECK_THROWS_WITH(Tensor::view_of(st, {4}, {huge}, 0),
+                    Contains("view_of") && Contains("overflow"));
+  // the sum over axes overflows though each product fits: 2 * (2^62 - 1) + offset
+  const int64_t big = (int64_t{1} << 62) - 1;
+  CHECK_THROWS_WITH(Tensor::view_of(st, {2, 2, 2}, {big, big, big}, 0), Contains("overflow"));
+  CHECK_THROWS_AS(Tensor::view_of(st, {2}, {big}, 0), Error);  // fits int64, not the storage
+  // still fine: stride 0 (a broadcast), an empty view with any stride, the last element exactly
+  CHECK(Tensor::view_of(st, {3}, {0}, 3).to_vector().size() == 3);
+  CHECK(Tensor::view_of(st, {0, 5}, {huge, 1}, 0).numel() == 0);
+  CHECK_NOTHROW(Tensor::view_of(st, {2, 2}, {1, 2}, 0));  // last = 0 + 1 + 2 = 3
+}
+
 TEST_CASE("tensor: 0-d scalars", "[tensor]") {
   Tensor s = scalar(2.5f);
   CHECK(s.dim() == 0);
@@ -143,6 +165,26 @@ TEST_CASE("tensor: fill_ and copy_", "[tensor]") {
   CHECK_THROWS_WITH(y.copy_(zeros({3})),
                     Contains("copy_") && Contains("(3)") && Contains("(2, 2)"));
   CHECK_THROWS_AS(y.copy_(Tensor()), Error);
+}
+
+TEST_CASE("tensor: copy_ rejects a destination whose elements share a location; fill_ takes it",
+          "[tensor]") {
+  // expand(b, {3}) has stride 0: its three elements are b's one float, so copying [1, 2, 3] in
+  // kept whichever write came last (3). PyTorch: "more than one element of the written-to tensor
+  // refers to a single memory location".
+  Tensor b = zeros({1});
+  CHECK_THROWS_WITH(expand(b, {3}).copy_(from_vector({1, 2, 3}, {3})),
+                    Contains("copy_") && Contains("single memory location") && Contains("(3)"));
+  CHECK(b.to_vector() == std::vector<float>{0});  // nothing written
+  Tensor c = zeros({2, 1});
+  CHECK_THROWS_AS(expand(c, {2, 4}).copy_(ones({2, 4})), Error);
+  // a stride 0 along an axis of size 1 is no overlap
+  Tensor d = zeros({1, 3});
+  Tensor::view_of(d.storage(), {1, 3}, {0, 1}, 0).copy_(from_vector({4, 5, 6}, {1, 3}));
+  CHECK(d.to_vector() == std::vector<float>{4, 5, 6});
+  // one value into every element is well defined: fill_ writes through the expanded view
+  expand(c, {2, 4}).fill_(7.f);
+  CHECK(c.to_vector() == std::vector<float>{7, 7});
 }
 
 TEST_CASE("tensor: copy_ from an overlapping view of the same storage", "[tensor]") {

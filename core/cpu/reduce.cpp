@@ -16,10 +16,14 @@ void reduce_rows(ReduceOp op, int64_t M, int64_t K, const float* x, float* y) {
         for (int64_t k = 0; k < K; ++k) s += row[k];
         y[m] = static_cast<float>(s);
       } else {
+        // v takes over when it is larger (smaller for Min) or the first NaN: a NaN anywhere
+        // makes the result NaN (as PyTorch's max / amax / min), and nothing replaces a NaN.
         float best = row[0];
-        for (int64_t k = 1; k < K; ++k)
-          best = op == ReduceOp::Max ? (row[k] > best ? row[k] : best)
-                                     : (row[k] < best ? row[k] : best);
+        const bool is_max = op == ReduceOp::Max;
+        for (int64_t k = 1; k < K; ++k) {
+          const float v = row[k];
+          if ((is_max ? v > best : v < best) || (v != v && best == best)) best = v;
+        }
         y[m] = best;
       }
     }
@@ -30,8 +34,9 @@ void argmax_rows(int64_t M, int64_t K, const float* x, float* y) {
   for (int64_t m = 0; m < M; ++m) {
     const float* row = x + m * K;
     int64_t best = 0;
+    // The first NaN counts as the maximum (as PyTorch's argmax); otherwise the first largest.
     for (int64_t k = 1; k < K; ++k)
-      if (row[k] > row[best]) best = k;
+      if (row[k] > row[best] || (row[k] != row[k] && row[best] == row[best])) best = k;
     y[m] = static_cast<float>(best);
   }
 }

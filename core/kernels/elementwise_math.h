@@ -46,15 +46,15 @@
 // X(Name, value): op(a, b) for two operands; comparisons give 1 or 0. The gradients of the
 // differentiable ones (Add to Maximum) are tensor expressions, beside each op's front end in
 // core/ops/elementwise.cpp (they sum the gradient back over broadcast axes); comparisons have
-// none.
+// none. Minimum and Maximum give NaN when either operand is NaN (as torch.minimum / maximum).
 #define MINIDL_BINARY_OPS(X)                      \
   X(Add,     a + b)                               \
   X(Sub,     a - b)                               \
   X(Mul,     a * b)                               \
   X(Div,     a / b)                               \
   X(Pow,     powf(a, b))                          \
-  X(Minimum, a < b ? a : b)                       \
-  X(Maximum, a > b ? a : b)                       \
+  X(Minimum, (a < b || a != a) ? a : b)           \
+  X(Maximum, (a > b || a != a) ? a : b)           \
   X(Eq,      a == b ? 1.f : 0.f)                  \
   X(Ne,      a != b ? 1.f : 0.f)                  \
   X(Lt,      a < b ? 1.f : 0.f)                   \

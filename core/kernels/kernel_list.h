@@ -52,9 +52,10 @@ MINIDL_KERNEL(void, gemm,
 // ---- reductions (reduce.cpp, reduce.cu) --------------------------------------------------------
 /// y[m] = op over k of x[m * K + k], for a contiguous (M, K) x. Sums accumulate in double (on
 /// CUDA in an order fixed by (M, K) alone, so deterministic). K == 0 gives 0 for Sum and is not
-/// allowed for Max / Min.
+/// allowed for Max / Min. A NaN in a row makes its Max / Min NaN.
 MINIDL_KERNEL(void, reduce_rows, (ReduceOp op, int64_t M, int64_t K, const float* x, float* y));
-/// y[m] = the first k where x[m * K + k] is largest (as a float); requires K >= 1.
+/// y[m] = the first k where x[m * K + k] is largest, or the first NaN's k (as a float); requires
+/// K >= 1.
 MINIDL_KERNEL(void, argmax_rows, (int64_t M, int64_t K, const float* x, float* y));
 
 // ---- softmax (softmax.cpp, softmax.cu) ---------------------------------------------------------

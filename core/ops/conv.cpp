@@ -46,6 +46,8 @@ ConvParams conv_geometry(const Tensor& x, const Tensor& W, const Tensor& b, int6
   MINIDL_CHECK(padding <= kMaxWindow, op, ": padding ", padding,
                " is too large (at most 2^31 - 1; ", "input ", shape_str(xs), ", weight ",
                shape_str(ws), ")");
+  MINIDL_CHECK(ws[2] >= 1 && ws[3] >= 1, op, ": kernel must be at least 1x1, got ", ws[2], "x",
+               ws[3], " (input ", shape_str(xs), ", weight ", shape_str(ws), ")");
   const int64_t Hp = xs[2] + 2 * padding, Wp = xs[3] + 2 * padding;
   MINIDL_CHECK(ws[2] <= Hp && ws[3] <= Wp, op, ": kernel ", ws[2], "x", ws[3],
                " is larger than the padded input ", Hp, "x", Wp, " (input ", shape_str(xs),
@@ -206,6 +208,9 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
                " (input ", shape_str(xs), ", kernel ", kernel, ")");
   if (stride == 0) stride = kernel;
   const int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  // An empty plane would give windows of padding alone, whose max is -inf (PyTorch rejects it).
+  MINIDL_CHECK(H >= 1 && W >= 1, op, ": input ", shape_str(xs),
+               " has an empty plane (H and W must be >= 1)");
   const int64_t Hp = H + 2 * padding, Wp = W + 2 * padding;
   MINIDL_CHECK(kernel <= Hp && kernel <= Wp, op, ": kernel ", kernel, "x", kernel,
                " is larger than the padded input ", Hp, "x", Wp, " (input ", shape_str(xs),

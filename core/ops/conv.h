@@ -10,6 +10,7 @@ namespace minidl {
 
 /// x (N, C, H, W), W (F, C, KH, KW), b (F) or undefined ->
 /// (N, F, (H + 2 padding - KH) / stride + 1, (W + 2 padding - KW) / stride + 1). Zero padding.
+/// Requires KH, KW >= 1 and a kernel no larger than the padded input.
 Tensor conv2d(const Tensor& x, const Tensor& W, const Tensor& b = Tensor(), int64_t stride = 1,
               int64_t padding = 0);
 /// max_pool2d(conv2d(x, W, b, stride, padding), pool): the same values and gradients, in one pass
@@ -26,7 +27,7 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& W, const Tensor& b, int6
 bool conv2d_max_pool2d_fuses(const Tensor& x, const Tensor& W, const Tensor& b, int64_t stride,
                              int64_t padding, int64_t pool);
 /// x (N, C, H, W) -> (N, C, (H + 2 padding - kernel) / stride + 1, ...); stride 0 means `kernel`.
-/// Padded positions never win the max. Requires padding <= kernel / 2.
+/// Padded positions never win the max. Requires H, W >= 1 and padding <= kernel / 2.
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t padding = 0);
 
 }  // namespace minidl

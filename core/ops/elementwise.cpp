@@ -91,7 +91,9 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("pow", BinaryOp::Pow, a, b);
   return record("pow", y, {a, b}, [a, b, yd = y.detach()](const Tensor& gy, const Needs& n) {
     Tensor da, db;
-    if (n[0]) da = sum_to(gy * b * pow(a, b - 1.f), a.shape());
+    // b a^(b-1) is 0 * 0^-1 = NaN at a = 0, b = 0, where a^0 = 1 is flat: 0 wherever b == 0
+    // (as PyTorch's pow_backward_self and the scalar-exponent pow).
+    if (n[0]) da = sum_to(where(eq(b, 0.f), 0.f, gy * b * pow(a, b - 1.f)), a.shape());
     if (n[1])
       db = sum_to(where(a > 0.f, gy * yd * log(maximum(a, scalar_like("pow", 1e-30f, a))), 0.f),
                   b.shape());
@@ -100,13 +102,15 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 }
 
 namespace {
-// min/max: the selected operand gets the gradient; on ties each gets half.
+// min/max: the selected operand gets the gradient; on ties each gets half. With a NaN the
+// result is that NaN (a's when both are): a is selected where a < b (a > b) or a is NaN.
 Tensor min_max(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
   profile::Timer timer(profile::Category::Elementwise);
   Tensor y = binary_forward(name, op, a, b);
   bool is_min = op == BinaryOp::Minimum;
   return record(name, y, {a, b}, [a, b, is_min](const Tensor& gy, const Needs&) {
-    Tensor wa = (is_min ? lt(a, b) : gt(a, b)) + eq(a, b) * 0.5f;  // share of a
+    // share of a (the three terms exclude one another: with a NaN, lt / gt / eq are 0)
+    Tensor wa = (is_min ? lt(a, b) : gt(a, b)) + ne(a, a) + eq(a, b) * 0.5f;
     return Grads{sum_to(gy * wa, a.shape()), sum_to(gy * (1.f - wa), b.shape())};
   });
 }

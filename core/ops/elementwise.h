@@ -10,10 +10,14 @@ Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
-/// a^b elementwise; the gradient with respect to b uses log(a) and is taken only where a > 0.
+/// a^b elementwise; the gradient with respect to b uses log(a) and is taken only where a > 0;
+/// the gradient with respect to a is 0 where b == 0 (a^0 = 1, also at a = 0).
 Tensor pow(const Tensor& a, const Tensor& b);
-Tensor minimum(const Tensor& a, const Tensor& b);  // ties share the gradient equally
-Tensor maximum(const Tensor& a, const Tensor& b);  // ties share the gradient equally
+/// Elementwise min / max: NaN where either operand is NaN (as torch.minimum / maximum). The
+/// gradient goes to the operand the result came from (a where a is NaN, else b where b is NaN);
+/// ties share it equally.
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
 
 Tensor add(const Tensor& x, float s);
 Tensor sub(const Tensor& x, float s);

@@ -79,14 +79,17 @@ Tensor mean(const Tensor& x, const Shape& axes, bool keepdim) {
 }
 
 namespace {
-// d max: gy goes to the elements equal to the maximum, shared equally among ties.
+// d max: gy goes to the elements equal to the maximum, shared equally among ties. Where the
+// result is NaN (a NaN in the slice), it goes to the NaN elements instead (as PyTorch's
+// evenly_distribute_backward): eq(NaN, NaN) is 0, so comparing with the result would find none.
 Tensor extremum(const char* op, ReduceOp rop, const Tensor& x, const Shape& axes, bool keepdim) {
   detail::check_defined(op, x);
   Plan p = plan(op, x, axes, keepdim);
   Tensor y = reduce_forward(op, rop, x, p);
   return record(op, y, {x},
                 [x, axes, keep = p.out_keep, yd = y.detach()](const Tensor& gy, const Needs&) {
-                  Tensor hit = eq(x, reshape(yd, keep));
+                  Tensor yk = reshape(yd, keep);
+                  Tensor hit = where(ne(yk, yk), ne(x, x), eq(x, yk));
                   Tensor count = sum(hit, axes, true);
                   return Grads{hit * reshape(gy, keep) / count};
                 });

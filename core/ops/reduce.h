@@ -11,12 +11,15 @@ Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const Shape& axes, bool keepdim = false);
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const Shape& axes, bool keepdim = false);
-/// Maximum; where several elements tie for the maximum they share the gradient equally.
+/// Maximum; where several elements tie for the maximum they share the gradient equally. A NaN
+/// makes the result NaN (as PyTorch's max / amax / min), and then the gradient is shared among
+/// the NaN elements. min likewise.
 Tensor max(const Tensor& x);
 Tensor max(const Tensor& x, const Shape& axes, bool keepdim = false);
 Tensor min(const Tensor& x);
 Tensor min(const Tensor& x, const Shape& axes, bool keepdim = false);
-/// Index of the maximum along `axis` (first on ties), as floats; no gradient.
+/// Index of the maximum along `axis` (first on ties; the first NaN counts as the maximum, as in
+/// PyTorch), as floats; no gradient.
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdim = false);
 /// Sums a broadcast result back to `shape` (the gradient of broadcasting). Requires that `shape`
 /// broadcasts to x's shape.

@@ -239,6 +239,8 @@ TEST_CASE("cuda: reduce_rows and argmax_rows match the CPU", "[cuda][gpu]") {
   int seed = 80;
   for (const Size& z : sizes) {
     std::vector<float> x = random_vec(z.M * z.K, ++seed, -2.f, 3.f);
+    // With two rows or more, a NaN in row 0 past lane 0 (deep in the split rows of K = 100000)
+    if (z.M >= 2 && z.K >= 2) x[z.K * 3 / 4] = std::numeric_limits<float>::quiet_NaN();
     Dev dx(x);
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
       if (op != ReduceOp::Sum && z.K == 0) continue;  // not allowed
@@ -258,19 +260,23 @@ TEST_CASE("cuda: reduce_rows and argmax_rows match the CPU", "[cuda][gpu]") {
     cuda::argmax_rows(z.M, z.K, dx.p, dy.p);
     CHECK_MATCH(y, dy.host(), 0, 0);
   }
-  // Ties go to the first; a leading NaN wins max and argmax; later NaNs are skipped.
+  // Ties go to the first; a NaN anywhere makes max / min NaN and is argmax's winner (the first
+  // NaN), as PyTorch: rows [1 3 3 2], [nan 5 1 nan], [2 2 2 2], [-1 nan -1 -3].
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> x = {1, 3, 3, 2, nan, 5, 1, nan, 2, 2, 2, 2, -1, nan, -1, -3};
+  const std::vector<float> want_max = {3, nan, 2, nan}, want_min = {1, nan, 2, nan};
   Dev dx(x);
   for (ReduceOp op : {ReduceOp::Max, ReduceOp::Min}) {
     std::vector<float> y(4);
     cpu::reduce_rows(op, 4, 4, x.data(), y.data());
+    CHECK_MATCH(op == ReduceOp::Max ? want_max : want_min, y, 0, 0);
     Dev dy(filled(4));
     cuda::reduce_rows(op, 4, 4, dx.p, dy.p);
     CHECK_MATCH(y, dy.host(), 0, 0);
   }
   std::vector<float> y(4);
   cpu::argmax_rows(4, 4, x.data(), y.data());
+  CHECK_MATCH(std::vector<float>({1, 0, 0, 1}), y, 0, 0);
   Dev dy(filled(4));
   cuda::argmax_rows(4, 4, dx.p, dy.p);
   CHECK_MATCH(y, dy.host(), 0, 0);

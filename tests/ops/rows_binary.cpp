@@ -100,10 +100,13 @@ void add_binary_rows(std::vector<OpRow>& rows) {
       // positive bases: both gradients exist
       {"pow", BinaryOp::Pow, [](T a, T b) { return pow(a, b); }, nullptr,
        [](D a, D b) { return std::pow(a, b); }, uniform(0.5f, 2)},
-      // distinct(): the two operands are at least 1/8 apart, so no tie is within reach
-      {"minimum", BinaryOp::Minimum, minimum, nullptr, [](D a, D b) { return a < b ? a : b; },
+      // distinct(): the two operands are at least 1/8 apart, so no tie is within reach. A NaN on
+      // either side gives NaN (torch.minimum / maximum).
+      {"minimum", BinaryOp::Minimum, minimum, nullptr,
+       [](D a, D b) { return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b); },
        distinct()},
-      {"maximum", BinaryOp::Maximum, maximum, nullptr, [](D a, D b) { return a > b ? a : b; },
+      {"maximum", BinaryOp::Maximum, maximum, nullptr,
+       [](D a, D b) { return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b); },
        distinct()},
       {"eq", BinaryOp::Eq, [](T a, T b) { return eq(a, b); }, nullptr,
        [](D a, D b) { return a == b ? 1.0 : 0.0; }, ties, false,

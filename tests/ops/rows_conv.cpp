@@ -118,7 +118,12 @@ void add_conv_rows(std::vector<OpRow>& rows) {
           {"an undefined input", [] { conv2d(Tensor(), Z({16, 3, 3, 3})); },
            {"conv2d: input is an undefined tensor"}},
           {"an undefined weight", [] { conv2d(Z({1, 3, 8, 8}), Tensor()); },
-           {"conv2d: weight is an undefined tensor"}}},
+           {"conv2d: weight is an undefined tensor"}},
+          // a 0x0 kernel gave a (1, 1, 4, 4) output of bias alone
+          {"0x0 kernel", [] { conv2d(Z({1, 1, 3, 3}), Z({1, 1, 0, 0})); },
+           {"conv2d: kernel must be at least 1x1, got 0x0", "(1, 1, 3, 3)", "(1, 1, 0, 0)"}},
+          {"3x0 kernel", [] { conv2d(Z({1, 1, 3, 3}), Z({2, 1, 3, 0}), {}, 1, 1); },
+           {"conv2d", "3x0", "(2, 1, 3, 0)"}}},
       .required = 2,
       .settings = {conv_kernels(cpu::ConvMode::Fast), conv_kernels(cpu::ConvMode::Reference)}});
 
@@ -202,7 +207,12 @@ void add_conv_rows(std::vector<OpRow>& rows) {
           {"window 3x3 on 2x2", [] { max_pool2d(Z({1, 1, 2, 2}), 3); },
            {"max_pool2d", "3x3", "(1, 1, 2, 2)"}},
           {"an undefined input", [] { max_pool2d(Tensor(), 2); },
-           {"max_pool2d: input is an undefined tensor"}}}});
+           {"max_pool2d: input is an undefined tensor"}},
+          // H = 0 with padding: every window was padding alone and gave -inf
+          {"empty plane (H = 0)", [] { max_pool2d(Z({1, 1, 0, 3}), 2, 1, 1); },
+           {"max_pool2d: input (1, 1, 0, 3) has an empty plane"}},
+          {"empty plane (W = 0)", [] { max_pool2d(Z({2, 3, 4, 0}), 1); },
+           {"max_pool2d", "(2, 3, 4, 0)", "empty plane"}}}});
   // clang-format on
 }
 

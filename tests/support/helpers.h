@@ -27,21 +27,30 @@ inline Tensor R(const Shape& s, uint64_t seed, bool grad = true, float lo = -1.f
 }
 
 /// Empty string when a and b have the same shape and are elementwise close, else what differs.
+/// With nan_matches, a NaN expected value asks for a NaN (which is otherwise never close).
 inline std::string mismatch(const Tensor& a, const std::vector<float>& expected, const Shape& shape,
-                            double atol = 1e-5, double rtol = 1e-5) {
+                            double atol = 1e-5, double rtol = 1e-5, bool nan_matches = false) {
   if (a.shape() != shape)
     return "shape " + shape_str(a.shape()) + " != expected " + shape_str(shape);
   auto v = a.to_vector();
-  for (size_t i = 0; i < v.size(); ++i)
-    if (!(std::fabs(v[i] - expected[i]) <= atol + rtol * std::fabs(expected[i])))
+  for (size_t i = 0; i < v.size(); ++i) {
+    const bool both_nan = nan_matches && std::isnan(v[i]) && std::isnan(expected[i]);
+    if (!both_nan && !(std::fabs(v[i] - expected[i]) <= atol + rtol * std::fabs(expected[i])))
       return "element " + std::to_string(i) + ": " + std::to_string(v[i]) + " != expected " +
              std::to_string(expected[i]);
+  }
   return "";
 }
 
 inline std::string mismatch(const Tensor& a, const Tensor& b, double atol = 1e-5,
                             double rtol = 1e-5) {
   return mismatch(a, b.to_vector(), b.shape(), atol, rtol);
+}
+
+/// As mismatch, but a NaN in `expected` asks for a NaN there (and a number elsewhere).
+inline std::string mismatch_nan(const Tensor& a, const std::vector<float>& expected,
+                                const Shape& shape, double atol = 1e-5, double rtol = 1e-5) {
+  return mismatch(a, expected, shape, atol, rtol, true);
 }
 
 }  // namespace minidl::test
@@ -52,6 +61,15 @@ inline std::string mismatch(const Tensor& a, const Tensor& b, double atol = 1e-5
     std::string why_ = ::minidl::test::mismatch(t, __VA_ARGS__); \
     INFO(why_);                                                  \
     CHECK(why_.empty());                                         \
+  } while (0)
+
+/// CHECK_CLOSE_NAN(tensor, {values}, shape[, atol, rtol]): CHECK_CLOSE where a NaN value asks for
+/// a NaN.
+#define CHECK_CLOSE_NAN(t, ...)                                      \
+  do {                                                               \
+    std::string why_ = ::minidl::test::mismatch_nan(t, __VA_ARGS__); \
+    INFO(why_);                                                      \
+    CHECK(why_.empty());                                             \
   } while (0)
 
 /// CHECK_GRADS(f, inputs[, options]): finite-difference check of f's gradients.
