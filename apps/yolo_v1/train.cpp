@@ -197,8 +197,9 @@ void Run::configure() {
   }
   // The run's own configuration, whatever the options say.
   const fs::path last = run_.last();
-  const Metadata meta = load_tensors(last).metadata;
-  cfg_ = config_from_metadata(meta, last.string());
+  const TensorFile file = load_tensors(last);
+  const Metadata& meta = file.metadata;
+  cfg_ = config_from_checkpoint(file, last.string());  // sized against its tensors
   st_.seed = minidl_apps::meta_count(meta, "yolo.seed", last, "yolo_v1 train");
   st_.lambda_coord = meta_number(meta, "yolo.lambda_coord", last);
   st_.lambda_noobj = meta_number(meta, "yolo.lambda_noobj", last);
@@ -243,7 +244,13 @@ void Run::load_data(const Dataset& ds) {
 void Run::build_model() {
   Generator gen(st_.seed);
   if (cfg_.arch == "darknet") {
-    darknet_.emplace(make_darknet_model(cfg_, gen));
+    try {
+      darknet_.emplace(make_darknet_model(cfg_, gen));
+    } catch (const Error& e) {  // --resume: the .cfg text is the checkpoint's metadata
+      if (!o_.resume) throw;
+      throw Error(str(run_.last().string(), ": cannot build the network of its metadata (",
+                      "yolo.darknet_cfg of ", cfg_.darknet_file, "): ", e.what()));
+    }
     model_ = darknet_->model;
     if (!o_.resume && !o_.darknet_weights.empty()) {
       const DarknetWeightsHeader h = load_darknet_weights(o_.darknet_weights, darknet_->net);
@@ -251,7 +258,7 @@ void Run::build_model() {
            << h.minor << "." << h.revision << ", " << h.seen << " images seen)\n";
     }
   } else {
-    model_ = make_model(cfg_, gen);
+    model_ = o_.resume ? make_model_from(cfg_, run_.last().string(), gen) : make_model(cfg_, gen);
   }
   out_ << "model: " << cfg_.str() << "\n" << summary(*model_, {1, 3, cfg_.input, cfg_.input});
   model_->to(device_);
