@@ -94,6 +94,21 @@ void check_options(const TrainOptions& o) {
   MINIDL_CHECK(o.eval_every >= 1, "--eval-every must be >= 1; got ", o.eval_every);
 }
 
+// The first parameter of `model` holding a NaN or an infinity, as "NAME holds VALUE"; empty when
+// all are finite. One pass over the values (copied to the host for CUDA, as a checkpoint is).
+std::string non_finite_parameter(const Module& model) {
+  for (const auto& [name, t] : model.parameters())
+    for (float v : t.to_vector())
+      if (!std::isfinite(v)) return str("'", name, "' holds ", v);
+  return "";
+}
+
+// Where the run's checkpoints stand, for a message about stopping.
+std::string checkpoints_on_disk(int epochs_done) {
+  return epochs_done ? "the checkpoints on disk are those of epoch " + std::to_string(epochs_done)
+                     : "no checkpoint was written yet";
+}
+
 // What an epoch's batches add up to.
 struct EpochSums {
   int64_t batches = 0, images = 0;
@@ -331,7 +346,8 @@ EpochSums Run::run_batches(int epoch) {
                  per_epoch_, " (step ", step_ + 1, "): ", bad, "; stopped before the update (",
                  st_.epoch ? "checkpoints of epoch " + std::to_string(st_.epoch) + " are intact"
                            : "no checkpoint was written yet",
-                 "); try a lower --lr");
+                 "); try a lower --lr, or, after --resume, the checkpoint's weights or optimizer "
+                 "state may be damaged");
     adam_->zero_grad();
     sync_->backward(r.total);  // gradients averaged over the processes
     adam_->step();
@@ -391,7 +407,17 @@ void Run::record_epoch(int epoch, const EpochSums& s) {
   out_ << "\n" << std::flush;
 }
 
-void Run::train_epoch(int epoch) { record_epoch(epoch, run_batches(epoch)); }
+void Run::train_epoch(int epoch) {
+  const EpochSums s = run_batches(epoch);
+  // Nothing non-finite is evaluated or saved over the last good checkpoint.
+  const std::string bad = non_finite_parameter(*model_);
+  MINIDL_CHECK(bad.empty(), "epoch ", epoch, ": the update produced non-finite parameters (", bad,
+               " after step ", step_, "); stopped before writing checkpoints (",
+               checkpoints_on_disk(st_.epoch),
+               "). Possible causes: a corrupted optimizer state in the resumed checkpoint (Adam's "
+               "exp_avg, exp_avg_sq), or a --lr too high for the data");
+  record_epoch(epoch, s);
+}
 
 TrainResult Run::finish() {
   TrainResult res;
