@@ -42,15 +42,17 @@ std::string names_source(const ConvertOptions& opt, const ConvertedDataset& d) {
 
 fs::path image_path(const fs::path& dir, const std::string& file_name, const std::string& where) {
   const fs::path rel(file_name);
+  MINIDL_CHECK(file_name.find('\0') == std::string::npos, where, ": image file name '",
+               printable(file_name), "' holds a NUL byte");
   bool safe = !file_name.empty() && rel.is_relative() && rel.has_filename();
   for (const fs::path& part : rel) safe = safe && part != ".." && part != ".";
-  MINIDL_CHECK(safe, where, ": image file name '", file_name,
+  MINIDL_CHECK(safe, where, ": image file name '", printable(file_name),
                "' must be a relative path inside the image folder");
-  MINIDL_CHECK(is_image_file(rel), where, ": '", file_name,
+  MINIDL_CHECK(is_image_file(rel), where, ": '", printable(file_name),
                "' is not a file type minidl reads (png, jpg, jpeg, bmp, tga, gif, pnm, ppm, pgm)");
   const fs::path p = dir / rel;
   std::error_code ec;
-  MINIDL_CHECK(fs::is_regular_file(p, ec), where, ": image '", p.string(),
+  MINIDL_CHECK(fs::is_regular_file(p, ec), where, ": image '", printable(p.string()),
                "' does not exist (--image-dir sets the folder)");
   return p;
 }

@@ -6,6 +6,7 @@
 #include <minidl/minidl.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,48 @@ using json = nlohmann::json;
 using minidl::str;
 
 constexpr double kSlack = 0.5;  // pixels a box may reach past the image (rounding in COCO's files)
+constexpr int kMaxDepth = 64;   // nesting of arrays and objects; COCO's files need 5
+
+// Throws "file:line: ..." when arrays and objects nest deeper than kMaxDepth. nlohmann parses any
+// depth without recursion, but dump() recurses: a deep value put into a message would overflow
+// the stack. Strings are skipped (with their escapes); other syntax is left to the parser.
+void check_depth(const std::string& text, const std::string& file) {
+  int depth = 0;
+  int64_t line = 1;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      MINIDL_CHECK(++depth <= kMaxDepth, file, ":", line, ": arrays and objects nest deeper than ",
+                   kMaxDepth, " levels (COCO's need 5)");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+// A JSON value for a message: short ones as JSON (cut at 60 characters), a large array or object
+// by its kind and size; never a whole untrusted value.
+std::string shown(const json& v) {
+  if (v.is_structured()) {
+    bool small = v.size() <= 8;
+    for (const json& e : v) small = small && e.is_primitive();
+    if (!small)
+      return str(v.is_array() ? "an array (" : "an object (", v.size(),
+                 v.is_array() ? " element" : " member", v.size() == 1 ? ")" : "s)");
+  }
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
 
 class CocoReader {
  public:
@@ -26,10 +69,14 @@ class CocoReader {
 
   ConvertedDataset read() {
     json j;
-    try {
-      j = json::parse(read_file(opt_.source));
-    } catch (const json::parse_error& e) {
-      throw minidl::Error(str(file_, ": not valid JSON: ", e.what()));
+    {
+      const std::string text = read_file(opt_.source);
+      check_depth(text, file_);
+      try {
+        j = json::parse(text);
+      } catch (const json::exception& e) {  // parse_error, out_of_range (a number like 1e400)
+        throw minidl::Error(str(file_, ": not valid JSON: ", e.what()));
+      }
     }
     MINIDL_CHECK(j.is_object(), file_, ": the top level is not a JSON object");
     ConvertedDataset d;
@@ -53,13 +100,15 @@ class CocoReader {
   }
   int64_t integer(const json& obj, const char* key, const std::string& where) const {
     const json& v = get(obj, key, where);
-    MINIDL_CHECK(v.is_number_integer(), file_, ": ", where, ": '", key, "' is ", v.dump(),
+    MINIDL_CHECK(v.is_number_integer(), file_, ": ", where, ": '", key, "' is ", shown(v),
                  ", not a whole number");
+    MINIDL_CHECK(!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX),
+                 file_, ": ", where, ": '", key, "' is ", shown(v), ", too large");
     return v.get<int64_t>();
   }
   std::string text(const json& obj, const char* key, const std::string& where) const {
     const json& v = get(obj, key, where);
-    MINIDL_CHECK(v.is_string(), file_, ": ", where, ": '", key, "' is ", v.dump(),
+    MINIDL_CHECK(v.is_string(), file_, ": ", where, ": '", key, "' is ", shown(v),
                  ", not a string");
     return v.get<std::string>();
   }
@@ -108,7 +157,7 @@ class CocoReader {
     for (size_t k = 0; k < anns.size(); ++k) {
       const json& a = anns[k];
       std::string where = str("annotations[", k, "]");
-      if (a.is_object() && a.contains("id")) where += str(" (id ", a["id"].dump(), ")");
+      if (a.is_object() && a.contains("id")) where += str(" (id ", shown(a["id"]), ")");
       const int64_t image_id = integer(a, "image_id", where);
       const auto im = index_.find(image_id);
       MINIDL_CHECK(im != index_.end(), file_, ": ", where, ": image_id ", image_id,
@@ -132,19 +181,19 @@ class CocoReader {
       const json& bbox = list(a, "bbox", where);
       bool numbers = bbox.size() == 4;
       for (const json& v : bbox) numbers = numbers && v.is_number();
-      MINIDL_CHECK(numbers, file_, ": ", where, ": bbox ", bbox.dump(),
+      MINIDL_CHECK(numbers, file_, ": ", where, ": bbox ", shown(bbox),
                    " is not 4 numbers [x, y, w, h]");
       const double x = bbox[0].get<double>(), y = bbox[1].get<double>();
       const double w = bbox[2].get<double>(), h = bbox[3].get<double>();
       const auto [W, H] = sizes_[im->second];
-      MINIDL_CHECK(w > 0 && h > 0, file_, ": ", where, ": bbox ", bbox.dump(),
+      MINIDL_CHECK(w > 0 && h > 0, file_, ": ", where, ": bbox ", shown(bbox),
                    " has a width or height that is not positive");
       MINIDL_CHECK(x >= -kSlack && y >= -kSlack && x + w <= W + kSlack && y + h <= H + kSlack,
-                   file_, ": ", where, ": bbox ", bbox.dump(), " reaches outside the image (", W,
+                   file_, ": ", where, ": bbox ", shown(bbox), " reaches outside the image (", W,
                    "x", H, ") of image_id ", image_id);
       const double x0 = std::max(x, 0.0), x1 = std::min(x + w, W);
       const double y0 = std::max(y, 0.0), y1 = std::min(y + h, H);
-      MINIDL_CHECK(x1 > x0 && y1 > y0, file_, ": ", where, ": bbox ", bbox.dump(),
+      MINIDL_CHECK(x1 > x0 && y1 > y0, file_, ": ", where, ": bbox ", shown(bbox),
                    " has nothing inside the image");
       d.images[im->second].boxes.push_back(
           {cls, static_cast<float>((x0 + x1) / 2 / W), static_cast<float>((y0 + y1) / 2 / H),

@@ -94,11 +94,12 @@ std::vector<Box> parse_labels(const std::string& text, const std::string& file, 
     try {
       MINIDL_CHECK(f.size() == 5, where, ": expected 5 fields `class cx cy w h`, found ", f.size());
       Box b;
-      MINIDL_CHECK(parse_int(f[0], b.cls), where, ": class '", f[0], "' is not an integer");
+      MINIDL_CHECK(parse_int(f[0], b.cls), where, ": class '", printable(f[0]),
+                   "' is not an integer");
       float* v[4] = {&b.cx, &b.cy, &b.w, &b.h};
       const char* name[4] = {"cx", "cy", "w", "h"};
       for (int k = 0; k < 4; ++k)
-        MINIDL_CHECK(parse_number(f[k + 1], *v[k]), where, ": ", name[k], " '", f[k + 1],
+        MINIDL_CHECK(parse_number(f[k + 1], *v[k]), where, ": ", name[k], " '", printable(f[k + 1]),
                      "' is not a finite number");
       if (check_box(b, where, C, mode, st)) boxes.push_back(b);
     } catch (const minidl::Error& e) {
@@ -118,6 +119,23 @@ std::string read_file(const fs::path& file) {
   s << in.rdbuf();
   MINIDL_CHECK(!in.bad(), "cannot read '", file.string(), "'");
   return s.str();
+}
+
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::vector<Box> read_labels(const fs::path& file, int C, EdgeMode mode, LabelStats* stats,
@@ -153,7 +171,7 @@ std::vector<std::string> read_names(const fs::path& file) {
     }
     MINIDL_CHECK(!blank_line, file.string(), ":", blank_line, ": blank line between class names");
     MINIDL_CHECK(seen.insert(name).second, file.string(), ":", lineno, ": duplicate class name '",
-                 name, "'");
+                 printable(name), "'");
     names.push_back(name);
   }
   MINIDL_CHECK(!names.empty(), "class names file '", file.string(), "' lists no class");
@@ -181,7 +199,7 @@ fs::path swap_folder(const fs::path& path, const std::vector<std::string>& from,
 
 fs::path label_path_for(const fs::path& image) {
   fs::path label = swap_folder(image, {"images", "JPEGImages"}, "labels");
-  MINIDL_CHECK(!label.empty(), "image '", image.string(),
+  MINIDL_CHECK(!label.empty(), "image '", printable(image.string()),
                "' is not inside an images/ folder, so its labels/ file cannot be found");
   return label.replace_extension(".txt");
 }
@@ -221,9 +239,12 @@ Split read_list(const fs::path& list) {
   for (int lineno = 1; std::getline(in, line); ++lineno) {
     std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
+    // A path holds no NUL: the system would read it as the part before the NUL.
+    MINIDL_CHECK(t.find('\0') == std::string::npos, list.string(), ":", lineno, ": image '",
+                 printable(t), "' holds a NUL byte");
     fs::path p(t);
     if (p.is_relative() && fs::exists(base / p, ec)) p = base / p;
-    MINIDL_CHECK(fs::is_regular_file(p, ec), list.string(), ":", lineno, ": image '", t,
+    MINIDL_CHECK(fs::is_regular_file(p, ec), list.string(), ":", lineno, ": image '", printable(t),
                  "' does not exist (relative paths are tried from '",
                  base.empty() ? "." : base.string(), "' and from the working folder)");
     s.samples.push_back({p, label_path_for(p)});

@@ -57,6 +57,10 @@ void write_names(const fs::path& file, const std::vector<std::string>& names);
 /// The whole file as a string; throws minidl::Error naming the file when it cannot be read.
 std::string read_file(const fs::path& file);
 
+/// Text from a file, fit to quote in a message: control bytes (NUL, newline, ...) and DEL as
+/// \xNN and a backslash as \\, so that a message is never cut or split by what it quotes.
+std::string printable(const std::string& text);
+
 /// One labelled image: the label file may be absent (background).
 struct Sample {
   fs::path image, label;

@@ -17,6 +17,39 @@ const std::vector<std::string>& arch_list() {
 
 static int min_input(const std::string& arch) { return arch == "tiny" ? 64 : 16; }
 
+// The values of one (N, 5B + C)-wide head row, and of the whole S x S head, in 64 bits.
+static int64_t per_cell(const ModelConfig& c) { return 5 * static_cast<int64_t>(c.B) + c.C; }
+static int64_t head_size(const ModelConfig& c) {
+  return static_cast<int64_t>(c.S) * c.S * per_cell(c);
+}
+// The side after `pools` 2x2 max pools (MaxPool2D's floor) of a side that convolutions keep.
+static int64_t pooled(int64_t side, int pools) {
+  for (int k = 0; k < pools; ++k) side /= 2;
+  return side;
+}
+
+int64_t model_value_count(const ModelConfig& c) {
+  if (c.arch == "darknet") return -1;
+  auto conv = [](int64_t in, int64_t out, int64_t k, bool bias) {
+    return in * out * k * k + (bias ? out : 0);
+  };
+  if (c.arch == "humble") {  // 'valid' 3x3 convolutions: in -> in - 2 -> / 2 -> - 2 - 2 -> / 2
+    const int64_t side = ((c.input - 2) / 2 - 4) / 2;
+    const int64_t features = 32 * side * side;
+    return conv(3, 16, 1, true) + conv(16, 32, 3, true) + conv(32, 16, 3, true) +
+           conv(16, 32, 3, true) + features * 256 + 256 + 256 * head_size(c) + head_size(c);
+  }
+  int64_t n = 0, in = 3;
+  if (c.arch == "small") {  // no bias; batch norm's weight, bias, running mean and variance
+    for (int64_t f : {16, 32, 64, 128, 128}) n += conv(in, f, 3, false) + 4 * f, in = f;
+    return n + conv(in, per_cell(c), 1, true);
+  }
+  for (int64_t f : {16, 32, 64, 128, 256, 512}) n += conv(in, f, 3, true), in = f;
+  n += conv(512, 1024, 3, true) + conv(1024, 256, 3, true);
+  const int64_t side = pooled(c.input, 6);
+  return n + 256 * side * side * head_size(c) + head_size(c);
+}
+
 void ModelConfig::validate() const {
   if (arch == "darknet") return check_darknet_config(*this);
   const auto& all = arch_list();
@@ -24,13 +57,19 @@ void ModelConfig::validate() const {
                "' (known: humble, tiny, small)");
   MINIDL_CHECK(class_loss == "sse" || class_loss == "softmax", "unknown class loss '", class_loss,
                "' (sse or softmax)");
-  MINIDL_CHECK(S >= 1 && B >= 1 && C >= 1, "S, B and C must be >= 1; got S=", S, " B=", B,
-               " C=", C);
+  MINIDL_CHECK(S >= 1 && S <= kMaxS, "S (the grid) must be in [1, ", kMaxS, "]; got ", S);
+  MINIDL_CHECK(B >= 1 && B <= kMaxB, "B (boxes per cell) must be in [1, ", kMaxB, "]; got ", B);
+  MINIDL_CHECK(C >= 1 && C <= kMaxC, "C (the number of classes) must be in [1, ", kMaxC, "]; got ",
+               C);
   MINIDL_CHECK(arch != "small" || (input % 8 == 0 && S == input / 8),
                "the small network's grid is its input / 8 (three 2x2 pools): input ", input,
                " needs a multiple of 8 and S = input / 8; got S=", S);
   MINIDL_CHECK(input >= min_input(arch) && input <= 4096, "input size for ", arch, " must be in [",
                min_input(arch), ", 4096]; got ", input);
+  const int64_t n = model_value_count(*this);
+  MINIDL_CHECK(n <= kMaxValues, "the network ", str(), " would hold ", n,
+               " values (parameters and statistics); at most ", kMaxValues,
+               " (8 GiB of float32): lower S, B, C or the input size");
 }
 
 YoloV1Options ModelConfig::loss() const {
@@ -60,7 +99,7 @@ ModelConfig reference_config(const std::string& arch, int C) {
 std::shared_ptr<Sequential> make_model(const ModelConfig& cfg, Generator& gen) {
   if (cfg.arch == "darknet") return make_darknet_model(cfg, gen).model;
   cfg.validate();
-  const int64_t out = static_cast<int64_t>(cfg.S) * cfg.S * (5 * cfg.B + cfg.C);
+  const int64_t out = head_size(cfg);
   auto m = std::make_shared<Sequential>();
   if (cfg.arch == "humble") {  // 'valid' convolutions: 64 -> 62 -> 31 -> 29 -> 27 -> 13
     m->emplace<Conv2D>(3, 16, 1, 1, 0, true, Init::Auto, gen);
@@ -89,7 +128,7 @@ std::shared_ptr<Sequential> make_model(const ModelConfig& cfg, Generator& gen) {
       if (f <= 64) m->emplace<MaxPool2D>(2);
       c = f;
     }
-    m->emplace<Conv2D>(c, 5 * cfg.B + cfg.C, 1, 1, 0, true, Init::Auto, gen);
+    m->emplace<Conv2D>(c, per_cell(cfg), 1, 1, 0, true, Init::Auto, gen);
     m->emplace<Permute>(Shape{2, 3, 1});  // (N, 5B + C, S, S) -> (N, S, S, 5B + C)
     m->emplace<Sigmoid>();
     return m;
@@ -109,7 +148,7 @@ std::shared_ptr<Sequential> make_model(const ModelConfig& cfg, Generator& gen) {
     const int64_t features = m->output_shape({1, 3, cfg.input, cfg.input})[1];  // 256 * 7 * 7
     m->emplace<Dense>(features, out, true, Init::Auto, gen);
   }
-  m->emplace<Reshape>(Shape{cfg.S, cfg.S, 5 * cfg.B + cfg.C});
+  m->emplace<Reshape>(Shape{cfg.S, cfg.S, per_cell(cfg)});
   return m;
 }
 
@@ -160,7 +199,7 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& file,
   try {
     c.validate();
   } catch (const Error& e) {
-    throw Error(minidl::str(file, ": ", e.what()));
+    throw Error(minidl::str(file, ": metadata (yolo.*): ", e.what()));
   }
   if (names) {
     names->clear();
@@ -173,6 +212,33 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& file,
     }
   }
   return c;
+}
+
+ModelConfig config_from_checkpoint(const TensorFile& f, const std::string& file,
+                                   std::vector<std::string>* names) {
+  const ModelConfig cfg = config_from_metadata(f.metadata, file, names);
+  const int64_t want = model_value_count(cfg);
+  if (want < 0) return cfg;  // darknet: the .cfg text decides; load_checkpoint compares names
+  int64_t have = 0;
+  for (const auto& [name, t] : f.tensors)
+    if (name.rfind("model.", 0) == 0) have += t.numel();
+  MINIDL_CHECK(have == want, file,
+               ": the metadata (yolo.arch, yolo.S, yolo.B, yolo.C, yolo.input: ", cfg.str(),
+               ") defines a network of ", want, " values, but the file's model. tensors hold ",
+               have, ": the metadata does not belong to these weights");
+  return cfg;
+}
+
+std::shared_ptr<Sequential> make_model_from(const ModelConfig& cfg, const std::string& file,
+                                            Generator& gen) {
+  try {
+    return make_model(cfg, gen);
+  } catch (const Error& e) {
+    throw Error(minidl::str(
+        file, ": cannot build the network of its metadata (",
+        cfg.arch == "darknet" ? "yolo.darknet_cfg of " + cfg.darknet_file : "yolo.arch " + cfg.arch,
+        "): ", e.what()));
+  }
 }
 
 }  // namespace yolo

@@ -11,6 +11,14 @@
 
 namespace yolo {
 
+/// The largest S, B and C a configuration may have: the CLI's --S and --B ranges, and a class
+/// count well above any detection dataset's (COCO 80, LVIS 1203, Objects365 365), so that a
+/// checkpoint's metadata cannot ask for an absurd network.
+constexpr int kMaxS = 64, kMaxB = 16, kMaxC = 65536;
+/// The most values (parameters and batch-norm statistics) a humble, tiny or small network may
+/// hold: 2^31 - 1 float32s, 8 GiB (Adam keeps two more copies).
+constexpr int64_t kMaxValues = (int64_t{1} << 31) - 1;
+
 /// What defines a network and its loss. Saved in checkpoint metadata so a run folder is enough to
 /// rebuild the model (detect, eval).
 struct ModelConfig {
@@ -27,8 +35,9 @@ struct ModelConfig {
   /// their defaults (docs/yolo_v1_conventions.md). darknet: what its [detection] section says
   /// (darknet_loss_options). decode() needs the same options.
   minidl::YoloV1Options loss() const;
-  /// Throws minidl::Error naming the field unless arch and class_loss are known, S, B, C >= 1 and
-  /// the input is at least the arch's smallest (humble 16, tiny 64); darknet: unless the fields
+  /// Throws minidl::Error naming the field unless arch and class_loss are known, S is in
+  /// [1, kMaxS], B in [1, kMaxB], C in [1, kMaxC], the input in [the arch's smallest (humble 16,
+  /// tiny 64), 4096] and the network holds at most kMaxValues values; darknet: unless the fields
   /// agree with the .cfg text (check_darknet_config).
   void validate() const;
   /// "humble S=2 B=1 C=3 input=64" (and " class_loss=softmax" when not sse); darknet:
@@ -52,6 +61,10 @@ ModelConfig reference_config(const std::string& arch, int C);
 std::shared_ptr<minidl::Sequential> make_model(
     const ModelConfig& cfg, minidl::Generator& gen = minidl::default_generator());
 
+/// The number of values make_model(cfg) holds (parameters and buffers: what a checkpoint stores
+/// under "model."), computed without building it; -1 for arch darknet (its .cfg decides).
+int64_t model_value_count(const ModelConfig& cfg);
+
 /// The config as checkpoint metadata: "yolo.arch", "yolo.S", "yolo.B", "yolo.C", "yolo.input",
 /// "yolo.class_loss" (read as "sse" when absent), "yolo.darknet_cfg" and "yolo.darknet_file"
 /// for arch darknet, and "yolo.names" (the class names joined by newlines) when names is not
@@ -61,5 +74,15 @@ minidl::Metadata config_metadata(const ModelConfig& cfg, const std::vector<std::
 /// key when one is missing or not a valid number, or the config does not validate.
 ModelConfig config_from_metadata(const minidl::Metadata& meta, const std::string& file,
                                  std::vector<std::string>* names = nullptr);
+/// config_from_metadata of a checkpoint read with load_tensors, and then, before anything is
+/// built from it, a check that the network it defines holds as many values as the file's
+/// "model." tensors (model_value_count; not for darknet). Throws minidl::Error naming the file,
+/// both counts and the metadata fields when they differ.
+ModelConfig config_from_checkpoint(const minidl::TensorFile& file, const std::string& name,
+                                   std::vector<std::string>* names = nullptr);
+/// make_model (or make_darknet_model's model) of a config read from the checkpoint `file`, with
+/// any error prefixed by the file and the metadata that defined the network.
+std::shared_ptr<minidl::Sequential> make_model_from(const ModelConfig& cfg, const std::string& file,
+                                                    minidl::Generator& gen);
 
 }  // namespace yolo

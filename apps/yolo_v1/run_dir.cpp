@@ -31,9 +31,13 @@ LoadedModel load_trained(const fs::path& where, Device device) {
   }
   MINIDL_CHECK(fs::exists(lm.file, ec), "no model at '", lm.file.string(), "'");
   // The network is defined by the metadata; the parameters then load as in any checkpoint.
-  lm.metadata = load_tensors(lm.file).metadata;
-  lm.cfg = config_from_metadata(lm.metadata, lm.file.string(), &lm.names);
-  lm.model = make_model(lm.cfg);
+  // Its size is checked against the file's tensors before anything is built.
+  {
+    const TensorFile f = load_tensors(lm.file);
+    lm.metadata = f.metadata;
+    lm.cfg = config_from_checkpoint(f, lm.file.string(), &lm.names);
+  }
+  lm.model = make_model_from(lm.cfg, lm.file.string(), default_generator());
   Adam unused(lm.model->parameters());  // the optimizer state is read and dropped
   load_checkpoint(lm.file, *lm.model, unused);
   if (lm.names.empty() && fs::exists(lm.file.parent_path() / "classes.names", ec))

@@ -96,6 +96,21 @@ void check_options(const TrainOptions& o) {
   MINIDL_CHECK(o.eval_every >= 1, "--eval-every must be >= 1; got ", o.eval_every);
 }
 
+// The first parameter of `model` holding a NaN or an infinity, as "NAME holds VALUE"; empty when
+// all are finite. One pass over the values (copied to the host for CUDA, as a checkpoint is).
+std::string non_finite_parameter(const Module& model) {
+  for (const auto& [name, t] : model.parameters())
+    for (float v : t.to_vector())
+      if (!std::isfinite(v)) return str("'", name, "' holds ", v);
+  return "";
+}
+
+// Where the run's checkpoints stand, for a message about stopping.
+std::string checkpoints_on_disk(int epochs_done) {
+  return epochs_done ? "the checkpoints on disk are those of epoch " + std::to_string(epochs_done)
+                     : "no checkpoint was written yet";
+}
+
 // What an epoch's batches add up to.
 struct EpochSums {
   int64_t batches = 0, images = 0;
@@ -202,8 +217,9 @@ void Run::configure() {
   }
   // The run's own configuration, whatever the options say.
   const fs::path last = run_.last();
-  const Metadata meta = load_tensors(last).metadata;
-  cfg_ = config_from_metadata(meta, last.string());
+  const TensorFile file = load_tensors(last);
+  const Metadata& meta = file.metadata;
+  cfg_ = config_from_checkpoint(file, last.string());  // sized against its tensors
   st_.seed = minidl_apps::meta_count(meta, "yolo.seed", last, "yolo_v1 train");
   st_.lambda_coord = meta_number(meta, "yolo.lambda_coord", last);
   st_.lambda_noobj = meta_number(meta, "yolo.lambda_noobj", last);
@@ -248,7 +264,13 @@ void Run::load_data(const Dataset& ds) {
 void Run::build_model() {
   Generator gen(st_.seed);
   if (cfg_.arch == "darknet") {
-    darknet_.emplace(make_darknet_model(cfg_, gen));
+    try {
+      darknet_.emplace(make_darknet_model(cfg_, gen));
+    } catch (const Error& e) {  // --resume: the .cfg text is the checkpoint's metadata
+      if (!o_.resume) throw;
+      throw Error(str(run_.last().string(), ": cannot build the network of its metadata (",
+                      "yolo.darknet_cfg of ", cfg_.darknet_file, "): ", e.what()));
+    }
     model_ = darknet_->model;
     if (!o_.resume && !o_.darknet_weights.empty()) {
       const DarknetWeightsHeader h = load_darknet_weights(o_.darknet_weights, darknet_->net);
@@ -256,7 +278,7 @@ void Run::build_model() {
            << h.minor << "." << h.revision << ", " << h.seen << " images seen)\n";
     }
   } else {
-    model_ = make_model(cfg_, gen);
+    model_ = o_.resume ? make_model_from(cfg_, run_.last().string(), gen) : make_model(cfg_, gen);
   }
   out_ << "model: " << cfg_.str() << "\n" << summary(*model_, {1, 3, cfg_.input, cfg_.input});
   model_->to(device_);
@@ -329,7 +351,8 @@ EpochSums Run::run_batches(int epoch) {
                  per_epoch_, " (step ", step_ + 1, "): ", bad, "; stopped before the update (",
                  st_.epoch ? "checkpoints of epoch " + std::to_string(st_.epoch) + " are intact"
                            : "no checkpoint was written yet",
-                 "); try a lower --lr");
+                 "); try a lower --lr, or, after --resume, the checkpoint's weights or optimizer "
+                 "state may be damaged");
     adam_->zero_grad();
     sync_->backward(r.total);  // gradients averaged over the processes
     adam_->step();
@@ -389,7 +412,17 @@ void Run::record_epoch(int epoch, const EpochSums& s) {
   out_ << "\n" << std::flush;
 }
 
-void Run::train_epoch(int epoch) { record_epoch(epoch, run_batches(epoch)); }
+void Run::train_epoch(int epoch) {
+  const EpochSums s = run_batches(epoch);
+  // Nothing non-finite is evaluated or saved over the last good checkpoint.
+  const std::string bad = non_finite_parameter(*model_);
+  MINIDL_CHECK(bad.empty(), "epoch ", epoch, ": the update produced non-finite parameters (", bad,
+               " after step ", step_, "); stopped before writing checkpoints (",
+               checkpoints_on_disk(st_.epoch),
+               "). Possible causes: a corrupted optimizer state in the resumed checkpoint (Adam's "
+               "exp_avg, exp_avg_sq), or a --lr too high for the data");
+  record_epoch(epoch, s);
+}
 
 TrainResult Run::finish() {
   TrainResult res;

@@ -348,3 +348,42 @@ TEST_CASE("yolo_v1 convert: COCO errors name the file and the element", "[yolo_c
                                 o.names.string() + "' (pass --names with a file that lists it)");
   CHECK_FALSE(fs::exists(dir / "out"));
 }
+
+TEST_CASE("yolo_v1 convert: COCO values too deep or too large or too long for a message",
+          "[yolo_convert]") {
+  TempDir dir("coco_deep");
+  const fs::path json = dir / "coco" / "instances.json";
+  const std::string f = json.string();
+  auto convert = [&](const std::string& text) {
+    write_coco(dir / "coco", text);
+    return convert_error(options("coco", json, dir / "out"));
+  };
+  // 200000 nested arrays as a category id: dump() in the message recursed until the stack ran
+  // out (a crash); now refused while reading, with the file and the line.
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  CHECK(convert("{\"categories\":[\n{\"id\":" + deep +
+                ",\"name\":\"a\"}],\"images\":[],\"annotations\":[]}") ==
+        f + ":2: arrays and objects nest deeper than 64 levels (COCO's need 5)");
+  // 64 levels are read; a large value is shown by its kind, not dumped whole.
+  const std::string d61 = std::string(61, '[') + std::string(61, ']');  // 64 in all
+  CHECK(convert("{\"categories\":[{\"id\":" + d61 + ",\"name\":\"a\"}]}") ==
+        f + ": categories[0]: 'id' is an array (1 element), not a whole number");
+  CHECK(convert("{\"categories\":[{\"id\":[1,2,3,4,5,6,7,8,9],\"name\":\"a\"}]}") ==
+        f + ": categories[0]: 'id' is an array (9 elements), not a whole number");
+  CHECK(convert("{\"categories\":[{\"id\":[1,[2]],\"name\":\"a\"}]}") ==
+        f + ": categories[0]: 'id' is an array (2 elements), not a whole number");
+  CHECK(convert("{\"categories\":[{\"id\":[1,2],\"name\":\"a\"}]}") ==
+        f + ": categories[0]: 'id' is [1,2], not a whole number");
+  CHECK(convert("{\"categories\":[{\"id\":\"" + std::string(5000, 'x') + "\",\"name\":\"a\"}]}") ==
+        f + ": categories[0]: 'id' is \"" + std::string(56, 'x') + "..., not a whole number");
+  // A number out of double's range: nlohmann's out_of_range, now with the file's name.
+  CHECK_THAT(convert("{\"categories\":[{\"id\":1e400,\"name\":\"a\"}]}"),
+             Contains(f + ": not valid JSON: ") && Contains("1e400"));
+  CHECK_THAT(convert("{\"categories\":[{\"id\":18446744073709551615,\"name\":\"a\"}]}"),
+             Contains(f + ": categories[0]: 'id' is 18446744073709551615, too large"));
+  // A NUL in a file name: the system would open "a.png" (before the NUL) and take it.
+  std::string text = kCoco;
+  text.replace(text.find("\"a.png\""), 7, "\"a.png\\u0000.png\"");
+  CHECK(convert(text) == f + ": images[0]: image file name 'a.png\\x00.png' holds a NUL byte");
+  CHECK_FALSE(fs::exists(dir / "out"));
+}

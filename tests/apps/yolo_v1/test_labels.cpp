@@ -230,3 +230,25 @@ TEST_CASE("yolo_v1 app: check-dataset counts problems and background and cell co
   std::ostringstream out4;
   CHECK_THROWS_WITH(check_dataset(dir / "ds", CheckOptions{}, out4), Contains("--names"));
 }
+
+TEST_CASE("yolo_v1 app: bytes quoted from files are escaped and a NUL in a path is refused",
+          "[yolo_app]") {
+  using namespace std::string_literals;
+  CHECK(printable("a\0b\n\\\x7f\tok"s) == "a\\x00b\\x0A\\\\\\x7F\\x09ok");
+  TempDir dir("nul");
+  put_image(dir / "set/images/2.png");
+  // A NUL cut the message there ("image 'x"); what follows it is now shown escaped.
+  write_text(dir / "set/nul.txt", "images/2.png\nx\0y.png\n"s);
+  CHECK_THROWS_WITH(discover_dataset(dir / "set/nul.txt"),
+                    (dir / "set/nul.txt").string() + ":2: image 'x\\x00y.png' holds a NUL byte");
+  // The system reads a path only up to a NUL: this line named images/2.png and was accepted.
+  write_text(dir / "set/cut.txt", "images/2.png\0junk\n"s);
+  CHECK_THROWS_WITH(discover_dataset(dir / "set/cut.txt"),
+                    Contains("cut.txt:1: image 'images/2.png\\x00junk' holds a NUL byte"));
+  write_text(dir / "set/ctl.txt", "images/\x01nope.png\n");
+  CHECK_THROWS_WITH(discover_dataset(dir / "set/ctl.txt"),
+                    Contains("ctl.txt:1: image 'images/\\x01nope.png' does not exist"));
+  // A label token with a NUL is quoted whole.
+  CHECK_THROWS_WITH(parse_labels("0\0 0.5 0.5 0.1 0.1\n"s, "l.txt", 2, EdgeMode::Keep),
+                    "l.txt:1: class '0\\x00' is not an integer");
+}

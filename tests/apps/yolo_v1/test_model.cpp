@@ -50,7 +50,7 @@ TEST_CASE("yolo_v1 app: bad configurations and metadata name the field", "[yolo_
   CHECK_THROWS_WITH(reference_config("yolov8", 2), Contains("unknown architecture 'yolov8'"));
   c = reference_config("humble", 2);
   c.S = 0;
-  CHECK_THROWS_WITH(make_model(c), Contains("S, B and C must be >= 1"));
+  CHECK_THROWS_WITH(make_model(c), Contains("S (the grid) must be in [1, 64]; got 0"));
 
   const std::vector<std::string> names = {"chat", "rat"};
   minidl::Metadata m = config_metadata(reference_config("humble", 2), names);

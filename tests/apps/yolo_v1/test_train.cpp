@@ -126,6 +126,42 @@ TEST_CASE("yolo_v1 app: the first non-finite loss stops training naming the term
                                        Contains("checkpoints of epoch 1 are intact"));
 }
 
+TEST_CASE("yolo_v1 app: an update to non-finite weights is never saved over the checkpoint",
+          "[yolo_app]") {
+  minidl::set_num_threads(2);
+  TempDir dir("nonfinite_update");
+  TrainOptions t = humble_options(words_dataset(dir, 10), dir / "run");
+  t.epochs = 1, t.batch = 8;  // 8 training images: one step per epoch
+  std::ostringstream out;
+  train(t, out);
+  // Adam's state damaged within what a loader accepts (finite, exp_avg_sq >= 0): the largest
+  // first moment over a zero second moment sends the next update to infinity. The loss of that
+  // step is computed before the update, so it is finite.
+  const fs::path last = RunFiles{t.out}.last();
+  minidl::TensorFile f = minidl::load_tensors(last);
+  int damaged = 0;
+  for (minidl::NamedTensor& nt : f.tensors) {
+    const std::string& n = nt.first;
+    const bool m = n.size() > 8 && n.compare(n.size() - 8, 8, ".exp_avg") == 0;
+    const bool v = n.size() > 11 && n.compare(n.size() - 11, 11, ".exp_avg_sq") == 0;
+    if (!m && !v) continue;
+    float* p = nt.second.data();
+    for (int64_t k = 0; k < nt.second.numel(); ++k) p[k] = m ? 3.4e38f : 0.f;
+    ++damaged;
+  }
+  REQUIRE(damaged == 24);  // humble's 12 parameters (6 weights, 6 biases), two moments each
+  minidl::save_tensors(last, f.tensors, f.metadata);
+  const std::string before = yolo_test::slurp(last);
+  t.epochs = 2, t.resume = true;
+  CHECK_THROWS_WITH(train(t, out),
+                    Contains("epoch 2: the update produced non-finite parameters ('") &&
+                        Contains("after step 2); stopped before writing checkpoints (the "
+                                 "checkpoints on disk are those of epoch 1)") &&
+                        Contains("corrupted optimizer state"));
+  CHECK(yolo_test::slurp(last) == before);  // the checkpoint of epoch 1, untouched
+  CHECK(read_log(RunFiles{t.out}.log()).size() == 1);
+}
+
 TEST_CASE("yolo_v1 app: the training log keeps rows across resumes and names bad lines",
           "[yolo_app]") {
   TempDir dir("log");
