@@ -100,14 +100,14 @@ void check_options(const TrainOptions& o) {
 // all are finite. One pass over the values (copied to the host for CUDA, as a checkpoint is).
 std::string non_finite_parameter(const Module& model) {
   for (const auto& [name, t] : model.parameters())
-    for (float v : t.to_vector())
-      if (!std::isfinite(v)) return str("'", name, "' holds ", v);
+    if (const int64_t i = first_non_finite(t); i >= 0)
+      return str("'", name, "' holds ", t.reshape({-1}).to_vector()[static_cast<size_t>(i)]);
   return "";
 }
 
 // Where the run's checkpoints stand, for a message about stopping.
 std::string checkpoints_on_disk(int epochs_done) {
-  return epochs_done ? "the checkpoints on disk are those of epoch " + std::to_string(epochs_done)
+  return epochs_done ? "the checkpoints of epoch " + std::to_string(epochs_done) + " are intact"
                      : "no checkpoint was written yet";
 }
 
@@ -349,8 +349,7 @@ EpochSums Run::run_batches(int epoch) {
     const std::string bad = non_finite_terms(total, terms);
     MINIDL_CHECK(bad.empty(), "non-finite loss at epoch ", epoch, ", batch ", s.batches + 1, "/",
                  per_epoch_, " (step ", step_ + 1, "): ", bad, "; stopped before the update (",
-                 st_.epoch ? "checkpoints of epoch " + std::to_string(st_.epoch) + " are intact"
-                           : "no checkpoint was written yet",
+                 checkpoints_on_disk(st_.epoch),
                  "); try a lower --lr, or, after --resume, the checkpoint's weights or optimizer "
                  "state may be damaged");
     adam_->zero_grad();

@@ -156,7 +156,7 @@ TEST_CASE("yolo_v1 app: an update to non-finite weights is never saved over the 
   CHECK_THROWS_WITH(train(t, out),
                     Contains("epoch 2: the update produced non-finite parameters ('") &&
                         Contains("after step 2); stopped before writing checkpoints (the "
-                                 "checkpoints on disk are those of epoch 1)") &&
+                                 "checkpoints of epoch 1 are intact)") &&
                         Contains("corrupted optimizer state"));
   CHECK(yolo_test::slurp(last) == before);  // the checkpoint of epoch 1, untouched
   CHECK(read_log(RunFiles{t.out}.log()).size() == 1);
