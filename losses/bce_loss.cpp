@@ -14,7 +14,7 @@ Tensor bce_loss(const Tensor& prob, const Tensor& target, Reduction reduction, f
   MINIDL_CHECK(eps > 0.f && eps < 0.5f, "bce_loss: eps must lie in (0, 0.5), got ", eps);
   Tensor p = clamp(prob, eps, 1.f - eps);
   Tensor per_element = -(target * log(p) + (1.f - target) * log(1.f - p));
-  return reduce_loss(per_element, reduction);
+  return reduce_loss(per_element, reduction, "bce_loss");
 }
 
 // softplus(z) - z t with softplus(z) = max(z, 0) + log(1 + exp(-|z|)): exp never overflows,
@@ -27,7 +27,7 @@ Tensor bce_with_logits_loss(const Tensor& logits, const Tensor& target, Reductio
   detail::check_same_shape("bce_with_logits_loss", logits, "logits", target, "target");
   const Tensor& z = logits;
   Tensor per_element = maximum(z, zeros_like(z)) - z * target + log(1.f + exp(-abs(z)));
-  return reduce_loss(per_element, reduction);
+  return reduce_loss(per_element, reduction, "bce_with_logits_loss");
 }
 
 }  // namespace minidl

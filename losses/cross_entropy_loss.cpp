@@ -61,11 +61,11 @@ Tensor cross_entropy_loss(const Tensor& logits, const Tensor& target_classes, Re
   Tensor classes = arange(0.f, static_cast<float>(C), 1.f, logits.device()).reshape({1, C});
   Tensor one_hot = eq(unsqueeze(target_classes.detach(), 1), classes);  // (N, C)
   Tensor nll = -sum(one_hot * log_softmax(logits, 1), {1});             // (N)
-  if (!class_weights.defined()) return reduce_loss(nll, reduction);
+  if (!class_weights.defined()) return reduce_loss(nll, reduction, "cross_entropy_loss");
   Tensor w = sum(one_hot * class_weights, {1});  // (N): w[y_n]
   Tensor per_sample = w * nll;
   if (reduction == Reduction::Mean) return sum(per_sample) / sum(w);
-  return reduce_loss(per_sample, reduction);
+  return reduce_loss(per_sample, reduction, "cross_entropy_loss");
 }
 
 Tensor soft_cross_entropy_loss(const Tensor& logits, const Tensor& target_probs,
@@ -76,7 +76,8 @@ Tensor soft_cross_entropy_loss(const Tensor& logits, const Tensor& target_probs,
   // (N, C): w[c] t[n, c]
   Tensor weighted = class_weights.defined() ? target_probs * class_weights : target_probs;
   Tensor per_sample = -sum(weighted * log_softmax(logits, 1), {1});  // (N)
-  return reduce_loss(per_sample, reduction);  // Mean: sum_n l_n / N, as PyTorch
+  return reduce_loss(per_sample, reduction,
+                     "soft_cross_entropy_loss");  // Mean: sum_n l_n / N, as PyTorch
 }
 
 }  // namespace minidl

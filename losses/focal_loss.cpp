@@ -42,7 +42,7 @@ Tensor focal_loss(const Tensor& prob, const Tensor& target, float gamma, float a
   MINIDL_CHECK(eps > 0.f && eps < 0.5f, "focal_loss: eps must lie in (0, 0.5), got ", eps);
   Tensor p = clamp(prob, eps, 1.f - eps);
   Tensor ce = -(target * log(p) + (1.f - target) * log(1.f - p));
-  return reduce_loss(focal_terms(p, target, ce, gamma, alpha), reduction);
+  return reduce_loss(focal_terms(p, target, ce, gamma, alpha), reduction, "focal_loss");
 }
 
 Tensor focal_loss_with_logits(const Tensor& logits, const Tensor& target, float gamma, float alpha,
@@ -51,7 +51,7 @@ Tensor focal_loss_with_logits(const Tensor& logits, const Tensor& target, float 
   check_focal_args("focal_loss_with_logits", logits, gamma, alpha);
   Tensor p = sigmoid(logits);
   Tensor ce = bce_with_logits_loss(logits, target, Reduction::None);
-  return reduce_loss(focal_terms(p, target, ce, gamma, alpha), reduction);
+  return reduce_loss(focal_terms(p, target, ce, gamma, alpha), reduction, "focal_loss_with_logits");
 }
 
 }  // namespace minidl

@@ -15,7 +15,7 @@ Tensor huber_loss(const Tensor& pred, const Tensor& target, float delta, Reducti
   Tensor d = pred - target;
   Tensor a = abs(d);
   Tensor per_element = where(a < delta, 0.5f * square(d), delta * (a - 0.5f * delta));
-  return reduce_loss(per_element, reduction);
+  return reduce_loss(per_element, reduction, "huber_loss");
 }
 
 Tensor smooth_l1_loss(const Tensor& pred, const Tensor& target, float beta, Reduction reduction) {
@@ -24,9 +24,10 @@ Tensor smooth_l1_loss(const Tensor& pred, const Tensor& target, float beta, Redu
                shape_str(pred.shape()), ")");
   Tensor d = pred - target;
   Tensor a = abs(d);
-  if (beta == 0.f) return reduce_loss(a, reduction);  // the L1 loss (no division by beta)
+  if (beta == 0.f)
+    return reduce_loss(a, reduction, "smooth_l1_loss");  // the L1 loss (no division by beta)
   Tensor per_element = where(a < beta, (0.5f / beta) * square(d), a - 0.5f * beta);
-  return reduce_loss(per_element, reduction);
+  return reduce_loss(per_element, reduction, "smooth_l1_loss");
 }
 
 }  // namespace minidl

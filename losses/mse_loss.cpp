@@ -8,7 +8,7 @@ namespace minidl {
 
 Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction reduction) {
   detail::check_same_shape("mse_loss", pred, "pred", target, "target");
-  return reduce_loss(square(pred - target), reduction);
+  return reduce_loss(square(pred - target), reduction, "mse_loss");
 }
 
 }  // namespace minidl

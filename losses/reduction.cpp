@@ -18,17 +18,20 @@ const char* reduction_name(Reduction reduction) {
   return "unknown";
 }
 
-Tensor reduce_loss(const Tensor& per_element, Reduction reduction) {
-  MINIDL_CHECK(per_element.defined(), "reduce_loss: the per-element losses are undefined");
+Tensor reduce_loss(const Tensor& per_element, Reduction reduction, const char* loss) {
+  MINIDL_CHECK(per_element.defined(), loss, ": the per-element losses are undefined");
   switch (reduction) {
     case Reduction::None:
       return per_element;
     case Reduction::Mean:
+      MINIDL_CHECK(per_element.numel() > 0, loss, ": reduction mean over an empty batch (",
+                   "per-element losses of shape ", shape_str(per_element.shape()),
+                   ") has nothing to average; use Reduction::Sum (0) or None");
       return mean(per_element);
     case Reduction::Sum:
       return sum(per_element);
   }
-  throw Error(detail::cat("reduce_loss: unknown reduction ", static_cast<int>(reduction)));
+  throw Error(detail::cat(loss, ": unknown reduction ", static_cast<int>(reduction)));
 }
 
 namespace detail {

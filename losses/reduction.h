@@ -13,8 +13,11 @@ enum class Reduction { None, Mean, Sum };
 /// "none", "mean" or "sum".
 const char* reduction_name(Reduction reduction);
 
-/// Applies `reduction` to per-element losses (differentiable).
-Tensor reduce_loss(const Tensor& per_element, Reduction reduction);
+/// Applies `reduction` to per-element losses (differentiable). `loss` names the caller in errors:
+/// Mean over no elements (an empty batch) throws minidl::Error, since there is nothing to average
+/// (PyTorch returns NaN); Sum gives 0 and None the empty tensor.
+Tensor reduce_loss(const Tensor& per_element, Reduction reduction,
+                   const char* loss = "reduce_loss");
 
 namespace detail {
 /// Throws minidl::Error unless both tensors are defined, on one device and of exactly the same

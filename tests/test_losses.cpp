@@ -430,4 +430,13 @@ TEST_CASE("losses: reduce_loss and reduction names", "[losses]") {
   CHECK(std::string(reduction_name(Reduction::Mean)) == "mean");
   CHECK(std::string(reduction_name(Reduction::None)) == "none");
   CHECK(std::string(reduction_name(Reduction::Sum)) == "sum");
+  // An empty batch: Mean has nothing to average, and the error names the loss (it used to say
+  // "mean: cannot average over an empty axis"); Sum is 0.
+  const Tensor e = zeros({0, 3});
+  CHECK_THROWS_WITH(mse_loss(e, e),
+                    Contains("mse_loss: reduction mean over an empty batch") && Contains("(0, 3)"));
+  CHECK_THROWS_WITH(bce_with_logits_loss(e, e), Contains("bce_with_logits_loss: reduction mean"));
+  CHECK_THROWS_WITH(cross_entropy_loss(zeros({0, 3}), zeros({0})),
+                    Contains("cross_entropy_loss: reduction mean over an empty batch"));
+  CHECK_CLOSE(mse_loss(e, e, Reduction::Sum), {0.f}, {});
 }
